@@ -1,0 +1,240 @@
+/**
+ * One validated configuration, checked once at start-up (Vector: validate, then build).
+ * Layers, lowest first: defaults → file (JSON or YAML) → environment → CLI flags. Every leaf
+ * remembers where it came from, so an error names the setting exactly as the user wrote it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError, type ConfigProblem } from '../errors.ts';
+import { describeErrors, validator } from '../schemas.ts';
+import { DEFAULTS } from './defaults.ts';
+
+export interface CausewayConfig {
+  cluster: string;
+  dataDir: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  demo: boolean;
+  serve: { host: string; port: number; maxBodyBytes: number };
+  limits: { maxRecordBytes: number; maxDepth: number };
+  redaction: { excerpts: boolean; excerptLength: number };
+  correlation: {
+    allowedLatenessMinutes: number;
+    storyIdleMinutes: number;
+    workloadPartitions: number;
+    storyPartitions: number;
+    maxWorkloadsPerPartition: number;
+    maxProcessesPerWorkload: number;
+    maxBufferedEventsPerContainer: number;
+    maxEvidencePerEpisode: number;
+    maxEpisodesPerPartition: number;
+    maxStoriesPerPartition: number;
+    parkingTimeoutSeconds: number;
+    maxParked: number;
+  };
+  signals: { packs: string[]; learningPeriodMinutes: number };
+  sink: {
+    type: 'local' | 'logAnalytics';
+    logAnalytics: {
+      endpoint?: string;
+      dcrImmutableId?: string;
+      managedIdentityClientId?: string;
+      flushIntervalMs: number;
+      maxBatchBytes: number;
+      maxAttempts: number;
+    };
+  };
+  kafka: {
+    brokers?: string[];
+    clientId: string;
+    groupPrefix: string;
+    tls: boolean;
+    sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512' | 'oauthbearer-entra'; username?: string; passwordEnv?: string; eventHubsNamespace?: string };
+    topics: { sensors: string; defender: string; telemetry: string; workloadEvents: string; episodes: string };
+  };
+}
+
+/** Environment variables and the setting each one sets. */
+export const ENVIRONMENT: Record<string, { path: string; type: 'string' | 'integer' | 'boolean' | 'list' }> = {
+  CAUSEWAY_CLUSTER: { path: 'cluster', type: 'string' },
+  CAUSEWAY_DATA_DIR: { path: 'dataDir', type: 'string' },
+  CAUSEWAY_LOG_LEVEL: { path: 'logLevel', type: 'string' },
+  CAUSEWAY_DEMO: { path: 'demo', type: 'boolean' },
+  CAUSEWAY_HOST: { path: 'serve.host', type: 'string' },
+  CAUSEWAY_PORT: { path: 'serve.port', type: 'integer' },
+  CAUSEWAY_MAX_BODY_BYTES: { path: 'serve.maxBodyBytes', type: 'integer' },
+  CAUSEWAY_MAX_RECORD_BYTES: { path: 'limits.maxRecordBytes', type: 'integer' },
+  CAUSEWAY_REDACTION_EXCERPTS: { path: 'redaction.excerpts', type: 'boolean' },
+  CAUSEWAY_ALLOWED_LATENESS_MINUTES: { path: 'correlation.allowedLatenessMinutes', type: 'integer' },
+  CAUSEWAY_STORY_IDLE_MINUTES: { path: 'correlation.storyIdleMinutes', type: 'integer' },
+  CAUSEWAY_WORKLOAD_PARTITIONS: { path: 'correlation.workloadPartitions', type: 'integer' },
+  CAUSEWAY_STORY_PARTITIONS: { path: 'correlation.storyPartitions', type: 'integer' },
+  CAUSEWAY_SIGNAL_PACKS: { path: 'signals.packs', type: 'list' },
+  CAUSEWAY_LEARNING_PERIOD_MINUTES: { path: 'signals.learningPeriodMinutes', type: 'integer' },
+  CAUSEWAY_LOGS_INGESTION_ENDPOINT: { path: 'sink.logAnalytics.endpoint', type: 'string' },
+  CAUSEWAY_DCR_IMMUTABLE_ID: { path: 'sink.logAnalytics.dcrImmutableId', type: 'string' },
+  AZURE_CLIENT_ID: { path: 'sink.logAnalytics.managedIdentityClientId', type: 'string' },
+  CAUSEWAY_KAFKA_BROKERS: { path: 'kafka.brokers', type: 'list' },
+};
+
+/** Settings given on the command line, keyed by config path, with the flag name for messages. */
+export type FlagSettings = Record<string, { value: unknown; flag: string }>;
+
+export interface LoadedConfig {
+  config: CausewayConfig;
+  /** Where each leaf setting came from: `default`, a file path, an env var or a flag. */
+  origins: Map<string, string>;
+  /** Settings left at their built-in default. */
+  defaultsUsed: string[];
+}
+
+/**
+ * Loads and validates the configuration. Throws ConfigError listing every problem at once.
+ * `env` and `flags` are injected so tests never touch the real environment.
+ */
+export function loadConfig(options: { file?: string; env?: Record<string, string | undefined>; flags?: FlagSettings } = {}): LoadedConfig {
+  const env = options.env ?? {};
+  const origins = new Map<string, string>();
+  const config = structuredClone(DEFAULTS) as unknown as Record<string, unknown>;
+  for (const path of leafPaths(config)) origins.set(path, 'default');
+  const problems: ConfigProblem[] = [];
+
+  const file = options.file ?? env.CAUSEWAY_CONFIG;
+  if (file) {
+    const fromFile = readConfigFile(file, problems);
+    if (fromFile) mergeInto(config, fromFile, '', (path) => origins.set(path, `${file}: ${path}`));
+  }
+
+  for (const [name, spec] of Object.entries(ENVIRONMENT)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    setPath(config, spec.path, coerce(raw, spec.type));
+    origins.set(spec.path, name);
+  }
+
+  for (const [path, { value, flag }] of Object.entries(options.flags ?? {})) {
+    if (value === undefined) continue;
+    setPath(config, path, value);
+    origins.set(path, flag);
+  }
+
+  if (!problems.length) problems.push(...schemaProblems(config, origins));
+  if (!problems.length) problems.push(...crossFieldProblems(config as unknown as CausewayConfig, origins));
+  if (problems.length) throw new ConfigError(problems);
+
+  const defaultsUsed = [...origins].filter(([, o]) => o === 'default').map(([p]) => p);
+  return { config: config as unknown as CausewayConfig, origins, defaultsUsed };
+}
+
+function readConfigFile(file: string, problems: ConfigProblem[]): Record<string, unknown> | undefined {
+  if (!existsSync(file)) {
+    problems.push({ setting: file, problem: 'the configuration file does not exist', fix: 'pass the path of an existing JSON or YAML file with --config or CAUSEWAY_CONFIG' });
+    return undefined;
+  }
+  try {
+    const text = readFileSync(file, 'utf8');
+    const value: unknown = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      problems.push({ setting: file, problem: 'the file does not hold an object at the top level', fix: 'write the settings as one JSON or YAML object, e.g. {"cluster": "aks-prod"}' });
+      return undefined;
+    }
+    return value as Record<string, unknown>;
+  } catch (e) {
+    problems.push({ setting: file, problem: `the file is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'} (${(e as Error).message.split('\n')[0]})`, fix: 'correct the syntax at the position given' });
+    return undefined;
+  }
+}
+
+function schemaProblems(config: Record<string, unknown>, origins: Map<string, string>): ConfigProblem[] {
+  const validate = validator('config', 'causeway.config.schema.json');
+  if (validate(config)) return [];
+  return (validate.errors ?? []).map((e) => {
+    const path = e.instancePath.slice(1).replaceAll('/', '.');
+    const extra = e.keyword === 'additionalProperties' ? String((e.params as { additionalProperty: string }).additionalProperty) : '';
+    const fullPath = extra ? (path ? `${path}.${extra}` : extra) : path;
+    const setting = originName(origins, fullPath);
+    const fix =
+      e.keyword === 'additionalProperties'
+        ? `remove "${extra}" or correct its spelling (see schemas/config/causeway.config.schema.json for the known settings)`
+        : e.keyword === 'enum'
+          ? `use one of: ${((e.params as { allowedValues: unknown[] }).allowedValues).join(', ')}`
+          : e.keyword === 'pattern' && fullPath.endsWith('dcrImmutableId')
+            ? 'use the DCR immutableId (dcr-<32 hex>, shown as "Immutable Id" on the DCR overview), not its resource id'
+            : e.keyword === 'pattern' && fullPath.endsWith('endpoint')
+              ? 'use the https:// logs ingestion endpoint of the DCR (properties.endpoints.logsIngestion) or its DCE'
+              : `set a value that ${describeErrors([e]).replace(/^\S+\s/, '')}`;
+    return { setting, problem: `${describeErrors([e]).replace(/^\S+\s/, '')} (got ${JSON.stringify(getPath(config, fullPath))})`, fix };
+  });
+}
+
+function crossFieldProblems(config: CausewayConfig, origins: Map<string, string>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const la = config.sink.logAnalytics;
+  if (config.sink.type === 'logAnalytics') {
+    if (!la.endpoint) problems.push({ setting: originName(origins, 'sink.logAnalytics.endpoint'), problem: 'the Log Analytics sink needs the logs ingestion endpoint', fix: 'set --logs-ingestion-endpoint or CAUSEWAY_LOGS_INGESTION_ENDPOINT to the DCR logsIngestion endpoint' });
+    if (!la.dcrImmutableId) problems.push({ setting: originName(origins, 'sink.logAnalytics.dcrImmutableId'), problem: 'the Log Analytics sink needs the DCR immutable id', fix: 'set --dcr or CAUSEWAY_DCR_IMMUTABLE_ID to the DCR immutableId (dcr-<32 hex>)' });
+  }
+  if (config.kafka.sasl?.mechanism === 'oauthbearer-entra' && !config.kafka.sasl.eventHubsNamespace) {
+    problems.push({ setting: originName(origins, 'kafka.sasl.eventHubsNamespace'), problem: 'OAUTHBEARER with Entra needs the Event Hubs namespace to request a token for', fix: 'set kafka.sasl.eventHubsNamespace to <namespace>.servicebus.windows.net' });
+  }
+  if (config.kafka.sasl && config.kafka.sasl.mechanism !== 'oauthbearer-entra' && !config.kafka.sasl.passwordEnv) {
+    problems.push({ setting: originName(origins, 'kafka.sasl.passwordEnv'), problem: `SASL ${config.kafka.sasl.mechanism} needs a password`, fix: 'set kafka.sasl.passwordEnv to the NAME of the environment variable that holds it (the secret itself never goes in the file)' });
+  }
+  return problems;
+}
+
+/** The user-facing name of a setting: the env var or flag that set it, else `file: path`, else the path. */
+function originName(origins: Map<string, string>, path: string): string {
+  const origin = origins.get(path);
+  if (!origin || origin === 'default') {
+    const env = Object.entries(ENVIRONMENT).find(([, s]) => s.path === path)?.[0];
+    return env ? `${path} (${env})` : path;
+  }
+  return origin;
+}
+
+function coerce(raw: string, type: 'string' | 'integer' | 'boolean' | 'list'): unknown {
+  switch (type) {
+    case 'integer':
+      return /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw;
+    case 'boolean':
+      return /^(true|1|yes|on)$/i.test(raw) ? true : /^(false|0|no|off)$/i.test(raw) ? false : raw;
+    case 'list':
+      return raw.split(',').map((s) => s.trim()).filter(Boolean);
+    default:
+      return raw;
+  }
+}
+
+function leafPaths(value: Record<string, unknown>, prefix = ''): string[] {
+  return Object.entries(value).flatMap(([k, v]) => {
+    const path = prefix ? `${prefix}.${k}` : k;
+    return v && typeof v === 'object' && !Array.isArray(v) ? leafPaths(v as Record<string, unknown>, path) : [path];
+  });
+}
+
+function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>, prefix: string, onLeaf: (path: string) => void): void {
+  for (const [k, v] of Object.entries(source)) {
+    const path = prefix ? `${prefix}.${k}` : k;
+    const existing = target[k];
+    if (v && typeof v === 'object' && !Array.isArray(v) && existing && typeof existing === 'object' && !Array.isArray(existing)) {
+      mergeInto(existing as Record<string, unknown>, v as Record<string, unknown>, path, onLeaf);
+    } else {
+      target[k] = v;
+      onLeaf(path);
+    }
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    if (!node[part] || typeof node[part] !== 'object') node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts.at(-1)!] = value;
+}
+
+function getPath(target: Record<string, unknown>, path: string): unknown {
+  return path.split('.').reduce<unknown>((node, part) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined), target);
+}

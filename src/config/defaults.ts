@@ -1,0 +1,38 @@
+/** Built-in defaults. Every one of them is reported at start-up (`config.defaults` log event). */
+import type { CausewayConfig } from './config.ts';
+
+export const DEFAULTS: CausewayConfig = {
+  cluster: 'local',
+  dataDir: '.data',
+  logLevel: 'info',
+  demo: true,
+  serve: { host: '127.0.0.1', port: 8787, maxBodyBytes: 16 * 1024 * 1024 },
+  limits: { maxRecordBytes: 1024 * 1024, maxDepth: 64 },
+  redaction: { excerpts: false, excerptLength: 64 },
+  correlation: {
+    // Defender alerts arrive 10-30 minutes after the activity (reference/defender-formats.md).
+    allowedLatenessMinutes: 45,
+    storyIdleMinutes: 30,
+    workloadPartitions: 4,
+    storyPartitions: 1,
+    maxWorkloadsPerPartition: 5000,
+    maxProcessesPerWorkload: 4096,
+    maxBufferedEventsPerContainer: 256,
+    maxEvidencePerEpisode: 200,
+    maxEpisodesPerPartition: 50000,
+    maxStoriesPerPartition: 5000,
+    parkingTimeoutSeconds: 30,
+    maxParked: 10000,
+  },
+  signals: { packs: [], learningPeriodMinutes: 0 },
+  sink: {
+    type: 'local',
+    logAnalytics: { flushIntervalMs: 1000, maxBatchBytes: 1_000_000, maxAttempts: 6 },
+  },
+  kafka: {
+    clientId: 'causeway',
+    groupPrefix: 'causeway',
+    tls: false,
+    topics: { sensors: 'runtime-sensors', defender: 'defender-alerts', telemetry: 'agent-telemetry', workloadEvents: 'workload-events', episodes: 'episodes' },
+  },
+};

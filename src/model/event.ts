@@ -1,0 +1,184 @@
+/**
+ * The common model (DESIGN §3): one normalised event, whatever product reported it.
+ * Decoders produce these; stages ② and ③ consume them. Plain data only, so events can be
+ * serialised into snapshots and onto the internal hubs/topics unchanged.
+ */
+
+/** The layer of the attack path an event belongs to. */
+export type Layer = 'prompt' | 'agent' | 'protocol' | 'process' | 'file' | 'network' | 'alert' | 'health';
+
+/** What happened. Kept to a closed list so signals and stories can switch on it. */
+export type EventKind =
+  | 'process.exec'
+  | 'process.exit'
+  | 'file.open'
+  | 'file.read'
+  | 'file.write'
+  | 'file.mmap'
+  | 'network.connect'
+  | 'network.close'
+  | 'network.listen'
+  | 'dns.query'
+  | 'agent.invoke'
+  | 'llm.chat'
+  | 'tool.execute'
+  | 'mcp.request'
+  | 'alert'
+  | 'health.upstream-loss'
+  | 'health.alert-limit';
+
+/** Who reported the event, in which wire format, under which native id (for dedupe and citation). */
+export interface EventSource {
+  /** Product, e.g. `tetragon`, `kubescape`, `falco`, `defender`, `otel`, `toolhive`, `tracee`. */
+  product: string;
+  /** Wire format, e.g. `tetragon.json`, `falcosidekick`, `defender.continuous-export`. */
+  format: string;
+  /** The record's native id in the source (exec_id+time, uuid, SystemAlertId, spanId, …). */
+  nativeId: string;
+}
+
+/** Where the event happened. Cluster comes from the source or the input's configuration, never a guess. */
+export interface WorkloadIdentity {
+  cluster?: string;
+  namespace?: string;
+  pod?: string;
+  podUid?: string;
+  container?: string;
+  /** 64-hex where the full id is known; a 12-char prefix only when the source gives no more. */
+  containerId?: string;
+  node?: string;
+  workloadKind?: string;
+  workloadName?: string;
+  image?: string;
+  podIp?: string;
+  serviceName?: string;
+}
+
+/** A process, identified by a stable key, never by pid alone (pids are reused). */
+export interface ProcessInfo {
+  /** Tetragon exec_id; otherwise `node:containerId:pid:startTime` (see transforms/normalise.ts). */
+  key: string;
+  parentKey?: string;
+  pid?: number;
+  ppid?: number;
+  /** Executable path. */
+  binary?: string;
+  /** Redacted command line. */
+  commandLine?: string;
+  parentBinary?: string;
+  user?: string;
+  uid?: number;
+  cwd?: string;
+  /** Process start time, epoch ms, when the source gives it. */
+  startTime?: number;
+}
+
+/** One process of an ancestry chain carried by the source (Kubescape processTree, Falco proc.aname). */
+export interface AncestorInfo {
+  key: string;
+  pid?: number;
+  binary?: string;
+  commandLine?: string;
+}
+
+export interface FileInfo {
+  /** Normalised absolute path. */
+  path: string;
+  operation: 'open' | 'read' | 'write' | 'mmap' | 'exec' | 'unknown';
+}
+
+export interface NetworkInfo {
+  srcIp?: string;
+  srcPort?: number;
+  dstIp?: string;
+  dstPort?: number;
+  protocol?: string;
+  domain?: string;
+  /** Resolved addresses for DNS events. */
+  addresses?: string[];
+}
+
+/** Agent, tool-call and MCP context from spans and gateway logs. */
+export interface TraceInfo {
+  traceId?: string;
+  spanId?: string;
+  parentSpanId?: string;
+  /** OTel span kind: INTERNAL, SERVER, CLIENT, PRODUCER, CONSUMER. */
+  spanKind?: string;
+  operation?: string;
+  conversationId?: string;
+  agentId?: string;
+  agentName?: string;
+  toolName?: string;
+  toolCallId?: string;
+  mcpMethod?: string;
+  mcpSessionId?: string;
+  jsonRpcId?: string;
+  /** Span start/end in epoch ms. */
+  startTime?: number;
+  endTime?: number;
+  /** `error` when the span or call failed. */
+  status?: string;
+  errorType?: string;
+  /** Client/peer address seen by a server span or gateway (who called). */
+  clientAddress?: string;
+  serverAddress?: string;
+  endUser?: string;
+  model?: string;
+}
+
+/** A vendor alert (Defender, Kubescape, Falco), normalised. */
+export interface AlertInfo {
+  vendor: string;
+  type: string;
+  name: string;
+  severity: Severity;
+  tactics: string[];
+  techniques: string[];
+  nativeId: string;
+  description?: string;
+  /** Defender for AI user security context. */
+  applicationName?: string;
+  sourceIp?: string;
+  endUser?: string;
+  azureResourceId?: string;
+  /** Free-form, already redacted. */
+  details?: Record<string, string>;
+}
+
+/** A redacted summary of content that must not leave the process (prompts, tool arguments). */
+export interface ContentSummary {
+  sha256: string;
+  length: number;
+  tags: string[];
+  /** Only when excerpts are enabled in config: truncated and secret-scrubbed. */
+  excerpt?: string;
+}
+
+export type Severity = 'Informational' | 'Low' | 'Medium' | 'High';
+
+export interface RuntimeEvent {
+  /** Deterministic id: product + native id (+ fan-out index). Duplicates of one record share it. */
+  id: string;
+  layer: Layer;
+  kind: EventKind;
+  /** Event time, epoch ms (not arrival time). */
+  time: number;
+  source: EventSource;
+  workload: WorkloadIdentity;
+  process?: ProcessInfo;
+  ancestors?: AncestorInfo[];
+  file?: FileInfo;
+  network?: NetworkInfo;
+  trace?: TraceInfo;
+  alert?: AlertInfo;
+  content?: ContentSummary;
+  /** Health details for `health.*` kinds (e.g. upstream drops). */
+  health?: { reason: string; count?: number; detail?: string };
+}
+
+export const SEVERITY_RANK: Record<Severity, number> = { Informational: 0, Low: 1, Medium: 2, High: 3 };
+
+export function maxSeverity(a: Severity, b: Severity): Severity {
+  return SEVERITY_RANK[a] >= SEVERITY_RANK[b] ? a : b;
+}

@@ -1,0 +1,48 @@
+/** Rule pack types: the TypeScript view of schemas/signals/rule-pack.schema.json. */
+import type { EventKind, Severity } from '../model/event.ts';
+
+export interface RuleTest {
+  field: string;
+  equals?: string | number | boolean;
+  in?: (string | number)[];
+  prefix?: string[];
+  suffix?: string[];
+  glob?: string[];
+  regex?: string;
+  cidr?: string[];
+  exists?: boolean;
+  private?: boolean;
+}
+
+export interface RuleDefinition {
+  id: string;
+  name: string;
+  description: string;
+  severity: Severity | 'fromAlert';
+  tactics?: string[];
+  techniques?: string[];
+  atlas?: string[];
+  inheritMitre?: boolean;
+  tags?: string[];
+  scope?: 'event' | 'story';
+  when: {
+    kind: EventKind[];
+    all?: RuleTest[];
+    any?: RuleTest[];
+    none?: RuleTest[];
+    context?: { inToolCall?: boolean; workloadRole?: ('agent' | 'mcp-server')[] };
+  };
+  condition?: {
+    firstSeen?: { key: string[]; per: 'workload' | 'agent' };
+    after?: { tags: string[]; withinSeconds: number; in: 'workload' | 'story' };
+    toolJump?: { from: 'benign'; to: 'high' };
+  };
+}
+
+export interface RulePack {
+  pack: string;
+  version: string;
+  description?: string;
+  toolRisk?: { high?: string[]; benign?: string[] };
+  rules: RuleDefinition[];
+}

@@ -1,0 +1,192 @@
+/**
+ * Envelopes: one message body (an HTTP request, a file, an Event Hubs/Kafka message) → records.
+ * Accepts one JSON object, a JSON array, JSON Lines, `{"records":[…]}` (Log Analytics export,
+ * Defender XDR streaming) and gzip of any of these. Never throws: every part of the body ends
+ * as a record or as a rejection with a reason code.
+ */
+import { gunzipSync } from 'node:zlib';
+import type { ReasonCode } from '../model/status.ts';
+
+export interface RawRecord {
+  value: Record<string, unknown>;
+  /** Bytes of this record's JSON text (approximate for array elements). */
+  size: number;
+  /** 1-based line (JSON Lines) or element index, for messages. */
+  position: number;
+}
+
+export interface EnvelopeRejection {
+  reason: ReasonCode;
+  detail: string;
+  /** The offending text (kept only to hash it; never written anywhere). */
+  text: string;
+  position: number;
+}
+
+export interface EnvelopeLimits {
+  maxRecordBytes: number;
+  maxDepth: number;
+  /** Largest decompressed body accepted from gzip (zip-bomb guard). */
+  maxInflatedBytes?: number;
+}
+
+export interface Unwrapped {
+  records: RawRecord[];
+  rejections: EnvelopeRejection[];
+}
+
+const GZIP_MAGIC_0 = 0x1f;
+const GZIP_MAGIC_1 = 0x8b;
+
+export function unwrap(body: Buffer | string, limits: EnvelopeLimits): Unwrapped {
+  const out: Unwrapped = { records: [], rejections: [] };
+  let text: string;
+  if (typeof body === 'string') {
+    text = body;
+  } else if (body.length >= 2 && body[0] === GZIP_MAGIC_0 && body[1] === GZIP_MAGIC_1) {
+    try {
+      text = gunzipSync(body, { maxOutputLength: limits.maxInflatedBytes ?? 256 * 1024 * 1024 }).toString('utf8');
+    } catch (e) {
+      out.rejections.push({ reason: 'malformed-gzip', detail: `gzip body could not be inflated: ${(e as Error).message}`, text: body.toString('latin1'), position: 1 });
+      return out;
+    }
+  } else {
+    text = body.toString('utf8');
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const trimmed = text.trim();
+  if (trimmed === '') {
+    out.rejections.push({ reason: 'empty', detail: 'the body is empty', text, position: 1 });
+    return out;
+  }
+  // A whole-body document first (pretty-printed JSON spans lines); JSON Lines when that fails.
+  if (trimmed[0] === '[' || trimmed[0] === '{') {
+    const parsed = tryParse(trimmed);
+    if (parsed.ok) {
+      addDocument(parsed.value, Buffer.byteLength(trimmed), trimmed, limits, out);
+      return out;
+    }
+    if (trimmed[0] === '[' || !trimmed.includes('\n')) {
+      out.rejections.push({ reason: 'malformed-json', detail: parsed.error, text: trimmed, position: 1 });
+      return out;
+    }
+  }
+  // JSON Lines start with a JSON value; anything else (YAML, CSV, a log line) is one rejection,
+  // not one per line.
+  const firstLine = trimmed.slice(0, Math.max(0, trimmed.indexOf('\n')) || trimmed.length).trim();
+  if (!(firstLine.startsWith('{') || firstLine.startsWith('['))) {
+    const looksYaml = /^(---|[A-Za-z_][\w.-]*:(\s|$)|#)/.test(firstLine);
+    out.rejections.push({ reason: 'malformed-json', detail: `the body is not JSON, a JSON array or JSON Lines${looksYaml ? ' (it looks like YAML; Kubescape profiles are imported with `causeway profile import`)' : ''}`, text, position: 1 });
+    return out;
+  }
+  splitLines(text, limits, out);
+  return out;
+}
+
+function splitLines(text: string, limits: EnvelopeLimits, out: Unwrapped): void {
+  let start = 0;
+  let line = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    line++;
+    const raw = text.slice(start, end).trim();
+    start = end + 1;
+    if (raw === '') continue;
+    const size = Buffer.byteLength(raw);
+    if (size > limits.maxRecordBytes) {
+      out.rejections.push({ reason: 'too-large', detail: `line ${line} is ${size} bytes; the limit is ${limits.maxRecordBytes} (limits.maxRecordBytes)`, text: raw, position: line });
+      continue;
+    }
+    const parsed = tryParse(raw);
+    if (!parsed.ok) {
+      out.rejections.push({ reason: 'malformed-json', detail: `line ${line}: ${parsed.error}`, text: raw, position: line });
+      continue;
+    }
+    addDocument(parsed.value, size, raw, limits, out, line);
+  }
+}
+
+function addDocument(value: unknown, size: number, text: string, limits: EnvelopeLimits, out: Unwrapped, position = 1): void {
+  // One depth scan of the whole text; elements are only measured one by one when it fails.
+  const deep = exceedsDepth(text, limits.maxDepth);
+  const elements = Array.isArray(value) ? value : envelopeRecords(value);
+  if (elements) {
+    const oversized = size > limits.maxRecordBytes;
+    elements.forEach((element, i) => addElement(element, limits, out, position + i, oversized || deep, size / Math.max(1, elements.length)));
+    return;
+  }
+  if (value === null || typeof value !== 'object') {
+    out.rejections.push({ reason: 'unknown-format', detail: `record ${position} is a JSON ${value === null ? 'null' : typeof value}, not an object`, text, position });
+    return;
+  }
+  if (size > limits.maxRecordBytes) {
+    out.rejections.push({ reason: 'too-large', detail: `record ${position} is ${size} bytes; the limit is ${limits.maxRecordBytes} (limits.maxRecordBytes)`, text, position });
+    return;
+  }
+  if (deep) {
+    out.rejections.push({ reason: 'too-deep', detail: `record ${position} nests deeper than ${limits.maxDepth} levels (limits.maxDepth)`, text, position });
+    return;
+  }
+  out.records.push({ value: value as Record<string, unknown>, size, position });
+}
+
+/**
+ * `{"records":[…]}` is an envelope (Log Analytics export, Defender XDR streaming) only when it is
+ * all the object holds, so a product payload that merely has a `records` field is kept whole.
+ */
+function envelopeRecords(value: unknown): unknown[] | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const records = (value as Record<string, unknown>).records;
+  return Array.isArray(records) && Object.keys(value).length === 1 ? records : undefined;
+}
+
+function addElement(element: unknown, limits: EnvelopeLimits, out: Unwrapped, position: number, measure: boolean, approxSize: number): void {
+  if (element === null || typeof element !== 'object' || Array.isArray(element)) {
+    out.rejections.push({ reason: 'unknown-format', detail: `element ${position} is not a JSON object`, text: JSON.stringify(element) ?? String(element), position });
+    return;
+  }
+  if (!measure) {
+    out.records.push({ value: element as Record<string, unknown>, size: Math.round(approxSize), position });
+    return;
+  }
+  const elementText = JSON.stringify(element);
+  const size = Buffer.byteLength(elementText);
+  if (size > limits.maxRecordBytes) {
+    out.rejections.push({ reason: 'too-large', detail: `element ${position} is ${size} bytes; the limit is ${limits.maxRecordBytes} (limits.maxRecordBytes)`, text: elementText, position });
+    return;
+  }
+  if (exceedsDepth(elementText, limits.maxDepth)) {
+    out.rejections.push({ reason: 'too-deep', detail: `element ${position} nests deeper than ${limits.maxDepth} levels (limits.maxDepth)`, text: elementText, position });
+    return;
+  }
+  out.records.push({ value: element as Record<string, unknown>, size, position });
+}
+
+function tryParse(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (e) {
+    return { ok: false, error: `not valid JSON (${(e as Error).message})` };
+  }
+}
+
+/**
+ * Bracket depth of JSON text, skipping string contents. A linear scan over char codes: cheaper
+ * than walking the parsed object, and it runs before any recursive code sees the record.
+ */
+export function exceedsDepth(text: string, maxDepth: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped char
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > maxDepth) return true;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return false;
+}

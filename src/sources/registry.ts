@@ -1,0 +1,28 @@
+/**
+ * All sources, in detection order: the high-volume Tetragon stream first, Defender (whose
+ * case-insensitive detection is the dearest) last. Auto-detection never guesses: a record no
+ * source claims is rejected as `unknown-format`.
+ */
+import { defender } from './defender/index.ts';
+import { falco } from './falco.ts';
+import { kubescape } from './kubescape.ts';
+import { otlp } from './otlp.ts';
+import type { Json, Source } from './source.ts';
+import { tetragon } from './tetragon.ts';
+import { toolhive } from './toolhive.ts';
+import { tracee } from './tracee.ts';
+
+export const SOURCES: readonly Source[] = [tetragon, kubescape, falco, otlp, toolhive, tracee, defender];
+
+export type SourceName = 'tetragon' | 'kubescape' | 'falco' | 'otel' | 'toolhive' | 'tracee' | 'defender';
+
+export function detectSource(record: Json, only?: readonly SourceName[]): Source | undefined {
+  for (const s of SOURCES) if (s.detect(record)) return !only || only.includes(s.name as SourceName) ? s : undefined;
+  return undefined;
+}
+
+/** A hint for an unknown record: which top-level keys it had (never values: they may be secret). */
+export function describeUnknown(record: Json): string {
+  const keys = Object.keys(record).slice(0, 8);
+  return `no source recognises a record with top-level keys [${keys.join(', ')}${Object.keys(record).length > 8 ? ', …' : ''}]`;
+}

@@ -1,0 +1,199 @@
+/**
+ * Cilium Tetragon JSON export (one GetEventsResponse per line; protojson with proto field
+ * names, so snake_case keys and 64-bit numbers as strings). Lineage is by exec_id /
+ * parent_exec_id, which are unique per exec and safe against pid reuse.
+ */
+import type { EventKind, FileInfo, ProcessInfo, RuntimeEvent, WorkloadIdentity } from '../model/event.ts';
+import { PermanentError } from '../errors.ts';
+import { describeErrors, validator } from '../schemas.ts';
+import { normaliseContainerId, normaliseIp, normalisePath, parseTime } from '../transforms/normalise.ts';
+import { arr, compact, num, obj, result, str, type DecodeContext, type DecodeResult, type Json, type Source } from './source.ts';
+import { normaliseWorkloadKind } from './workloadKind.ts';
+
+const EVENT_TYPES = [
+  'process_exec',
+  'process_exit',
+  'process_kprobe',
+  'process_tracepoint',
+  'process_lsm',
+  'process_uprobe',
+  'process_loader',
+  'process_usdt',
+  'process_throttle',
+  'rate_limit_info',
+  // Isovalent enterprise / "security observability" book format: not in the OSS proto, but real.
+  'process_connect',
+  'process_close',
+  'process_listen',
+] as const;
+
+type TetragonType = (typeof EVENT_TYPES)[number];
+
+/** File hooks → operation. security_file_permission's mask: MAY_EXEC 1, MAY_WRITE 2, MAY_READ 4, MAY_APPEND 8. */
+function fileOperation(fn: string, args: unknown[]): FileInfo['operation'] {
+  if (fn === 'security_file_permission' || fn === 'security_file_open') {
+    const mask = num(obj(args[1])?.int_arg);
+    if (mask === undefined) return fn === 'security_file_open' ? 'open' : 'read';
+    if (mask & 2 || mask & 8) return 'write';
+    if (mask & 4) return 'read';
+    if (mask & 1) return 'exec';
+    return 'open';
+  }
+  if (fn === 'security_mmap_file') return 'mmap';
+  if (fn.includes('write')) return 'write';
+  if (fn.includes('read')) return 'read';
+  if (fn === 'security_bprm_check' || fn.includes('exec')) return 'exec';
+  return 'open';
+}
+
+const FILE_KIND: Record<FileInfo['operation'], EventKind> = {
+  open: 'file.open',
+  read: 'file.read',
+  write: 'file.write',
+  mmap: 'file.mmap',
+  exec: 'file.open',
+  unknown: 'file.open',
+};
+
+export const tetragon: Source = {
+  name: 'tetragon',
+
+  detect(record) {
+    for (const t of EVENT_TYPES) if (record[t] !== undefined) return true;
+    return false;
+  },
+
+  decode(record, ctx): DecodeResult {
+    const type = EVENT_TYPES.find((t) => record[t] !== undefined) as TetragonType;
+    const validate = validator('sources', 'tetragon.schema.json');
+    if (!validate(record)) throw new PermanentError(`Tetragon ${type} does not match the export schema: ${describeErrors(validate.errors)}`, 'schema-mismatch');
+    const body = obj(record[type]) ?? {};
+    const node = str(record.node_name);
+    const cluster = str(record.cluster_name) ?? ctx.cluster;
+    const time = parseTime(record.time);
+
+    if (type === 'process_throttle' || type === 'rate_limit_info') {
+      const at = time ?? 0;
+      const count = num(body.number_of_dropped_process_events);
+      const detail = type === 'rate_limit_info' ? `export rate limit dropped ${count ?? 'some'} events` : `cgroup rate limiting ${str(body.type) ?? ''} ${str(body.cgroup) ?? ''}`.trim();
+      return result([
+        compact<RuntimeEvent>({
+          id: `tetragon:${type}:${node ?? '-'}:${record.time ?? at}:${str(body.cgroup) ?? ''}`,
+          layer: 'health',
+          kind: 'health.upstream-loss',
+          time: at,
+          source: { product: 'tetragon', format: 'tetragon.json', nativeId: `${type}@${record.time ?? at}` },
+          workload: compact({ cluster, node }),
+          health: compact({ reason: type === 'rate_limit_info' ? 'tetragon-export-rate-limit' : 'tetragon-cgroup-throttle', count, detail }),
+        }),
+      ]);
+    }
+    if (type === 'process_uprobe' || type === 'process_loader' || type === 'process_usdt') {
+      return result([], [{ reason: 'filtered', detail: `Tetragon ${type} events are not part of the attack model` }]);
+    }
+
+    const proc = obj(body.process) ?? {};
+    const parent = obj(body.parent);
+    const workload = workloadOf(proc, node, cluster);
+    const process = processOf(proc, parent);
+    const execId = process.key;
+    const eventTime = time ?? (type === 'process_exec' ? parseTime(proc.start_time) : undefined);
+    if (eventTime === undefined) throw new PermanentError(`Tetragon ${type} for exec_id ${execId} has no usable time (top-level "time" is missing or not RFC 3339)`, 'schema-mismatch');
+    const base = { time: eventTime, workload, process, source: { product: 'tetragon', format: 'tetragon.json', nativeId: `${execId}@${record.time ?? proc.start_time}` } };
+
+    switch (type) {
+      case 'process_exec':
+        return result([{ ...base, id: `tetragon:exec:${execId}`, layer: 'process', kind: 'process.exec' }]);
+      case 'process_exit':
+        return result([{ ...base, id: `tetragon:exit:${execId}`, layer: 'process', kind: 'process.exit' }]);
+      case 'process_connect':
+      case 'process_close':
+      case 'process_listen': {
+        const network = compact({
+          srcIp: normaliseIp(body.source_ip),
+          srcPort: num(body.source_port),
+          dstIp: normaliseIp(body.destination_ip),
+          dstPort: num(body.destination_port),
+          protocol: str(body.protocol)?.toUpperCase(),
+        });
+        const kind: EventKind = type === 'process_connect' ? 'network.connect' : type === 'process_close' ? 'network.close' : 'network.listen';
+        return result([{ ...base, id: `tetragon:${kind}:${execId}:${record.time}:${network.dstIp}:${network.dstPort}:${network.srcPort}`, layer: 'network', kind, network }]);
+      }
+      default: {
+        // process_kprobe / process_tracepoint / process_lsm: file or socket hooks.
+        const fn = str(body.function_name) ?? str(body.event) ?? str(body.subsys) ?? type;
+        const args = arr(body.args);
+        for (const a of args) {
+          const arg = obj(a);
+          const sock = obj(arg?.sock_arg);
+          if (sock) {
+            const network = compact({
+              srcIp: normaliseIp(sock.saddr),
+              srcPort: num(sock.sport),
+              dstIp: normaliseIp(sock.daddr),
+              dstPort: num(sock.dport),
+              protocol: str(sock.protocol)?.replace(/^IPPROTO_/, ''),
+            });
+            const kind: EventKind = /close/.test(fn) ? 'network.close' : /listen/.test(fn) ? 'network.listen' : 'network.connect';
+            return result([{ ...base, id: `tetragon:${fn}:${execId}:${record.time}:${network.dstIp}:${network.dstPort}:${network.srcPort}`, layer: 'network', kind, network }]);
+          }
+          const fileArg = obj(arg?.file_arg) ?? obj(arg?.path_arg);
+          const path = normalisePath(fileArg?.path);
+          if (path) {
+            const operation = fileOperation(fn, args);
+            return result([{ ...base, id: `tetragon:${fn}:${execId}:${record.time}:${path}`, layer: 'file', kind: FILE_KIND[operation], file: { path, operation } }]);
+          }
+        }
+        return result([], [{ reason: 'filtered', detail: `Tetragon ${type} ${fn} has no file or socket argument` }]);
+      }
+    }
+  },
+};
+
+function workloadOf(proc: Json, node: string | undefined, cluster: string): WorkloadIdentity {
+  const pod = obj(proc.pod);
+  const container = obj(pod?.container);
+  return compact<WorkloadIdentity>({
+    cluster,
+    node,
+    namespace: str(pod?.namespace),
+    pod: str(pod?.name),
+    podUid: str(pod?.uid),
+    container: str(container?.name),
+    containerId: normaliseContainerId(container?.id) ?? normaliseContainerId(proc.docker),
+    image: str(obj(container?.image)?.name),
+    workloadName: str(pod?.workload),
+    workloadKind: normaliseWorkloadKind(str(pod?.workload_kind)),
+  });
+}
+
+function processOf(proc: Json, parent: Json | undefined): ProcessInfo {
+  const binary = str(proc.binary);
+  const args = str(proc.arguments);
+  const parentExecId = str(proc.parent_exec_id);
+  // The parent object is authoritative: a few captured events carry a corrupted parent_exec_id
+  // (e.g. the merlin-agent sample's "…Nwf==") while parent.exec_id is intact.
+  const parentKey = parent && str(parent.exec_id) && parentExecId !== str(parent.exec_id) && !isBase64(parentExecId) ? str(parent.exec_id) : parentExecId ?? str(parent?.exec_id);
+  return compact<ProcessInfo>({
+    key: str(proc.exec_id) as string,
+    parentKey,
+    pid: num(proc.pid),
+    ppid: num(parent?.pid),
+    binary,
+    commandLine: (args ? `${binary ?? ''} ${args}`.trim() : binary),
+    parentBinary: str(parent?.binary),
+    uid: num(proc.uid),
+    user: num(proc.uid) !== undefined ? String(num(proc.uid)) : undefined,
+    cwd: str(proc.cwd),
+    startTime: parseTime(proc.start_time),
+  });
+}
+
+function isBase64(v: string | undefined): boolean {
+  if (!v) return false;
+  try {
+    return Buffer.from(v, 'base64').toString('base64') === v;
+  } catch {
+    return false;
+  }
+}

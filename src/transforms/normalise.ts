@@ -1,0 +1,126 @@
+/**
+ * Normalisation shared by every decoder: container ids, paths, IPs, times, process keys.
+ * Pure functions on the hot path: no allocation beyond the result.
+ */
+
+const CONTAINER_PREFIX = /^[a-z0-9-]+:\/\//;
+
+/**
+ * `containerd://<64hex>`, `docker://…`, `cri-o://…` → bare lowercase id. Tetragon's `docker` field
+ * (31 chars) and Falco's `container.id` (12 chars) are prefixes of the full id; the workload stage
+ * matches them to full ids it has seen (see workload/containerIds.ts).
+ */
+export function normaliseContainerId(id: unknown): string | undefined {
+  if (typeof id !== 'string' || id === '' || id === 'host') return undefined;
+  const bare = id.replace(CONTAINER_PREFIX, '').toLowerCase();
+  return /^[0-9a-f]{6,64}$/.test(bare) ? bare : undefined;
+}
+
+/** Tetragon syscall hooks report `etc/passwd`; collapse `//`, `/./`, and resolve `..` textually. */
+export function normalisePath(path: unknown): string | undefined {
+  if (typeof path !== 'string' || path === '') return undefined;
+  let p = path.charCodeAt(0) === 47 ? path : '/' + path;
+  if (p.includes('//') || p.includes('/.')) {
+    const out: string[] = [];
+    for (const seg of p.split('/')) {
+      if (seg === '' || seg === '.') continue;
+      if (seg === '..') out.pop();
+      else out.push(seg);
+    }
+    p = '/' + out.join('/');
+  }
+  return p;
+}
+
+/** Lower-cases IPv6, strips brackets, zone ids and the IPv4-mapped prefix. */
+export function normaliseIp(ip: unknown): string | undefined {
+  if (typeof ip !== 'string' || ip === '') return undefined;
+  let v = ip.trim();
+  if (v.startsWith('[') && v.endsWith(']')) v = v.slice(1, -1);
+  const zone = v.indexOf('%');
+  if (zone > 0) v = v.slice(0, zone);
+  v = v.toLowerCase();
+  if (v.startsWith('::ffff:') && v.includes('.')) v = v.slice(7);
+  return /^[0-9a-f:.]+$/.test(v) && (v.includes('.') || v.includes(':')) ? v : undefined;
+}
+
+/** RFC 3339 (any fraction length) → epoch ms; undefined when unparseable. */
+export function parseTime(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? nanosOrMillis(value) : undefined;
+  if (typeof value !== 'string' || value === '') return undefined;
+  if (/^\d+$/.test(value)) return nanosOrMillis(Number(value));
+  // Date.parse handles up to millisecond fractions; trim longer ones (nanoseconds) first.
+  const trimmed = value.replace(/(\.\d{3})\d+/, '$1');
+  const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(trimmed) ? trimmed : trimmed + 'Z');
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** Epoch numbers of unknown unit: ns (OTLP, Falco evt.time), µs, ms or s, by magnitude. */
+function nanosOrMillis(n: number): number {
+  if (n > 1e17) return Math.floor(n / 1e6);
+  if (n > 1e14) return Math.floor(n / 1e3);
+  if (n > 1e11) return Math.floor(n);
+  return Math.floor(n * 1000);
+}
+
+/** OTLP `startTimeUnixNano` (string or number, fixed64) → epoch ms. */
+export function nanosToMillis(value: unknown): number | undefined {
+  if (typeof value === 'string' && /^\d+$/.test(value)) {
+    // Beyond 2^53 as a number, so slice the string instead of parsing it whole.
+    return value.length > 6 ? Number(value.slice(0, -6)) : 0;
+  }
+  if (typeof value === 'number' && Number.isFinite(value)) return Math.floor(value / 1e6);
+  return undefined;
+}
+
+/** Process key when the source has no exec_id: never the pid alone (pids are reused). */
+export function processKey(node: string | undefined, containerId: string | undefined, pid: number, discriminator: string | number | undefined): string {
+  return `pk:${node ?? '-'}|${containerId?.slice(0, 12) ?? '-'}|${pid}|${discriminator ?? '-'}`;
+}
+
+/** The executable name from a path (`/usr/bin/curl` → `curl`). */
+export function baseName(path: string | undefined): string {
+  if (!path) return '';
+  const i = path.lastIndexOf('/');
+  return i >= 0 ? path.slice(i + 1) : path;
+}
+
+const PRIVATE_V4 = [
+  [0x0a000000, 0xff000000], // 10/8
+  [0xac100000, 0xfff00000], // 172.16/12
+  [0xc0a80000, 0xffff0000], // 192.168/16
+  [0x7f000000, 0xff000000], // 127/8
+  [0xa9fe0000, 0xffff0000], // 169.254/16 (link local; IMDS is handled by its own signal)
+  [0x64400000, 0xffc00000], // 100.64/10 (CGNAT, AKS pod ranges)
+] as const;
+
+export function ipv4ToInt(ip: string): number | undefined {
+  const parts = ip.split('.');
+  if (parts.length !== 4) return undefined;
+  let n = 0;
+  for (const p of parts) {
+    const v = Number(p);
+    if (!/^\d{1,3}$/.test(p) || v > 255) return undefined;
+    n = n * 256 + v;
+  }
+  return n >>> 0;
+}
+
+/** RFC 1918, loopback, link-local, CGNAT; IPv6 loopback, ULA and link-local. */
+export function isPrivateIp(ip: string): boolean {
+  const n = ipv4ToInt(ip);
+  if (n !== undefined) return PRIVATE_V4.some(([net, mask]) => ((n & mask) >>> 0) === net);
+  return ip === '::1' || ip.startsWith('fc') || ip.startsWith('fd') || ip.startsWith('fe80');
+}
+
+/** Is `ip` inside `cidr` (IPv4 `a.b.c.d/n`, or an exact IPv6 address)? */
+export function ipInCidr(ip: string, cidr: string): boolean {
+  const [net, bitsText] = cidr.split('/');
+  if (bitsText === undefined) return ip === net;
+  const a = ipv4ToInt(ip);
+  const b = ipv4ToInt(net ?? '');
+  const bits = Number(bitsText);
+  if (a === undefined || b === undefined || !(bits >= 0 && bits <= 32)) return false;
+  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+  return ((a & mask) >>> 0) === ((b & mask) >>> 0);
+}
