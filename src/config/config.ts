@@ -117,6 +117,12 @@ export function loadConfig(options: { file?: string; env?: Record<string, string
     origins.set(path, flag);
   }
 
+  // Naming a Log Analytics endpoint or DCR anywhere selects the Log Analytics sink.
+  const la = (config.sink as { logAnalytics?: { endpoint?: unknown; dcrImmutableId?: unknown } }).logAnalytics;
+  if ((la?.endpoint !== undefined || la?.dcrImmutableId !== undefined) && origins.get('sink.type') === 'default') {
+    setPath(config, 'sink.type', 'logAnalytics');
+    origins.set('sink.type', origins.get('sink.logAnalytics.endpoint') ?? origins.get('sink.logAnalytics.dcrImmutableId') ?? 'default');
+  }
   if (!problems.length) problems.push(...schemaProblems(config, origins));
   if (!problems.length) problems.push(...crossFieldProblems(config as unknown as CausewayConfig, origins));
   if (problems.length) throw new ConfigError(problems);

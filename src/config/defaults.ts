@@ -24,7 +24,7 @@ export const DEFAULTS: CausewayConfig = {
     parkingTimeoutSeconds: 30,
     maxParked: 10000,
   },
-  signals: { packs: [], learningPeriodMinutes: 0 },
+  signals: { packs: [], learningPeriodMinutes: 10 },
   sink: {
     type: 'local',
     logAnalytics: { flushIntervalMs: 1000, maxBatchBytes: 1_000_000, maxAttempts: 6 },

@@ -66,6 +66,8 @@ export interface ProcessInfo {
   /** Redacted command line. */
   commandLine?: string;
   parentBinary?: string;
+  /** Parent start time, epoch ms: a parent that started long before our data will never arrive. */
+  parentStartTime?: number;
   user?: string;
   uid?: number;
   cwd?: string;

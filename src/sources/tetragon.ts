@@ -182,6 +182,7 @@ function processOf(proc: Json, parent: Json | undefined): ProcessInfo {
     binary,
     commandLine: (args ? `${binary ?? ''} ${args}`.trim() : binary),
     parentBinary: str(parent?.binary),
+    parentStartTime: parseTime(parent?.start_time),
     uid: num(proc.uid),
     user: num(proc.uid) !== undefined ? String(num(proc.uid)) : undefined,
     cwd: str(proc.cwd),

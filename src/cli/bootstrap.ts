@@ -1,0 +1,42 @@
+/**
+ * Start-up shared by every command: load and validate the configuration, load signal packs,
+ * say which defaults were used, build the sink. Everything that can be wrong is found here.
+ */
+import { resolve } from 'node:path';
+import { loadConfig, type FlagSettings, type LoadedConfig } from '../config/config.ts';
+import { SignalEngine } from '../signals/engine.ts';
+import { LocalTableSink } from '../sinks/localTables.ts';
+import type { Sink } from '../sinks/sink.ts';
+import { createLogger, type Logger } from '../telemetry/log.ts';
+
+export interface Bootstrapped {
+  loaded: LoadedConfig;
+  signals: SignalEngine;
+  logger: Logger;
+  sink: Sink;
+  tablesDir: string;
+}
+
+export async function bootstrap(options: { configFile?: string; flags: FlagSettings; env: Record<string, string | undefined>; tablesDir?: string }): Promise<Bootstrapped> {
+  const loaded = loadConfig({ file: options.configFile, env: options.env, flags: options.flags });
+  const { config } = loaded;
+  const logger = createLogger({ level: config.logLevel });
+  logger.event('info', 'config.loaded', {
+    cluster: config.cluster,
+    sink: config.sink.type,
+    defaultsUsed: loaded.defaultsUsed.filter((p) => !p.startsWith('kafka.') && !p.startsWith('sink.logAnalytics.')),
+  });
+  const signals = SignalEngine.load(config.signals.packs);
+  logger.event('info', 'signals.loaded', { rules: signals.rules.length });
+  const tablesDir = resolve(options.tablesDir ?? resolve(config.dataDir, 'tables'));
+  const sink = await createSink(loaded, tablesDir, logger);
+  return { loaded, signals, logger, sink, tablesDir };
+}
+
+async function createSink(loaded: LoadedConfig, tablesDir: string, logger: Logger): Promise<Sink> {
+  if (loaded.config.sink.type === 'logAnalytics') {
+    const { createLogAnalyticsSink } = await import('../sinks/logAnalytics.ts');
+    return createLogAnalyticsSink(loaded.config, logger);
+  }
+  return new LocalTableSink(tablesDir);
+}

@@ -1,0 +1,100 @@
+/**
+ * `causeway` — the command line. Commands: replay, serve, report, profile, rules.
+ * Exit code 0 unless something fatal happened (a bad record is not fatal; a bad config is).
+ */
+import { parseArgs } from 'node:util';
+import { isConfigError } from '../errors.ts';
+import type { FlagSettings } from '../config/config.ts';
+
+const USAGE = `Usage: causeway <command> [options]
+
+Commands:
+  replay <files...> --out <dir>   Run the whole pipeline over files (JSON, JSON Lines, .gz; any
+                                  supported format, detected per record) and write the tables to <dir>.
+  serve                           Run the local pipeline as a service on 127.0.0.1 (default port 8787).
+  rules check [files...]          Validate signal rule packs.
+
+Common options:
+  --config <file>                 JSON or YAML configuration (or CAUSEWAY_CONFIG)
+  --cluster <name>                Cluster for events whose source names none (CAUSEWAY_CLUSTER)
+  --logs-ingestion-endpoint <url> Write to Log Analytics (CAUSEWAY_LOGS_INGESTION_ENDPOINT)
+  --dcr <immutableId>             DCR immutable id, dcr-<32 hex> (CAUSEWAY_DCR_IMMUTABLE_ID)
+  --log-level <level>             debug, info, warn, error
+serve options:
+  --port <n> --host <addr> --data-dir <dir> --no-demo
+`;
+
+export async function main(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'replay': {
+        const { replay } = await import('./replay.ts');
+        const { values, positionals } = parse(rest, { out: { type: 'string' } });
+        if (!values.out) return usageError('replay needs --out <dir> (where the table files go)');
+        if (!positionals.length) return usageError('replay needs at least one input file');
+        return await replay({ files: positionals, out: String(values.out), configFile: values.config as string | undefined, flags: flagsOf(values), env });
+      }
+      case 'serve': {
+        const { serve } = await import('./serve.ts');
+        const { values } = parse(rest, { port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' }, 'no-demo': { type: 'boolean' } });
+        return await serve({ configFile: values.config as string | undefined, flags: flagsOf(values), env });
+      }
+      case 'rules': {
+        const { rulesCheck } = await import('./rulesCheck.ts');
+        return rulesCheck(rest.slice(rest[0] === 'check' ? 1 : 0));
+      }
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        process.stdout.write(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        return usageError(`unknown command "${command}"`);
+    }
+  } catch (e) {
+    if (isConfigError(e)) {
+      process.stderr.write(`causeway: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof TypeError && 'code' in e && String((e as { code: unknown }).code).startsWith('ERR_PARSE_ARGS')) return usageError(e.message);
+    throw e;
+  }
+}
+
+function usageError(message: string): number {
+  process.stderr.write(`causeway: ${message}\n\n${USAGE}`);
+  return 2;
+}
+
+const COMMON = {
+  config: { type: 'string' },
+  cluster: { type: 'string' },
+  'logs-ingestion-endpoint': { type: 'string' },
+  dcr: { type: 'string' },
+  'log-level': { type: 'string' },
+} as const;
+
+function parse(args: string[], extra: Record<string, { type: 'string' | 'boolean' }>): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  const { values, positionals } = parseArgs({ args, options: { ...COMMON, ...extra }, allowPositionals: true, strict: true });
+  return { values: values as Record<string, string | boolean | undefined>, positionals };
+}
+
+/** CLI flags → config settings, remembering the flag name for error messages. */
+function flagsOf(values: Record<string, unknown>): FlagSettings {
+  const flags: FlagSettings = {};
+  const set = (path: string, flag: string, value: unknown) => {
+    if (value !== undefined) flags[path] = { value, flag: `--${flag}` };
+  };
+  set('cluster', 'cluster', values.cluster);
+  set('logLevel', 'log-level', values['log-level']);
+  set('serve.port', 'port', values.port !== undefined ? (/^\d+$/.test(String(values.port)) ? Number(values.port) : values.port) : undefined);
+  set('serve.host', 'host', values.host);
+  set('dataDir', 'data-dir', values['data-dir']);
+  if (values['no-demo']) set('demo', 'no-demo', false);
+  set('sink.logAnalytics.endpoint', 'logs-ingestion-endpoint', values['logs-ingestion-endpoint']);
+  set('sink.logAnalytics.dcrImmutableId', 'dcr', values.dcr);
+  if (values['logs-ingestion-endpoint'] !== undefined || values.dcr !== undefined) set('sink.type', 'logs-ingestion-endpoint', 'logAnalytics');
+  return flags;
+}

@@ -1,0 +1,220 @@
+/**
+ * The local host (DESIGN §2, host 3): the pipeline as one process behind HTTP ingest endpoints
+ * on loopback. Batches run one at a time (stage state is per partition, not thread-safe by
+ * design); a timer advances time, flushes the sink and snapshots state; SIGINT/SIGTERM drain.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { mkdirSync, readFileSync, writeFileSync, existsSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Story } from '../model/story.ts';
+import type { IngestInput } from '../pipeline/ingest.ts';
+import type { Pipeline } from '../pipeline/pipeline.ts';
+import { emptyReport, mergeReports, type BatchReport } from '../pipeline/report.ts';
+import { flushPipeline, runBatch, tickPipeline, type BatchResult } from '../pipeline/runBatch.ts';
+import type { SourceName } from '../sources/registry.ts';
+import { ensureError } from '../errors.ts';
+
+/** Endpoints and the products each accepts. Paths follow each product's own exporter defaults. */
+export const ENDPOINTS: Record<string, { accept?: SourceName[]; describe: string }> = {
+  '/v1/runtimealerts': { accept: ['kubescape'], describe: 'Kubescape node-agent HTTP exporter (httpExporterConfig.url)' },
+  '/falco': { accept: ['falco'], describe: 'Falcosidekick webhook output / Falco http_output' },
+  '/v1/traces': { accept: ['otel'], describe: 'OTLP/HTTP JSON traces (OTel Collector otlphttp exporter, encoding json)' },
+  '/tetragon': { accept: ['tetragon'], describe: 'Tetragon JSON export lines' },
+  '/defender': { accept: ['defender'], describe: 'Defender alerts in any supported envelope' },
+  '/ingest': { describe: 'any supported format, detected per record' },
+};
+
+export interface LocalHostOptions {
+  pipeline: Pipeline;
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+  stateDir?: string;
+  tickMs?: number;
+  onStories?: (stories: Story[]) => void;
+}
+
+export interface Counters {
+  startedAt: string;
+  requests: number;
+  records: BatchReport;
+  stages: BatchReport;
+  rows: BatchReport;
+  stories: number;
+  lastError?: string;
+}
+
+export class LocalHost {
+  private server: Server | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private closing = false;
+  readonly counters: Counters = { startedAt: new Date().toISOString(), requests: 0, records: emptyReport(), stages: emptyReport(), rows: emptyReport(), stories: 0 };
+  /** Latest version of every story, for the viewer and /stories. */
+  readonly stories = new Map<string, Story>();
+
+  constructor(private readonly options: LocalHostOptions) {
+    this.restoreState();
+  }
+
+  /** Runs one batch through the pipeline, strictly after the previous one. */
+  submit(inputs: IngestInput[]): Promise<BatchResult> {
+    const run = this.queue.then(() => runBatch(this.options.pipeline, inputs));
+    this.queue = run.catch(() => undefined);
+    return run.then((r) => this.account(r));
+  }
+
+  private account(r: BatchResult): BatchResult {
+    mergeReports(this.counters.records, r.records);
+    mergeReports(this.counters.stages, r.stages);
+    mergeReports(this.counters.rows, r.rows);
+    for (const s of r.stories) if ((this.stories.get(s.storyId)?.version ?? -1) < s.version) this.stories.set(s.storyId, s);
+    this.counters.stories = [...this.stories.values()].filter((s) => s.status !== 'merged').length;
+    if (r.stories.length) this.options.onStories?.(r.stories);
+    return r;
+  }
+
+  async listen(): Promise<number> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.options.port, this.options.host, () => resolve());
+    });
+    this.timer = setInterval(() => void this.periodic(), this.options.tickMs ?? 5000);
+    this.timer.unref();
+    const address = this.server.address();
+    return typeof address === 'object' && address ? address.port : this.options.port;
+  }
+
+  private async periodic(): Promise<void> {
+    const p = this.options.pipeline;
+    try {
+      await (this.queue = this.queue.then(async () => {
+        this.account(await tickPipeline(p, p.clock()));
+        mergeReports(this.counters.rows, await p.sink.flush());
+        this.saveState();
+      }));
+    } catch (e) {
+      this.counters.lastError = ensureError(e).message;
+      p.logger.event('error', 'host.tick-failed', { error: this.counters.lastError });
+    }
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    try {
+      if (req.method === 'GET' && url.pathname === '/healthz') return json(res, 200, this.health());
+      if (req.method === 'GET' && url.pathname === '/stories') return json(res, 200, [...this.stories.values()].filter((s) => s.status !== 'merged').map(({ evidence: _e, ...s }) => s));
+      const endpoint = ENDPOINTS[url.pathname];
+      if (!endpoint) return json(res, 404, { error: `no endpoint ${url.pathname}`, endpoints: Object.keys(ENDPOINTS) });
+      if (req.method !== 'POST') return json(res, 405, { error: `${url.pathname} accepts POST` });
+      if (this.closing) return json(res, 503, { error: 'shutting down' });
+      if (url.pathname === '/v1/traces' && /protobuf/i.test(req.headers['content-type'] ?? '')) {
+        return json(res, 415, { error: 'OTLP protobuf is not accepted here: set the OTel Collector otlphttp exporter to encoding: json' });
+      }
+      const body = await readBody(req, this.options.maxBodyBytes);
+      if (body === 'too-large') return json(res, 413, { error: `body larger than ${this.options.maxBodyBytes} bytes (serve.maxBodyBytes); split it or raise the limit` });
+      this.counters.requests++;
+      const result = await this.submit([{ body, input: `POST ${url.pathname}`, accept: endpoint.accept }]);
+      const { records } = result;
+      const accepted = records.counts.delivered;
+      const reasons = Object.fromEntries(Object.entries(records.reasons.rejected));
+      if (accepted === 0 && records.counts.rejected > 0) {
+        return json(res, 400, { error: 'nothing in the body could be decoded', rejected: records.counts.rejected, reasons, deadLettered: true });
+      }
+      if (url.pathname === '/v1/traces') {
+        return json(res, 200, records.counts.rejected ? { partialSuccess: { rejectedSpans: records.counts.rejected, errorMessage: `rejected: ${JSON.stringify(reasons)}` } } : {});
+      }
+      return json(res, 200, { accepted, rejected: records.counts.rejected, dropped: records.counts.dropped, reasons: { rejected: reasons, dropped: records.reasons.dropped } });
+    } catch (e) {
+      this.counters.lastError = ensureError(e).message;
+      this.options.pipeline.logger.event('error', 'host.request-failed', { path: url.pathname, error: this.counters.lastError });
+      return json(res, 500, { error: this.counters.lastError });
+    }
+  }
+
+  health(): Record<string, unknown> {
+    const p = this.options.pipeline;
+    return {
+      status: this.closing ? 'draining' : 'ok',
+      ...this.counters,
+      sink: p.sink.name,
+      workloadPartitions: p.workloadStages.map((s) => s.stats),
+      storyPartitions: p.storyStages.map((s) => s.stats),
+    };
+  }
+
+  /** Stops accepting, drains the queue, flushes everything, snapshots state. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.timer) clearInterval(this.timer);
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.queue;
+    const p = this.options.pipeline;
+    this.account(await flushPipeline(p));
+    this.saveState();
+    await p.sink.close();
+  }
+
+  private statePath(kind: string, i: number): string | undefined {
+    return this.options.stateDir ? join(this.options.stateDir, `${kind}-${i}.json`) : undefined;
+  }
+
+  private saveState(): void {
+    if (!this.options.stateDir) return;
+    mkdirSync(this.options.stateDir, { recursive: true });
+    const p = this.options.pipeline;
+    const write = (path: string, value: unknown) => {
+      writeFileSync(path + '.tmp', JSON.stringify(value));
+      renameSync(path + '.tmp', path);
+    };
+    p.workloadStages.forEach((s, i) => write(this.statePath('workload', i)!, s.snapshot()));
+    p.storyStages.forEach((s, i) => write(this.statePath('story', i)!, s.snapshot()));
+  }
+
+  private restoreState(): void {
+    if (!this.options.stateDir) return;
+    const p = this.options.pipeline;
+    const read = (path: string | undefined) => (path && existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : undefined);
+    try {
+      p.workloadStages.forEach((s, i) => {
+        const snap = read(this.statePath('workload', i));
+        if (snap) s.restore(snap);
+      });
+      p.storyStages.forEach((s, i) => {
+        const snap = read(this.statePath('story', i));
+        if (snap) s.restore(snap);
+      });
+    } catch (e) {
+      p.logger.event('warn', 'host.state-not-restored', { error: ensureError(e).message, fix: `delete ${this.options.stateDir} to start from empty state` });
+    }
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+/** Reads a body up to `max` bytes; answers early on Content-Length and stops reading past the limit. */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too-large'> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > max) {
+    req.resume();
+    return Promise.resolve('too-large');
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) over = true;
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(over ? 'too-large' : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,145 @@
+/**
+ * Row builders: stories, evidence, dead letters and health samples → table rows with exactly
+ * the columns of schemas/tables (tests check every builder against the schema).
+ */
+import type { RuntimeEvent } from '../model/event.ts';
+import type { Story, StoryEvidence } from '../model/story.ts';
+import type { DeadLetter } from '../pipeline/deadLetter.ts';
+import { tableSchema, type Row, type TableName } from './tables.ts';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Orders keys as the schema does and fills missing columns with null (every row, every column). */
+export function shape(table: TableName, values: Row): Row {
+  const row: Row = {};
+  for (const c of tableSchema(table).columns) row[c.name] = values[c.name] ?? null;
+  return row;
+}
+
+export function storyRow(s: Story): Row {
+  return shape('CausewayStories_CL', {
+    TimeGenerated: iso(s.lastSeen),
+    StoryId: s.storyId,
+    Version: s.version,
+    Status: s.status,
+    MergedInto: s.mergedInto ?? '',
+    StoryTitle: s.title,
+    Severity: s.severity,
+    RiskScore: s.riskScore,
+    RiskBreakdown: s.riskBreakdown,
+    Cluster: s.cluster,
+    Namespace: s.namespace,
+    Pod: s.pod,
+    Workloads: s.workloads,
+    Layers: s.layers,
+    Tactics: s.tactics,
+    Techniques: s.techniques,
+    AtlasTechniques: s.atlasTechniques,
+    Entities: s.entities,
+    Timeline: s.timeline,
+    Graph: s.graph,
+    Narrative: s.narrative,
+    Chain: s.chain,
+    Signals: s.signals.map((x) => ({ ruleId: x.ruleId, name: x.name, severity: x.severity, tactics: x.tactics, techniques: x.techniques, atlas: x.atlas, reason: x.reason, eventId: x.eventId, time: iso(x.time) })),
+    FirstSeen: iso(s.firstSeen),
+    LastSeen: iso(s.lastSeen),
+    EvidenceCount: s.timeline.length,
+    SignalCount: s.signals.length,
+    AgentNames: s.agentNames,
+    ToolNames: s.toolNames,
+    AlertIds: s.alertIds,
+    AzureResourceId: s.azureResourceId,
+    MergedStoryIds: s.mergedStoryIds,
+  });
+}
+
+export function evidenceRow(storyId: string, se: StoryEvidence): Row {
+  const e: RuntimeEvent = se.event;
+  const w = e.workload;
+  return shape('CausewayEvidence_CL', {
+    TimeGenerated: iso(e.time),
+    EvidenceId: se.evidenceId,
+    StoryId: storyId,
+    EventId: e.id,
+    Layer: e.layer,
+    Kind: e.kind,
+    Source: e.source.product,
+    SourceFormat: e.source.format,
+    SourceRecordId: e.source.nativeId,
+    Cluster: w.cluster,
+    Namespace: w.namespace,
+    Pod: w.pod,
+    Container: w.container,
+    ContainerId: w.containerId,
+    Node: w.node,
+    WorkloadKind: w.workloadKind,
+    WorkloadName: w.workloadName ?? w.serviceName,
+    Image: w.image,
+    TargetProcessName: e.process?.binary,
+    TargetProcessCommandLine: e.process?.commandLine,
+    TargetProcessId: e.process?.pid,
+    ParentProcessId: e.process?.ppid,
+    ProcessKey: e.process?.key,
+    ParentProcessKey: e.process?.parentKey,
+    TargetUsername: e.process?.user,
+    TargetFilePath: e.file?.path,
+    FileOperation: e.file?.operation,
+    SrcIpAddr: e.network?.srcIp ?? e.alert?.sourceIp ?? e.trace?.clientAddress,
+    SrcPortNumber: e.network?.srcPort,
+    DstIpAddr: e.network?.dstIp,
+    DstPortNumber: e.network?.dstPort,
+    DstDomain: e.network?.domain,
+    NetworkProtocol: e.network?.protocol,
+    AgentName: e.trace?.agentName ?? e.alert?.applicationName,
+    ConversationId: e.trace?.conversationId,
+    ToolName: e.trace?.toolName,
+    ToolCallId: e.trace?.toolCallId,
+    McpMethod: e.trace?.mcpMethod,
+    McpSessionId: e.trace?.mcpSessionId,
+    TraceId: e.trace?.traceId,
+    SpanId: e.trace?.spanId,
+    AlertType: e.alert?.type,
+    AlertName: e.alert?.name,
+    AlertSeverity: e.alert?.severity,
+    ContentSummary: e.content,
+    Signals: se.signals,
+    Links: se.links,
+  });
+}
+
+export function deadLetterRow(d: DeadLetter, host: string): Row {
+  return shape('CausewayPipeline_CL', {
+    TimeGenerated: iso(d.time),
+    RecordType: 'deadletter',
+    Host: host,
+    Stage: d.stage,
+    ReasonCode: d.reasonCode,
+    Reason: d.reason,
+    SourceFormat: d.sourceFormat,
+    Input: d.input,
+    SizeBytes: d.sizeBytes,
+    PayloadSha256: d.payloadSha256,
+    Partition: d.partition,
+    Offset: d.offset,
+  });
+}
+
+/** Upstream data loss (Tetragon throttling, Kubescape alert limit) is health, not silence. */
+export function upstreamHealthRow(e: RuntimeEvent, host: string): Row {
+  return shape('CausewayPipeline_CL', {
+    TimeGenerated: iso(e.time),
+    RecordType: 'health',
+    Host: host,
+    Stage: 'ingest',
+    ReasonCode: e.health?.reason ?? e.kind,
+    Reason: e.health?.detail ?? '',
+    SourceFormat: e.source.format,
+    Input: e.workload.node ?? e.workload.pod ?? '',
+    Counters: e.health?.count !== undefined ? { dropped: e.health.count } : {},
+    Details: { node: e.workload.node, cluster: e.workload.cluster, pod: e.workload.pod },
+  });
+}
+
+export function healthRow(time: number, host: string, stage: string, counters: Record<string, unknown>, details: Record<string, unknown> = {}): Row {
+  return shape('CausewayPipeline_CL', { TimeGenerated: iso(time), RecordType: 'health', Host: host, Stage: stage, ReasonCode: 'health', Reason: 'periodic health sample', Counters: counters, Details: details });
+}

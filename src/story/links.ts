@@ -1,0 +1,87 @@
+/**
+ * Explained links between episodes (DESIGN §4). Workloads join one story only through these:
+ * trace context, MCP session, agent conversation, a vendor alert id, or a prompt alert's
+ * application / source IP / end user close in time. Being busy at the same time is never a link.
+ */
+import type { Edge, Episode } from '../model/episode.ts';
+
+export interface Link {
+  reason: Edge['reason'];
+  detail: string;
+  /** Event-level edge for the story graph. */
+  edge?: Edge;
+}
+
+/** How close in time a prompt alert and an agent turn must be (alert StartTimeUtc is the activity time). */
+export const PROMPT_WINDOW_MS = 10 * 60_000;
+
+/** Keys an episode is indexed under, each meaning one kind of explained link. */
+export function linkKeys(ep: Episode): string[] {
+  const keys: string[] = [];
+  if (ep.kind !== 'signal' || ep.workloadKey === '') for (const t of ep.traceIds) keys.push(`trace:${t}`);
+  for (const s of ep.mcpSessionIds) keys.push(`session:${s}`);
+  if (ep.kind === 'agent-turn') for (const c of ep.conversationIds) keys.push(`conversation:${ep.agentNames[0] ?? ep.workloadKey}:${c}`);
+  for (const e of ep.evidence) if (e.kind === 'alert' && e.alert && ep.workloadKey === '') keys.push(`alert:${e.alert.nativeId}`);
+  // A signal raised before its tool call's span arrived sits in a signal episode and in the tool
+  // episode: the same event, so the same story.
+  for (const s of ep.signals) keys.push(`signal:${s.id}`);
+  return keys;
+}
+
+/** The event-level edge for a shared key, from the caller's span to the callee's. */
+export function edgeForKey(key: string, a: Episode, b: Episode): Link {
+  const [kind, ...rest] = key.split(':');
+  const value = rest.join(':');
+  if (kind === 'trace') {
+    const [caller, callee] = a.kind === 'agent-turn' ? [a, b] : [b, a];
+    const server = callee.evidence.find((e) => e.trace?.traceId === value && e.trace.spanKind === 'SERVER');
+    const client = caller.evidence.find((e) => e.trace?.traceId === value && e.trace.spanId !== undefined && e.trace.spanId === server?.trace?.parentSpanId)
+      ?? caller.evidence.filter((e) => e.trace?.traceId === value && (e.kind === 'mcp.request' || e.kind === 'tool.execute') && (!server?.trace?.toolName || e.trace?.toolName === server.trace.toolName)).at(-1)
+      ?? caller.evidence.find((e) => e.trace?.traceId === value);
+    const detail = `trace ${value}${server?.trace?.parentSpanId && client?.trace?.spanId === server.trace.parentSpanId ? ` (MCP client span ${client.trace.spanId} is the server span's parent via params._meta.traceparent)` : ''}`;
+    return { reason: 'called', detail, edge: client && server ? { from: client.id, to: server.id, reason: 'called', detail } : undefined };
+  }
+  if (kind === 'signal') return { reason: 'ran-in-tool', detail: `signal ${value} was raised on an event later attributed to the tool call` };
+  if (kind === 'session' || kind === 'conversation') {
+    const detail = kind === 'session' ? `MCP session ${value}` : `conversation ${value.split(':').slice(1).join(':')}`;
+    const from = a.evidence.find((e) => e.trace);
+    const to = b.evidence.find((e) => e.trace);
+    return { reason: 'same-session', detail, edge: from && to ? { from: from.id, to: to.id, reason: 'same-session', detail } : undefined };
+  }
+  const from = a.evidence.find((e) => e.alert?.nativeId === value);
+  const to = b.evidence.find((e) => e.alert?.nativeId === value);
+  const detail = `same alert id ${value}`;
+  return { reason: 'alerted', detail, edge: from && to ? { from: from.id, to: to.id, reason: 'alerted', detail } : undefined };
+}
+
+/**
+ * prompted: how well a prompt alert matches an agent turn. Application name, source IP (against
+ * the agent pod's own addresses and the callers its server spans saw) and end user each count;
+ * at least one must match and the times must be close.
+ */
+export function promptMatch(alert: Episode, turn: Episode): { score: number; distance: number; detail: string } | undefined {
+  const ctx = alert.promptContext;
+  if (!ctx || turn.kind !== 'agent-turn') return undefined;
+  const t = alert.start;
+  const distance = t < turn.start ? turn.start - t : t > turn.end ? t - turn.end : 0;
+  if (distance > PROMPT_WINDOW_MS) return undefined;
+  const reasons: string[] = [];
+  let score = 0;
+  const app = ctx.applicationName?.toLowerCase();
+  const names = [...turn.agentNames, turn.workload.serviceName, turn.workload.workloadName].filter((n): n is string => !!n).map((n) => n.toLowerCase());
+  if (app && names.includes(app)) {
+    score += 2;
+    reasons.push(`application name ${ctx.applicationName}`);
+  }
+  if (ctx.sourceIp && (turn.podIps.includes(ctx.sourceIp) || turn.clientIps.includes(ctx.sourceIp))) {
+    score += 2;
+    reasons.push(`source IP ${ctx.sourceIp} ${turn.podIps.includes(ctx.sourceIp) ? "is the agent pod's address" : 'called the agent'}`);
+  }
+  if (ctx.endUser && turn.endUsers.includes(ctx.endUser)) {
+    score += 2;
+    reasons.push(`end user ${ctx.endUser}`);
+  }
+  if (score === 0) return undefined;
+  reasons.push(distance === 0 ? 'during the turn' : `${Math.round(distance / 1000)} s from the turn`);
+  return { score, distance, detail: reasons.join(', ') };
+}

@@ -1,0 +1,123 @@
+/**
+ * Snapshot of a workload partition: compact JSON (Maps and Sets as arrays), tagged with the last
+ * offset folded in, so a new partition owner restores it and skips what it already contains.
+ */
+import type { Edge, Signal } from '../model/episode.ts';
+import type { RuntimeEvent, WorkloadIdentity } from '../model/event.ts';
+import type { WorkloadRole } from '../signals/engine.ts';
+import { BoundedMap } from './boundedMap.ts';
+import { Ring } from './ring.ts';
+import { WorkloadState, type EpisodeState, type ProcNode, type StateLimits, type TaggedHit } from './state.ts';
+
+export interface WorkloadSnapshot {
+  format: 'causeway.workload-stage/1';
+  watermark: number;
+  lastOffset?: string;
+  workloads: SerialWorkload[];
+}
+
+interface SerialEpisode extends Omit<EpisodeState, 'evidence' | 'edges' | 'signals' | 'processKeys' | 'traceIds' | 'sessionIds' | 'conversationIds' | 'agentNames' | 'toolNames' | 'clientIps' | 'endUsers'> {
+  evidence: RuntimeEvent[];
+  edges: Edge[];
+  signals: Signal[];
+  processKeys: string[];
+  traceIds: string[];
+  sessionIds: string[];
+  conversationIds: string[];
+  agentNames: string[];
+  toolNames: string[];
+  clientIps: string[];
+  endUsers: string[];
+}
+
+interface SerialWorkload {
+  key: string;
+  identity: WorkloadIdentity;
+  firstSeen: number;
+  lastSeen: number;
+  roles: WorkloadRole[];
+  seen: [string, number][];
+  processes: ProcNode[];
+  buffers: [string, RuntimeEvent[]][];
+  podIps: [string, string[]][];
+  episodes: SerialEpisode[];
+  tagged: TaggedHit[];
+  firstSeenKeys: [string, number][];
+  parked: [string, { since: number; events: RuntimeEvent[] }][];
+}
+
+export function snapshotWorkloads(workloads: BoundedMap<string, WorkloadState>, watermark: number, lastOffset: string | undefined): WorkloadSnapshot {
+  return {
+    format: 'causeway.workload-stage/1',
+    watermark,
+    lastOffset,
+    workloads: workloads.toArray().map(([, w]) => ({
+      key: w.key,
+      identity: w.identity,
+      firstSeen: w.firstSeen,
+      lastSeen: w.lastSeen,
+      roles: [...w.roles],
+      seen: w.seen.toArray(),
+      processes: w.processes.toArray().map(([, p]) => p),
+      buffers: [...w.buffers].map(([pod, ring]) => [pod, ring.toArray()]),
+      podIps: [...w.podIps].map(([pod, ips]) => [pod, [...ips]]),
+      episodes: w.episodes.toArray().map(([, e]) => ({
+        ...e,
+        evidence: [...e.evidence.values()],
+        edges: [...e.edges.values()],
+        signals: [...e.signals.values()],
+        processKeys: [...e.processKeys],
+        traceIds: [...e.traceIds],
+        sessionIds: [...e.sessionIds],
+        conversationIds: [...e.conversationIds],
+        agentNames: [...e.agentNames],
+        toolNames: [...e.toolNames],
+        clientIps: [...e.clientIps],
+        endUsers: [...e.endUsers],
+      })),
+      tagged: w.tagged,
+      firstSeenKeys: w.firstSeenKeys.toArray(),
+      parked: [...w.parked],
+    })),
+  };
+}
+
+export function restoreWorkloads(snapshot: WorkloadSnapshot, limits: StateLimits, maxWorkloads: number): { workloads: BoundedMap<string, WorkloadState>; watermark: number; lastOffset?: string } {
+  if (snapshot.format !== 'causeway.workload-stage/1') throw new Error(`unknown workload snapshot format ${String(snapshot.format)}`);
+  const workloads = new BoundedMap<string, WorkloadState>(maxWorkloads);
+  for (const s of snapshot.workloads) {
+    const w = new WorkloadState(s.key, s.identity, s.firstSeen, limits);
+    w.lastSeen = s.lastSeen;
+    for (const r of s.roles) w.roles.add(r);
+    for (const [k, t] of s.seen) w.seen.set(k, t);
+    for (const p of s.processes) w.addProcess(p);
+    for (const [pod, events] of s.buffers) w.buffers.set(pod, Ring.from(events, limits.maxBuffered));
+    for (const [pod, ips] of s.podIps) w.podIps.set(pod, new Set(ips));
+    for (const e of s.episodes) {
+      const ep: EpisodeState = {
+        ...e,
+        evidence: new Map(e.evidence.map((x) => [x.id, x])),
+        edges: new Map(e.edges.map((x) => [`${x.from}>${x.to}>${x.reason}`, x])),
+        signals: new Map(e.signals.map((x) => [x.id, x])),
+        processKeys: new Set(e.processKeys),
+        traceIds: new Set(e.traceIds),
+        sessionIds: new Set(e.sessionIds),
+        conversationIds: new Set(e.conversationIds),
+        agentNames: new Set(e.agentNames),
+        toolNames: new Set(e.toolNames),
+        clientIps: new Set(e.clientIps),
+        endUsers: new Set(e.endUsers),
+      };
+      w.episodes.set(ep.id, ep);
+      for (const k of ep.processKeys) w.ownEpisode(k, ep.id);
+    }
+    w.tagged = s.tagged;
+    for (const [k, t] of s.firstSeenKeys) w.firstSeenKeys.set(k, t);
+    for (const [k, v] of s.parked) {
+      w.parked.set(k, v);
+      for (const e of v.events) if (e.process) w.parkedProcesses.add(e.process.key);
+    }
+    workloads.set(s.key, w);
+  }
+  return { workloads, watermark: snapshot.watermark, lastOffset: snapshot.lastOffset };
+}

@@ -1,0 +1,186 @@
+/**
+ * The state of one workload in stage ②: its processes, recent events per pod, open episodes and
+ * what its signals need to remember. Bounded everywhere; serialisable for snapshots.
+ */
+import type { Edge, Signal } from '../model/episode.ts';
+import type { RuntimeEvent, WorkloadIdentity } from '../model/event.ts';
+import type { WorkloadRole } from '../signals/engine.ts';
+import { BoundedMap } from './boundedMap.ts';
+import { Ring } from './ring.ts';
+
+export interface ProcNode {
+  key: string;
+  parentKey?: string;
+  pid?: number;
+  containerId?: string;
+  pod?: string;
+  start: number;
+  exited?: number;
+  /** The exec event, when seen (evidence for chains). */
+  exec?: RuntimeEvent;
+}
+
+export interface EpisodeState {
+  id: string;
+  kind: 'tool' | 'agent-turn' | 'signal';
+  pod: string;
+  containerId?: string;
+  start: number;
+  end: number;
+  /** The span that defines a tool episode (MCP server span or in-process execute_tool). */
+  spanEventId?: string;
+  evidence: Map<string, RuntimeEvent>;
+  edges: Map<string, Edge>;
+  signals: Map<string, Signal>;
+  processKeys: Set<string>;
+  traceIds: Set<string>;
+  sessionIds: Set<string>;
+  conversationIds: Set<string>;
+  agentNames: Set<string>;
+  toolNames: Set<string>;
+  clientIps: Set<string>;
+  endUsers: Set<string>;
+  elided: number;
+  emittedVersion: number;
+  lastActive: number;
+}
+
+export interface TaggedHit {
+  tag: string;
+  time: number;
+  eventId: string;
+  pod: string;
+}
+
+export interface StateLimits {
+  maxProcesses: number;
+  maxBuffered: number;
+  maxEvidence: number;
+  maxEpisodes: number;
+  maxSeen: number;
+}
+
+export class WorkloadState {
+  identity: WorkloadIdentity;
+  firstSeen: number;
+  lastSeen: number;
+  roles = new Set<WorkloadRole>();
+  seen: BoundedMap<string, number>;
+  processes: BoundedMap<string, ProcNode>;
+  /** `<containerId12>:<pid>` → process keys (for alerts that name a pid, not an exec_id). */
+  pidIndex = new Map<string, string[]>();
+  buffers = new Map<string, Ring<RuntimeEvent>>();
+  podIps = new Map<string, Set<string>>();
+  episodes: BoundedMap<string, EpisodeState>;
+  /** Process key → episodes that own it (derived from episodes' processKeys). */
+  procEpisodes = new Map<string, string[]>();
+  tagged: TaggedHit[] = [];
+  firstSeenKeys: BoundedMap<string, number>;
+  /** Children waiting for a parent: parent key → events, plus the time they started waiting. */
+  parked = new Map<string, { since: number; events: RuntimeEvent[] }>();
+  parkedProcesses = new Set<string>();
+  dirty = new Set<string>();
+
+  constructor(
+    readonly key: string,
+    identity: WorkloadIdentity,
+    time: number,
+    readonly limits: StateLimits,
+  ) {
+    this.identity = { ...identity };
+    this.firstSeen = time;
+    this.lastSeen = time;
+    this.seen = new BoundedMap(limits.maxSeen);
+    this.processes = new BoundedMap(limits.maxProcesses, (k, p) => this.unindex(k, p));
+    this.episodes = new BoundedMap(limits.maxEpisodes, (_k, e) => this.forgetEpisode(e));
+    this.firstSeenKeys = new BoundedMap(4096);
+  }
+
+  get evictions(): number {
+    return this.seen.evictions + this.processes.evictions + this.episodes.evictions + this.firstSeenKeys.evictions;
+  }
+
+  buffer(pod: string): Ring<RuntimeEvent> {
+    let r = this.buffers.get(pod);
+    if (!r) this.buffers.set(pod, (r = new Ring(this.limits.maxBuffered)));
+    return r;
+  }
+
+  addProcess(p: ProcNode): void {
+    this.processes.set(p.key, p);
+    if (p.pid !== undefined) {
+      const k = `${p.containerId?.slice(0, 12) ?? '-'}:${p.pid}`;
+      const list = this.pidIndex.get(k) ?? [];
+      if (!list.includes(p.key)) list.push(p.key);
+      this.pidIndex.set(k, list.slice(-8));
+    }
+  }
+
+  private unindex(key: string, p: ProcNode): void {
+    const k = `${p.containerId?.slice(0, 12) ?? '-'}:${p.pid}`;
+    const list = this.pidIndex.get(k)?.filter((x) => x !== key);
+    if (list?.length) this.pidIndex.set(k, list);
+    else this.pidIndex.delete(k);
+  }
+
+  /** The process an alert names by pid: the latest one in that container started at or before `time`. */
+  processByPid(containerId: string | undefined, pid: number, time: number): ProcNode | undefined {
+    const keys = this.pidIndex.get(`${containerId?.slice(0, 12) ?? '-'}:${pid}`) ?? [];
+    let best: ProcNode | undefined;
+    for (const k of keys) {
+      const p = this.processes.get(k);
+      if (p && p.start <= time + 1000 && (!best || p.start > best.start)) best = p;
+    }
+    return best;
+  }
+
+  ownEpisode(processKey: string, episodeId: string): void {
+    const list = this.procEpisodes.get(processKey) ?? [];
+    if (!list.includes(episodeId)) list.push(episodeId);
+    this.procEpisodes.set(processKey, list);
+  }
+
+  private forgetEpisode(e: EpisodeState): void {
+    for (const k of e.processKeys) {
+      const list = this.procEpisodes.get(k)?.filter((id) => id !== e.id);
+      if (list?.length) this.procEpisodes.set(k, list);
+      else this.procEpisodes.delete(k);
+    }
+  }
+
+  removeEpisode(id: string): void {
+    const e = this.episodes.get(id);
+    if (!e) return;
+    this.episodes.delete(id);
+    this.forgetEpisode(e);
+  }
+}
+
+export function newEpisodeState(id: string, kind: EpisodeState['kind'], pod: string, time: number): EpisodeState {
+  return {
+    id,
+    kind,
+    pod,
+    start: time,
+    end: time,
+    evidence: new Map(),
+    edges: new Map(),
+    signals: new Map(),
+    processKeys: new Set(),
+    traceIds: new Set(),
+    sessionIds: new Set(),
+    conversationIds: new Set(),
+    agentNames: new Set(),
+    toolNames: new Set(),
+    clientIps: new Set(),
+    endUsers: new Set(),
+    elided: 0,
+    emittedVersion: 0,
+    lastActive: time,
+  };
+}
+
+/** Content-derived and monotone: evidence, links, signals and identifiers only ever grow. */
+export function episodeVersion(e: EpisodeState, podIps: number): number {
+  return e.evidence.size + e.edges.size + e.signals.size + e.traceIds.size + e.sessionIds.size + e.conversationIds.size + e.agentNames.size + e.toolNames.size + e.clientIps.size + e.endUsers.size + podIps;
+}
