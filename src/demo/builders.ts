@@ -42,9 +42,14 @@ export function hex(seed: string, length: number): string {
   return out.slice(0, length);
 }
 
+/** Kubernetes' rand.SafeEncodeString alphabet, as in pod-template-hash and pod suffixes. */
+const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
+function safe(seed: string, length: number): string {
+  return [...hex(seed, length * 2).matchAll(/../g)].slice(0, length).map((m) => SAFE[Number.parseInt(m[0], 16) % SAFE.length]).join('');
+}
+
 export function pod(cluster: string, namespace: string, workload: string, index: number, extra: Partial<Pod> = {}): Pod {
-  const rs = hex(`${namespace}/${workload}`, 9).replace(/[0-9]/g, (d) => 'bcdfghjkl'[Number(d)]!);
-  const name = `${workload}-${rs}-${hex(`${workload}${index}`, 5)}`;
+  const name = `${workload}-${safe(`${namespace}/${workload}`, 10)}-${safe(`${workload}${index}`, 5)}`;
   return {
     cluster,
     namespace,
@@ -61,10 +66,10 @@ export function pod(cluster: string, namespace: string, workload: string, index:
   };
 }
 
-let ktime = 4_733_795_543_756;
+/** exec_id = base64("<node>:<ktime ns>:<pid>") as Tetragon builds it; ktime here derives from the start time. */
 export function proc(p: Pod, pid: number, binary: string, args: string, start: number, parent?: Proc, extra: Partial<Proc> = {}): Proc {
-  ktime += 1_000_003;
-  return { pod: p, pid, binary, args, start, parent, execId: Buffer.from(`${p.node}:${ktime + pid}:${pid}`).toString('base64'), uid: 0, cwd: '/app', ...extra };
+  const ktime = BigInt(start - 1_700_000_000_000) * 1_000_000n + BigInt(pid);
+  return { pod: p, pid, binary, args, start, parent, execId: Buffer.from(`${p.node}:${ktime}:${pid}`).toString('base64'), uid: 0, cwd: '/app', ...extra };
 }
 
 function tetragonProcess(p: Proc) {

@@ -237,11 +237,8 @@ export function reverseShell(cluster: string, base: number): ScenarioInput[] {
   b.tetragonLine(cat.start, tetragonExec(cat));
   b.tetragonLine(t0 + 5000, tetragonFile(cat, t0 + 5000, '/etc/shadow'));
   b.add(t0 + 2000, 'falco', falcoAlert({ rule: 'Reverse Shell', priority: 'Critical', at: t0 + 45, proc: nc, tags: ['container', 'mitre_execution', 'network', 'T1059'], fields: { 'fd.name': `${legacy.ip}:51234->203.0.113.9:4444`, 'fd.l4proto': 'tcp' }, output: 'Critical Reverse shell detected (proc=nc connection=...)', uuid: '0b9a8c7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d' }));
-  return [...b.build(), ...demoLikeBenignAgents(cluster, base)];
-}
-
-function demoLikeBenignAgents(cluster: string, base: number): ScenarioInput[] {
-  return benign(cast(cluster), base, 3 * 60_000, 'revshell-benign');
+  // Normal agent sessions at the same time: busy together, never one story.
+  return [...b.build(), ...benign(c, base, 3 * 60_000, 'revshell-benign')];
 }
 
 /** IMDS token theft through a tool after a jailbreak alert on the ops agent. */

@@ -167,8 +167,18 @@ function tryParse(text: string): { ok: true; value: unknown } | { ok: false; err
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (e) {
-    return { ok: false, error: `not valid JSON (${(e as Error).message})` };
+    return { ok: false, error: `not valid JSON (${parseErrorWithoutPayload((e as Error).message)})` };
   }
+}
+
+/**
+ * V8's JSON errors quote the payload ("Unexpected token 'o', "not json…" is not valid JSON"),
+ * and a dead letter must never carry payload text: keep only what and where.
+ */
+export function parseErrorWithoutPayload(message: string): string {
+  const where = /at position (\d+)(?: \(line (\d+) column (\d+)\))?/.exec(message);
+  const what = /^Unexpected end/.test(message) ? 'unexpected end of input' : /^Unexpected token|^Unexpected non-whitespace/.test(message) ? 'unexpected character' : /^Expected/.test(message) ? message.replace(/ in JSON.*$/, '').replace(/"[^"]*"|'[^']*'/g, '…') : 'syntax error';
+  return where ? `${what} at position ${where[1]}${where[2] ? ` (line ${where[2]} column ${where[3]})` : ''}` : what;
 }
 
 /**

@@ -7,7 +7,7 @@ import type { EventKind, FileInfo, ProcessInfo, RuntimeEvent, WorkloadIdentity }
 import { PermanentError } from '../errors.ts';
 import { describeErrors, validator } from '../schemas.ts';
 import { normaliseContainerId, normaliseIp, normalisePath, parseTime } from '../transforms/normalise.ts';
-import { arr, compact, num, obj, result, str, type DecodeContext, type DecodeResult, type Json, type Source } from './source.ts';
+import { arr, compact, num, obj, result, str, type DecodeResult, type Json, type Source } from './source.ts';
 import { normaliseWorkloadKind } from './workloadKind.ts';
 
 const EVENT_TYPES = [

@@ -2,7 +2,7 @@
  * Aqua Tracee events in the legacy `trace.Event` JSON (what Tracee's docs show): camelCase,
  * nanosecond timestamps, `args[]` of {name,type,value}; lineage by processEntityId/parentEntityId.
  */
-import type { RuntimeEvent, WorkloadIdentity } from '../model/event.ts';
+import type { WorkloadIdentity } from '../model/event.ts';
 import { PermanentError } from '../errors.ts';
 import { describeErrors, validator } from '../schemas.ts';
 import { normaliseContainerId, normaliseIp, normalisePath, parseTime } from '../transforms/normalise.ts';

@@ -8,7 +8,6 @@ import type { Edge, Episode, Signal } from '../model/episode.ts';
 import type { Layer, RuntimeEvent } from '../model/event.ts';
 import type { GraphNode, Story, StoryEvidence, StoryStatus, TimelineStep } from '../model/story.ts';
 import { describeEvent, destinationLabel, processLabel } from '../model/describe.ts';
-import { workloadKey } from '../pipeline/route.ts';
 import { baseName } from '../transforms/normalise.ts';
 import { singleLine, titleValue } from './escape.ts';
 import { riskScore } from './score.ts';
@@ -94,7 +93,7 @@ export function buildStory(input: StoryInput): Story | undefined {
   const graphEdges = edgeList.map((e) => ({ from: evidenceIds.get(e.from)!, to: evidenceIds.get(e.to)!, reason: e.reason, detail: e.detail }));
 
   const primary = primaryWorkload(input.episodes, anchor, events);
-  const chainSteps = chainOf(evidence, signalsByEvent);
+  const chainSteps = chainOf(evidence, signalsByEvent, edgeList);
   const firstSeen = evidence[0]?.time ?? anchor.time;
   const lastSeen = evidence.at(-1)?.time ?? anchor.time;
   const merged = [...new Set(input.episodes.flatMap((e) => e.evidence.filter((x) => x.alert).map((x) => x.alert!.nativeId)))].sort();
@@ -156,14 +155,17 @@ function nodeLabel(e: RuntimeEvent): string {
   }
 }
 
+/** Where the anchor happened: its episode's merged identity (a Falco alert names only the pod). */
 function primaryWorkload(episodes: readonly Episode[], anchor: Signal, events: Map<string, RuntimeEvent>) {
   const anchorEvent = events.get(anchor.eventId);
-  const fromAnchor = anchorEvent && anchorEvent.layer !== 'prompt' ? anchorEvent.workload : undefined;
-  return fromAnchor ?? episodes.find((e) => e.workloadKey)?.workload ?? anchorEvent?.workload ?? {};
+  const home = anchorEvent?.layer === 'prompt' ? undefined : episodes.find((e) => e.workloadKey && e.evidence.some((x) => x.id === anchor.eventId));
+  return home?.workload ?? episodes.find((e) => e.workloadKey)?.workload ?? anchorEvent?.workload ?? {};
 }
 
 /** The causal chain in one line: prompt alert > agent > tool > process > file > destination. */
-function chainOf(evidence: RuntimeEvent[], signalsByEvent: Map<string, string[]>): string[] {
+function chainOf(evidence: RuntimeEvent[], signalsByEvent: Map<string, string[]>, edges: Edge[]): string[] {
+  // Processes one link before a flagged event (the process that read the file, the one an alert named).
+  const causes = new Set(edges.filter((e) => signalsByEvent.has(e.to)).map((e) => e.from));
   const steps: string[] = [];
   const push = (s: string) => {
     const v = singleLine(s, 80);
@@ -177,7 +179,7 @@ function chainOf(evidence: RuntimeEvent[], signalsByEvent: Map<string, string[]>
     else if (e.kind === 'agent.invoke') push(`agent ${e.trace?.agentName ?? e.workload.serviceName ?? ''}`);
     else if (e.kind === 'mcp.request' && e.trace?.spanKind === 'SERVER') push(`tool ${e.trace.toolName ?? e.trace.mcpMethod ?? ''}`);
     else if (e.kind === 'tool.execute' && !evidence.some((x) => x.kind === 'mcp.request' && x.trace?.toolName === e.trace?.toolName)) push(`tool ${e.trace?.toolName ?? ''}`);
-    else if (e.kind === 'process.exec' && (flagged || evidence.some((x) => x.process?.key === e.process?.key && signalsByEvent.has(x.id)))) push(baseName(e.process?.binary) || 'process');
+    else if (e.kind === 'process.exec' && (flagged || causes.has(e.id) || evidence.some((x) => x.process?.key === e.process?.key && signalsByEvent.has(x.id)))) push(baseName(e.process?.binary) || 'process');
     else if (e.layer === 'file' && flagged) push(e.file?.path ?? 'file');
     else if (e.layer === 'network' && flagged) push(destinationLabel(e));
     else if (e.layer === 'alert' && flagged && e.kind === 'alert') push(`${e.source.product} ${e.alert?.type ?? ''}`);

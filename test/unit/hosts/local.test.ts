@@ -1,0 +1,94 @@
+/** The local HTTP host: endpoints, body limit, bad bodies, health, graceful close. */
+import { readFileSync, mkdtempSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LocalHost } from '../../../src/hosts/local.ts';
+import { createPipeline } from '../../../src/pipeline/pipeline.ts';
+import { silentLogger } from '../../../src/telemetry/log.ts';
+import { MemorySink, SAMPLES, signals, testConfig } from '../../helpers/pipeline.ts';
+
+let host: LocalHost | undefined;
+afterEach(async () => {
+  await host?.close();
+  host = undefined;
+});
+
+async function start(options: { maxBodyBytes?: number; stateDir?: string } = {}) {
+  const sink = new MemorySink();
+  const pipeline = createPipeline({ config: testConfig(), signals: signals(), sink, logger: silentLogger });
+  host = new LocalHost({ pipeline, host: '127.0.0.1', port: 0, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, stateDir: options.stateDir, tickMs: 60_000 });
+  const port = await host.listen();
+  const post = (path: string, body: string | Buffer, headers: Record<string, string> = {}) => fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+  return { sink, port, post };
+}
+
+describe('LocalHost', () => {
+  it('accepts each product on its endpoint', async () => {
+    const { post } = await start();
+    const cases: [string, string][] = [
+      ['/tetragon', 'tetragon/events.json'],
+      ['/falco', 'falco/channels.md.example.json'],
+      ['/defender', 'defender/mdc-continuous-export-eventhub-messages.elastic-test.log'],
+      ['/ingest', 'otel-mcp/toolhive-audit-event-sample.json'],
+    ];
+    for (const [path, file] of cases) {
+      const res = await post(path, readFileSync(SAMPLES + file));
+      expect(res.status, path).toBe(200);
+      expect(((await res.json()) as { accepted: number }).accepted, path).toBeGreaterThan(0);
+    }
+  });
+
+  it('answers OTLP with the OTLP response shape and refuses protobuf with the fix', async () => {
+    const { post } = await start();
+    const ok = await post('/v1/traces', readFileSync(SAMPLES + 'otel-mcp/otlp-trace-example.json'));
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({});
+    const proto = await post('/v1/traces', Buffer.from([0x0a, 0x01]), { 'content-type': 'application/x-protobuf' });
+    expect(proto.status).toBe(415);
+    expect(((await proto.json()) as { error: string }).error).toMatch(/encoding: json/);
+  });
+
+  it('answers 400 with the reason for an undecodable body and dead-letters it', async () => {
+    const { post, sink } = await start();
+    const res = await post('/ingest', 'this is not json');
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ reasons: { 'malformed-json': 1 }, deadLettered: true });
+    expect(sink.rows('CausewayPipeline_CL')[0]).toMatchObject({ RecordType: 'deadletter', ReasonCode: 'malformed-json', Input: 'POST /ingest' });
+    expect(JSON.stringify(sink.rows('CausewayPipeline_CL'))).not.toContain('this is not json');
+  });
+
+  it('rejects a record posted to the wrong product endpoint, naming both', async () => {
+    const { post } = await start();
+    const res = await post('/falco', readFileSync(SAMPLES + 'tetragon/events.json'));
+    expect(res.status).toBe(400);
+    const { reasons } = (await res.json()) as { reasons: Record<string, number> };
+    expect(reasons).toEqual({ 'unknown-format': 3 });
+  });
+
+  it('answers 413 past the body limit', async () => {
+    const { post } = await start({ maxBodyBytes: 2048 });
+    const res = await post('/ingest', JSON.stringify({ a: 'x'.repeat(5000) }));
+    expect(res.status).toBe(413);
+  });
+
+  it('reports counters on /healthz and 404 with the endpoint list elsewhere', async () => {
+    const { post, port } = await start();
+    await post('/tetragon', readFileSync(SAMPLES + 'tetragon/nc_process_exec.json'));
+    const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { status: string; records: { counts: { delivered: number } } };
+    expect(health.status).toBe('ok');
+    expect(health.records.counts.delivered).toBe(1);
+    const missing = await fetch(`http://127.0.0.1:${port}/nope`);
+    expect(missing.status).toBe(404);
+  });
+
+  it('drains on close: flushes parked events and writes state snapshots', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'cw-state-'));
+    const { post } = await start({ stateDir });
+    await post('/tetragon', readFileSync(SAMPLES + 'tetragon/nc_process_connect.json'));
+    await host!.close();
+    host = undefined;
+    expect(existsSync(join(stateDir, 'workload-0.json'))).toBe(true);
+    expect(existsSync(join(stateDir, 'story-0.json'))).toBe(true);
+  });
+});
