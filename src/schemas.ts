@@ -21,7 +21,7 @@ export function readSchemaFile<T = unknown>(...parts: string[]): T {
 
 /** A compiled validator for a schema file under `schemas/`, e.g. `validator('sources', 'tetragon.schema.json')`. */
 export function validator<T = unknown>(...parts: string[]): ValidateFunction<T> {
-  const key = parts.join('/');
+  const key = parts.length === 2 ? parts[0] + '/' + parts[1] : parts.join('/');
   let v = cache.get(key);
   if (!v) {
     v = ajv.compile(readSchemaFile(...parts) as object);

@@ -68,7 +68,7 @@ export function pod(cluster: string, namespace: string, workload: string, index:
 
 /** exec_id = base64("<node>:<ktime ns>:<pid>") as Tetragon builds it; ktime here derives from the start time. */
 export function proc(p: Pod, pid: number, binary: string, args: string, start: number, parent?: Proc, extra: Partial<Proc> = {}): Proc {
-  const ktime = BigInt(start - 1_700_000_000_000) * 1_000_000n + BigInt(pid);
+  const ktime = BigInt(Math.round((start - 1_700_000_000_000) * 1000)) * 1_000n + BigInt(pid);
   return { pod: p, pid, binary, args, start, parent, execId: Buffer.from(`${p.node}:${ktime}:${pid}`).toString('base64'), uid: 0, cwd: '/app', ...extra };
 }
 
@@ -183,8 +183,8 @@ export function otlpRequest(p: Pod, spans: SpanSpec[]): string {
               ...(s.parentSpanId ? { parentSpanId: s.parentSpanId } : {}),
               name: s.name,
               kind: s.kind,
-              startTimeUnixNano: `${s.start}000000`,
-              endTimeUnixNano: `${s.end}000000`,
+              startTimeUnixNano: String(BigInt(Math.round(s.start)) * 1_000_000n),
+              endTimeUnixNano: String(BigInt(Math.round(s.end)) * 1_000_000n),
               attributes: Object.entries(s.attributes).map(([k, v]) => kv(k, v)),
               status: { code: 0 },
             })),

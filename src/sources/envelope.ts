@@ -63,7 +63,7 @@ export function unwrap(body: Buffer | string, limits: EnvelopeLimits): Unwrapped
   if (trimmed[0] === '[' || trimmed[0] === '{') {
     const parsed = tryParse(trimmed);
     if (parsed.ok) {
-      addDocument(parsed.value, Buffer.byteLength(trimmed), trimmed, limits, out);
+      addDocument(parsed.value, byteSize(trimmed, limits.maxRecordBytes), trimmed, limits, out);
       return out;
     }
     if (trimmed[0] === '[' || !trimmed.includes('\n')) {
@@ -93,7 +93,7 @@ function splitLines(text: string, limits: EnvelopeLimits, out: Unwrapped): void 
     const raw = text.slice(start, end).trim();
     start = end + 1;
     if (raw === '') continue;
-    const size = Buffer.byteLength(raw);
+    const size = byteSize(raw, limits.maxRecordBytes);
     if (size > limits.maxRecordBytes) {
       out.rejections.push({ reason: 'too-large', detail: `line ${line} is ${size} bytes; the limit is ${limits.maxRecordBytes} (limits.maxRecordBytes)`, text: raw, position: line });
       continue;
@@ -186,6 +186,9 @@ export function parseErrorWithoutPayload(message: string): string {
  * than walking the parsed object, and it runs before any recursive code sees the record.
  */
 export function exceedsDepth(text: string, maxDepth: number): boolean {
+  // Fewer opening brackets than the limit cannot nest past it: count them with the native
+  // indexOf first, and scan char by char only for the rare record that has that many.
+  if (!hasAtLeastBrackets(text, maxDepth + 1)) return false;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
@@ -199,4 +202,16 @@ export function exceedsDepth(text: string, maxDepth: number): boolean {
     } else if (c === 125 || c === 93) depth--;
   }
   return false;
+}
+
+function hasAtLeastBrackets(text: string, n: number): boolean {
+  let count = 0;
+  for (let i = text.indexOf('{'); i !== -1 && count < n; i = text.indexOf('{', i + 1)) count++;
+  for (let i = text.indexOf('['); i !== -1 && count < n; i = text.indexOf('[', i + 1)) count++;
+  return count >= n;
+}
+
+/** UTF-8 size without a full scan when the string is clearly under the limit (≤ 3 bytes per UTF-16 unit). */
+export function byteSize(text: string, limit: number): number {
+  return text.length * 3 <= limit ? text.length : Buffer.byteLength(text);
 }

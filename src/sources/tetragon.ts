@@ -55,6 +55,8 @@ const FILE_KIND: Record<FileInfo['operation'], EventKind> = {
   unknown: 'file.open',
 };
 
+let VALIDATE: ReturnType<typeof validator> | undefined;
+
 export const tetragon: Source = {
   name: 'tetragon',
 
@@ -65,7 +67,7 @@ export const tetragon: Source = {
 
   decode(record, ctx): DecodeResult {
     const type = EVENT_TYPES.find((t) => record[t] !== undefined) as TetragonType;
-    const validate = validator('sources', 'tetragon.schema.json');
+    const validate = (VALIDATE ??= validator('sources', 'tetragon.schema.json'));
     if (!validate(record)) throw new PermanentError(`Tetragon ${type} does not match the export schema: ${describeErrors(validate.errors)}`, 'schema-mismatch');
     const body = obj(record[type]) ?? {};
     const node = str(record.node_name);
@@ -153,41 +155,54 @@ export const tetragon: Source = {
 function workloadOf(proc: Json, node: string | undefined, cluster: string): WorkloadIdentity {
   const pod = obj(proc.pod);
   const container = obj(pod?.container);
-  return compact<WorkloadIdentity>({
-    cluster,
-    node,
-    namespace: str(pod?.namespace),
-    pod: str(pod?.name),
-    podUid: str(pod?.uid),
-    container: str(container?.name),
-    containerId: normaliseContainerId(container?.id) ?? normaliseContainerId(proc.docker),
-    image: str(obj(container?.image)?.name),
-    workloadName: str(pod?.workload),
-    workloadKind: normaliseWorkloadKind(str(pod?.workload_kind)),
-  });
+  // Built field by field (no undefined keys): this runs for every kernel event.
+  const w: WorkloadIdentity = { cluster };
+  if (node) w.node = node;
+  if (pod) {
+    if (typeof pod.namespace === 'string') w.namespace = pod.namespace;
+    if (typeof pod.name === 'string') w.pod = pod.name;
+    if (typeof pod.uid === 'string') w.podUid = pod.uid;
+    if (typeof pod.workload === 'string' && pod.workload) w.workloadName = pod.workload;
+    const kind = normaliseWorkloadKind(str(pod.workload_kind));
+    if (kind) w.workloadKind = kind;
+  }
+  if (container) {
+    if (typeof container.name === 'string') w.container = container.name;
+    const image = str(obj(container.image)?.name);
+    if (image) w.image = image;
+  }
+  const cid = normaliseContainerId(container?.id) ?? normaliseContainerId(proc.docker);
+  if (cid) w.containerId = cid;
+  return w;
 }
 
 function processOf(proc: Json, parent: Json | undefined): ProcessInfo {
   const binary = str(proc.binary);
   const args = str(proc.arguments);
   const parentExecId = str(proc.parent_exec_id);
+  const p: ProcessInfo = { key: proc.exec_id as string };
   // The parent object is authoritative: a few captured events carry a corrupted parent_exec_id
   // (e.g. the merlin-agent sample's "…Nwf==") while parent.exec_id is intact.
-  const parentKey = parent && str(parent.exec_id) && parentExecId !== str(parent.exec_id) && !isBase64(parentExecId) ? str(parent.exec_id) : parentExecId ?? str(parent?.exec_id);
-  return compact<ProcessInfo>({
-    key: str(proc.exec_id) as string,
-    parentKey,
-    pid: num(proc.pid),
-    ppid: num(parent?.pid),
-    binary,
-    commandLine: (args ? `${binary ?? ''} ${args}`.trim() : binary),
-    parentBinary: str(parent?.binary),
-    parentStartTime: parseTime(parent?.start_time),
-    uid: num(proc.uid),
-    user: num(proc.uid) !== undefined ? String(num(proc.uid)) : undefined,
-    cwd: str(proc.cwd),
-    startTime: parseTime(proc.start_time),
-  });
+  const parentId = str(parent?.exec_id);
+  const parentKey = parentId && parentExecId !== parentId && !isBase64(parentExecId) ? parentId : parentExecId ?? parentId;
+  if (parentKey) p.parentKey = parentKey;
+  if (typeof proc.pid === 'number') p.pid = proc.pid;
+  if (typeof parent?.pid === 'number') p.ppid = parent.pid;
+  if (binary) p.binary = binary;
+  const commandLine = args ? (binary ? binary + ' ' + args : args) : binary;
+  if (commandLine) p.commandLine = commandLine;
+  const parentBinary = str(parent?.binary);
+  if (parentBinary) p.parentBinary = parentBinary;
+  const parentStart = parseTime(parent?.start_time);
+  if (parentStart !== undefined) p.parentStartTime = parentStart;
+  if (typeof proc.uid === 'number') {
+    p.uid = proc.uid;
+    p.user = String(proc.uid);
+  }
+  if (typeof proc.cwd === 'string') p.cwd = proc.cwd;
+  const start = parseTime(proc.start_time);
+  if (start !== undefined) p.startTime = start;
+  return p;
 }
 
 function isBase64(v: string | undefined): boolean {

@@ -91,6 +91,7 @@ export function restoreWorkloads(snapshot: WorkloadSnapshot, limits: StateLimits
     for (const r of s.roles) w.roles.add(r);
     for (const [k, t] of s.seen) w.seen.set(k, t);
     for (const p of s.processes) w.addProcess(p);
+    w.exited = s.processes.filter((p) => p.exited !== undefined).map((p) => ({ key: p.key, at: p.exited! })).sort((a, b) => a.at - b.at);
     for (const [pod, events] of s.buffers) w.buffers.set(pod, Ring.from(events, limits.maxBuffered));
     for (const [pod, ips] of s.podIps) w.podIps.set(pod, new Set(ips));
     for (const e of s.episodes) {

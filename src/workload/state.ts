@@ -80,6 +80,10 @@ export class WorkloadState {
   parked = new Map<string, { since: number; events: RuntimeEvent[] }>();
   parkedProcesses = new Set<string>();
   dirty = new Set<string>();
+  /** Exited processes in exit order, so expiry never scans the whole table. */
+  exited: { key: string; at: number }[] = [];
+  /** Event time of the last expiry pass. */
+  lastExpired = 0;
 
   constructor(
     readonly key: string,
@@ -114,6 +118,14 @@ export class WorkloadState {
       if (!list.includes(p.key)) list.push(p.key);
       this.pidIndex.set(k, list.slice(-8));
     }
+  }
+
+  /** Forgets a process (and its pid index entry). */
+  removeProcess(key: string): void {
+    const p = this.processes.get(key);
+    if (!p) return;
+    this.processes.delete(key);
+    this.unindex(key, p);
   }
 
   private unindex(key: string, p: ProcNode): void {

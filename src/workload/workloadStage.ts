@@ -34,6 +34,8 @@ export interface WorkloadStageOutput {
 const SPAN_SLACK_MS = 250;
 /** A process that exited this long ago (event time) and belongs to no episode is forgotten. */
 const EXITED_TTL_MS = 60_000;
+/** How often (event time) a workload's state is swept for expired entries. */
+const EXPIRE_EVERY_MS = 5_000;
 /** Parents that live outside the container and never arrive as events. */
 const RUNTIME_PARENT = /containerd-shim|\/runc$|conmon|crun|docker-containerd|^\/?init$/;
 
@@ -42,6 +44,8 @@ const ROLE_MCP: WorkloadRole = 'mcp-server';
 
 export class WorkloadStage {
   private workloads: BoundedMap<string, WorkloadState>;
+  /** Workloads with parked children (so each batch checks only those for parking timeouts). */
+  private parkedIn = new Set<WorkloadState>();
   private watermark = 0;
   /** Highest offset folded into this state (snapshot tag). */
   lastOffset: string | undefined;
@@ -77,7 +81,7 @@ export class WorkloadStage {
       this.accept(w, event);
       count(report, 'delivered', 'ok');
     }
-    for (const w of this.workloads.values()) if (this.releaseExpiredParking(w)) touched.add(w);
+    for (const w of this.parkedIn) if (this.releaseExpiredParking(w)) touched.add(w);
     if (offset !== undefined) this.lastOffset = offset;
     return { episodes: this.emit(touched), report };
   }
@@ -88,7 +92,7 @@ export class WorkloadStage {
     const touched = new Set<WorkloadState>();
     for (const w of this.workloads.values()) {
       if (this.releaseExpiredParking(w)) touched.add(w);
-      this.expire(w);
+      this.expire(w, true);
     }
     return { episodes: this.emit(touched), report: emptyReport() };
   }
@@ -110,6 +114,7 @@ export class WorkloadStage {
   restore(snapshot: WorkloadSnapshot): void {
     const restored = restoreWorkloads(snapshot, this.options.limits, this.options.maxWorkloads);
     this.workloads = restored.workloads;
+    this.parkedIn = new Set([...this.workloads.values()].filter((w) => w.parked.size));
     this.watermark = restored.watermark;
     this.lastOffset = restored.lastOffset;
   }
@@ -143,6 +148,7 @@ export class WorkloadStage {
   private park(w: WorkloadState, event: RuntimeEvent, parentKey: string): void {
     let entry = w.parked.get(parentKey);
     if (!entry) w.parked.set(parentKey, (entry = { since: event.time, events: [] }));
+    this.parkedIn.add(w);
     entry.events.push(event);
     if (event.process) w.parkedProcesses.add(event.process.key);
     let total = 0;
@@ -166,6 +172,10 @@ export class WorkloadStage {
   }
 
   private releaseExpiredParking(w: WorkloadState): boolean {
+    if (!w.parked.size) {
+      this.parkedIn.delete(w);
+      return false;
+    }
     let released = false;
     for (const [parentKey, entry] of [...w.parked]) {
       if (this.watermark - entry.since >= this.options.parkingTimeoutMs) {
@@ -183,7 +193,10 @@ export class WorkloadStage {
       w.addProcess({ key: p.key, parentKey: p.parentKey, pid: p.pid, containerId: event.workload.containerId, pod, start: event.time, exec: event });
     } else if (event.kind === 'process.exit' && p) {
       const node = w.processes.get(p.key);
-      if (node) node.exited = event.time;
+      if (node) {
+        node.exited = event.time;
+        w.exited.push({ key: p.key, at: event.time });
+      }
       return;
     }
     this.recordPodIp(w, event, pod);
@@ -458,17 +471,30 @@ export class WorkloadStage {
     };
   }
 
-  /** Forgets what can no longer matter: exited processes, old buffers, closed episodes, old tags. */
-  private expire(w: WorkloadState): void {
+  /**
+   * Forgets what can no longer matter: exited processes, old buffers, closed episodes, old tags,
+   * old dedupe ids. Runs at most every EXPIRE_EVERY_MS of event time per workload and never scans
+   * more than it removes (plus the buffers).
+   */
+  private expire(w: WorkloadState, force = false): void {
+    if (!force && this.watermark - w.lastExpired < EXPIRE_EVERY_MS) return;
+    w.lastExpired = this.watermark;
     const horizon = this.watermark - this.options.allowedLatenessMs;
-    for (const [key, p] of w.processes.toArray()) {
-      if (p.exited !== undefined && this.watermark - p.exited > EXITED_TTL_MS && !w.procEpisodes.has(key)) w.processes.delete(key);
+    let n = 0;
+    while (n < w.exited.length && this.watermark - w.exited[n]!.at > EXITED_TTL_MS) {
+      const { key } = w.exited[n++]!;
+      const p = w.processes.get(key);
+      if (p?.exited !== undefined && !w.procEpisodes.has(key)) w.removeProcess(key);
     }
+    if (n) w.exited.splice(0, n);
     for (const ring of w.buffers.values()) ring.retain((e) => e.time >= horizon);
     for (const ep of [...w.episodes.values()]) if (ep.lastActive < horizon && !w.dirty.has(ep.id)) w.removeEpisode(ep.id);
-    w.tagged = w.tagged.filter((t) => t.time >= horizon);
-    for (const [k, t] of w.seen.toArray()) if (t < horizon) w.seen.delete(k);
-    else break;
+    if (w.tagged.length && w.tagged[0]!.time < horizon) w.tagged = w.tagged.filter((t) => t.time >= horizon);
+    // The dedupe map is in arrival order, which follows event time closely: stop at the first young id.
+    for (const [k, t] of w.seen.entries()) {
+      if (t >= horizon) break;
+      w.seen.delete(k);
+    }
   }
 
   private emit(touched: Set<WorkloadState>): KeyedEpisode[] {
