@@ -19,7 +19,9 @@ interface ToolCall {
 }
 
 /** One agent turn: invoke_agent, chats, execute_tool + MCP client spans, and the MCP server spans. */
-function agentTurn(b: ScenarioBuilder, agent: Pod, name: string, seed: string, start: number, calls: ToolCall[], extra: Record<string, string> = {}): { traceId: string; end: number } {
+function agentTurn(b: ScenarioBuilder, agent: Pod, name: string, turnSeed: string, start: number, calls: ToolCall[], extra: Record<string, string> = {}): { traceId: string; end: number } {
+  // Trace and span ids are unique per cluster, as real ones are unique per trace.
+  const seed = `${agent.cluster}:${turnSeed}`;
   const trace = span(seed, `${seed}:root`).traceId;
   const root = span(seed, `${seed}:root`).spanId;
   const end = (calls.at(-1)?.end ?? start + 1000) + 2000;
@@ -130,7 +132,7 @@ export function demoAttack(cluster: string, base: number, options: { alertDelayM
   );
   // Defender for AI: Prompt Shields caught the injected document during the second chat; the
   // alert reaches the hub ~20 minutes later.
-  const alertId = `2517${hex('demo-alert', 15).replace(/[a-f]/g, '7')}_${hex('demo-alert-guid', 8)}-${hex('g2', 4)}-${hex('g3', 4)}-${hex('g4', 4)}-${hex('g5', 12)}`;
+  const alertId = `2517${hex(`${cluster}:demo-alert`, 15).replace(/[a-f]/g, '7')}_${hex(`${cluster}:demo-alert-guid`, 8)}-${hex(`${cluster}:g2`, 4)}-${hex(`${cluster}:g3`, 4)}-${hex(`${cluster}:g4`, 4)}-${hex(`${cluster}:g5`, 12)}`;
   b.add(
     t0 + (options.alertDelayMs ?? 20 * 60_000),
     'defender',
@@ -211,7 +213,7 @@ export function compromisedTool(cluster: string, base: number): ScenarioInput[] 
         bb.tetragonLine(payload.start, tetragonExec(payload));
         bb.tetragonLine(at + 1200, tetragonConnect(payload, at + 1200, '198.51.100.23', 4444));
         bb.add(at + 2000, 'kubescape', kubescapeAlert({ ruleId: 'R1001', name: 'Drifted process executed', severity: 8, at: at + 960, proc: payload, chain: [server, sh, payload], args: { exec: '/tmp/.u', args: ['/tmp/.u'], retval: 0 }, message: 'Drifted process executed: .u with PID 504' }));
-        const falco = falcoAlert({ rule: 'Drop and execute new binary in container', priority: 'Critical', at: at + 955, proc: payload, tags: ['container', 'maturity_stable', 'mitre_persistence', 'process', 'TA0003', 'PCI_DSS_11.5.1'], fields: { 'proc.is_exe_upper_layer': true, 'proc.pid.ts': (at + 950) * 1_000_000 }, output: 'Critical Executing binary not part of base image (proc_exe=/tmp/.u ...)', uuid: '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b' });
+        const falco = falcoAlert({ rule: 'Drop and execute new binary in container', priority: 'Critical', at: at + 955, proc: payload, tags: ['container', 'maturity_stable', 'mitre_persistence', 'process', 'TA0003', 'PCI_DSS_11.5.1'], fields: { 'proc.is_exe_upper_layer': true, 'proc.pid.ts': (at + 950) * 1_000_000 }, output: 'Critical Executing binary not part of base image (proc_exe=/tmp/.u ...)', uuid: `${hex(`${cluster}:falco-drop`, 8)}-4a5e-4f60-8a7b-9c0d1e2f3a4b` });
         // Falcosidekick's Event Hub output sends each alert twice.
         bb.add(at + 1500, 'falco', falco);
         bb.add(at + 1501, 'falco', falco);
@@ -236,7 +238,7 @@ export function reverseShell(cluster: string, base: number): ScenarioInput[] {
   const cat = proc(legacy, 9003, '/bin/cat', '/etc/shadow', t0 + 4990, nc, { uid: 33 });
   b.tetragonLine(cat.start, tetragonExec(cat));
   b.tetragonLine(t0 + 5000, tetragonFile(cat, t0 + 5000, '/etc/shadow'));
-  b.add(t0 + 2000, 'falco', falcoAlert({ rule: 'Reverse Shell', priority: 'Critical', at: t0 + 45, proc: nc, tags: ['container', 'mitre_execution', 'network', 'T1059'], fields: { 'fd.name': `${legacy.ip}:51234->203.0.113.9:4444`, 'fd.l4proto': 'tcp' }, output: 'Critical Reverse shell detected (proc=nc connection=...)', uuid: '0b9a8c7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d' }));
+  b.add(t0 + 2000, 'falco', falcoAlert({ rule: 'Reverse Shell', priority: 'Critical', at: t0 + 45, proc: nc, tags: ['container', 'mitre_execution', 'network', 'T1059'], fields: { 'fd.name': `${legacy.ip}:51234->203.0.113.9:4444`, 'fd.l4proto': 'tcp' }, output: 'Critical Reverse shell detected (proc=nc connection=...)', uuid: `${hex(`${cluster}:falco-revshell`, 8)}-6e5f-4a3b-9c2d-1e0f9a8b7c6d` }));
   // Normal agent sessions at the same time: busy together, never one story.
   return [...b.build(), ...benign(c, base, 3 * 60_000, 'revshell-benign')];
 }
@@ -279,7 +281,7 @@ export function imdsTheft(cluster: string, base: number): ScenarioInput[] {
       severity: 'Medium',
       start: t0 + 300,
       generated: t0 + 24 * 60_000,
-      id: `2517000000000000001_${hex('imds-alert', 8)}-aaaa-4bbb-8ccc-${hex('imds', 12)}`,
+      id: `2517000000000000001_${hex(`${cluster}:imds-alert`, 8)}-aaaa-4bbb-8ccc-${hex(`${cluster}:imds`, 12)}`,
       description: 'There was 1 blocked attempt of a Jailbreak attack on model deployment gpt-4o.',
       intent: 'PrivilegeEscalation, DefenseEvasion',
       resourceId: '/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg-agents/providers/Microsoft.CognitiveServices/accounts/contoso-openai',
