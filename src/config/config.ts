@@ -167,7 +167,11 @@ function schemaProblems(config: Record<string, unknown>, origins: Map<string, st
             ? 'use the DCR immutableId (dcr-<32 hex>, shown as "Immutable Id" on the DCR overview), not its resource id'
             : e.keyword === 'pattern' && fullPath.endsWith('endpoint')
               ? 'use the https:// logs ingestion endpoint of the DCR (properties.endpoints.logsIngestion) or its DCE'
-              : `set a value that ${describeErrors([e]).replace(/^\S+\s/, '')}`;
+              : e.keyword === 'type'
+                ? `use ${(e.params as { type: string }).type === 'integer' ? 'a whole number' : `a ${String((e.params as { type: string }).type)}`}`
+                : e.keyword === 'minimum' || e.keyword === 'maximum'
+                  ? `use a value ${e.keyword === 'minimum' ? 'of at least' : 'of at most'} ${String((e.params as { limit: number }).limit)}`
+                  : `use a value that matches schemas/config/causeway.config.schema.json (${e.keyword})`;
     return { setting, problem: `${describeErrors([e]).replace(/^\S+\s/, '')} (got ${JSON.stringify(getPath(config, fullPath))})`, fix };
   });
 }
