@@ -59,8 +59,12 @@ export class Mix {
         out.attacks++;
         this.attackNo++;
         const scenario = this.attackNo % 2 ? demoAttack(`aks-attack-${this.attackNo}`, this.t, { alertDelayMs: 1000 }) : compromisedTool(`aks-attack-${this.attackNo}`, this.t);
-        // Only the attack's own messages (benign traffic comes from the mix itself).
-        const own = scenario.filter((m) => !m.body.includes('"shop"') && !m.body.includes('support-agent') && !m.body.includes('kb-tools'));
+        // Only the attack's own records (benign traffic comes from the mix itself); Tetragon
+        // batches mix both, so they are filtered line by line.
+        const benignRecord = (r: string) => r.includes('"shop"') || r.includes('support-agent') || r.includes('kb-tools');
+        const own = scenario
+          .map((m) => (m.input === 'tetragon' ? { ...m, body: m.body.split('\n').filter((l) => l && !benignRecord(l)).join('\n') + '\n' } : m))
+          .filter((m) => m.body.trim() !== '' && !benignRecord(m.body));
         own.forEach((m, i) => {
           out.messages.push({ body: m.body, input: m.input, completesAttack: i === own.length - 1 });
           out.bytes += m.body.length;

@@ -96,11 +96,11 @@ export function demoAttack(cluster: string, base: number, options: { alertDelayM
     'demo-attack',
     t0,
     [
-      { tool: 'fetch_url', server: c.webTools, session: 'a1f3c9e2d4b5467f8e9a0b1c2d3e4f50', start: t0 + 1200, end: t0 + 1900, activity: (bb, at) => bb.tetragonLine(at + 200, tetragonConnect(s.webPython, at + 200, '198.51.100.7', 443)) },
+      { tool: 'fetch_url', server: c.webTools, session: hex(`${cluster}:session-web`, 32), start: t0 + 1200, end: t0 + 1900, activity: (bb, at) => bb.tetragonLine(at + 200, tetragonConnect(s.webPython, at + 200, '198.51.100.7', 443)) },
       {
         tool: 'read_file',
         server: c.fileTools,
-        session: '7c2e9b4d1a6f48e3b5c0d9e8f7a6b5c4',
+        session: hex(`${cluster}:session-file`, 32),
         start: t0 + 3200,
         end: t0 + 3900,
         activity: (bb, at) => {
@@ -117,7 +117,7 @@ export function demoAttack(cluster: string, base: number, options: { alertDelayM
       {
         tool: 'http_post',
         server: c.webTools,
-        session: 'a1f3c9e2d4b5467f8e9a0b1c2d3e4f50',
+        session: hex(`${cluster}:session-web`, 32),
         start: t0 + 5200,
         end: t0 + 6400,
         activity: (bb, at) => {

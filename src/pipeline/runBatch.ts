@@ -62,6 +62,7 @@ export async function flushPipeline(p: Pipeline): Promise<BatchResult> {
   const stages = emptyReport();
   p.workloadStages.forEach((stage) => p.episodes.publish(stage.flush().episodes));
   const stories = runStoryStages(p, stages);
+  for (const stage of p.storyStages) stories.push(...stage.flush().stories);
   const rows = await deliver(p, stories, [], []);
   mergeReports(rows, await p.sink.flush());
   return { records: emptyReport(), stages, rows, stories };

@@ -57,16 +57,24 @@ const FILE_KIND: Record<FileInfo['operation'], EventKind> = {
 
 let VALIDATE: ReturnType<typeof validator> | undefined;
 
+/** The event type; the three that make up nearly all volume are checked first. */
+function typeOf(record: Json): TetragonType | undefined {
+  if (record.process_kprobe !== undefined) return 'process_kprobe';
+  if (record.process_exec !== undefined) return 'process_exec';
+  if (record.process_exit !== undefined) return 'process_exit';
+  for (const t of EVENT_TYPES) if (record[t] !== undefined) return t;
+  return undefined;
+}
+
 export const tetragon: Source = {
   name: 'tetragon',
 
   detect(record) {
-    for (const t of EVENT_TYPES) if (record[t] !== undefined) return true;
-    return false;
+    return typeOf(record) !== undefined;
   },
 
   decode(record, ctx): DecodeResult {
-    const type = EVENT_TYPES.find((t) => record[t] !== undefined) as TetragonType;
+    const type = typeOf(record) as TetragonType;
     const validate = (VALIDATE ??= validator('sources', 'tetragon.schema.json'));
     if (!validate(record)) throw new PermanentError(`Tetragon ${type} does not match the export schema: ${describeErrors(validate.errors)}`, 'schema-mismatch');
     const body = obj(record[type]) ?? {};
@@ -97,17 +105,18 @@ export const tetragon: Source = {
     const proc = obj(body.process) ?? {};
     const parent = obj(body.parent);
     const workload = workloadOf(proc, node, cluster);
-    const process = processOf(proc, parent);
+    const process = processOf(proc, parent, type === 'process_exec');
     const execId = process.key;
     const eventTime = time ?? (type === 'process_exec' ? parseTime(proc.start_time) : undefined);
     if (eventTime === undefined) throw new PermanentError(`Tetragon ${type} for exec_id ${execId} has no usable time (top-level "time" is missing or not RFC 3339)`, 'schema-mismatch');
-    const base = { time: eventTime, workload, process, source: { product: 'tetragon', format: 'tetragon.json', nativeId: `${execId}@${record.time ?? proc.start_time}` } };
+    const source = { product: 'tetragon', format: 'tetragon.json', nativeId: `${execId}@${record.time ?? proc.start_time}` };
+    const event = (id: string, layer: RuntimeEvent['layer'], kind: EventKind): RuntimeEvent => ({ id, layer, kind, time: eventTime, source, workload, process });
 
     switch (type) {
       case 'process_exec':
-        return result([{ ...base, id: `tetragon:exec:${execId}`, layer: 'process', kind: 'process.exec' }]);
+        return result([event(`tetragon:exec:${execId}`, 'process', 'process.exec')]);
       case 'process_exit':
-        return result([{ ...base, id: `tetragon:exit:${execId}`, layer: 'process', kind: 'process.exit' }]);
+        return result([event(`tetragon:exit:${execId}`, 'process', 'process.exit')]);
       case 'process_connect':
       case 'process_close':
       case 'process_listen': {
@@ -119,7 +128,9 @@ export const tetragon: Source = {
           protocol: str(body.protocol)?.toUpperCase(),
         });
         const kind: EventKind = type === 'process_connect' ? 'network.connect' : type === 'process_close' ? 'network.close' : 'network.listen';
-        return result([{ ...base, id: `tetragon:${kind}:${execId}:${record.time}:${network.dstIp}:${network.dstPort}:${network.srcPort}`, layer: 'network', kind, network }]);
+        const e = event(`tetragon:${kind}:${execId}:${record.time}:${network.dstIp}:${network.dstPort}:${network.srcPort}`, 'network', kind);
+        e.network = network;
+        return result([e]);
       }
       default: {
         // process_kprobe / process_tracepoint / process_lsm: file or socket hooks.
@@ -137,13 +148,17 @@ export const tetragon: Source = {
               protocol: str(sock.protocol)?.replace(/^IPPROTO_/, ''),
             });
             const kind: EventKind = /close/.test(fn) ? 'network.close' : /listen/.test(fn) ? 'network.listen' : 'network.connect';
-            return result([{ ...base, id: `tetragon:${fn}:${execId}:${record.time}:${network.dstIp}:${network.dstPort}:${network.srcPort}`, layer: 'network', kind, network }]);
+            const e = event(`tetragon:${fn}:${execId}:${record.time}:${network.dstIp}:${network.dstPort}:${network.srcPort}`, 'network', kind);
+            e.network = network;
+            return result([e]);
           }
           const fileArg = obj(arg?.file_arg) ?? obj(arg?.path_arg);
           const path = normalisePath(fileArg?.path);
           if (path) {
             const operation = fileOperation(fn, args);
-            return result([{ ...base, id: `tetragon:${fn}:${execId}:${record.time}:${path}`, layer: 'file', kind: FILE_KIND[operation], file: { path, operation } }]);
+            const e = event(`tetragon:${fn}:${execId}:${record.time}:${path}`, 'file', FILE_KIND[operation]);
+            e.file = { path, operation };
+            return result([e]);
           }
         }
         return result([], [{ reason: 'filtered', detail: `Tetragon ${type} ${fn} has no file or socket argument` }]);
@@ -176,7 +191,8 @@ function workloadOf(proc: Json, node: string | undefined, cluster: string): Work
   return w;
 }
 
-function processOf(proc: Json, parent: Json | undefined): ProcessInfo {
+/** Start times are only needed on exec events (lineage keys, parking): skip their parsing elsewhere. */
+function processOf(proc: Json, parent: Json | undefined, withTimes: boolean): ProcessInfo {
   const binary = str(proc.binary);
   const args = str(proc.arguments);
   const parentExecId = str(proc.parent_exec_id);
@@ -193,15 +209,17 @@ function processOf(proc: Json, parent: Json | undefined): ProcessInfo {
   if (commandLine) p.commandLine = commandLine;
   const parentBinary = str(parent?.binary);
   if (parentBinary) p.parentBinary = parentBinary;
-  const parentStart = parseTime(parent?.start_time);
-  if (parentStart !== undefined) p.parentStartTime = parentStart;
+  if (withTimes) {
+    const parentStart = parseTime(parent?.start_time);
+    if (parentStart !== undefined) p.parentStartTime = parentStart;
+    const start = parseTime(proc.start_time);
+    if (start !== undefined) p.startTime = start;
+  }
   if (typeof proc.uid === 'number') {
     p.uid = proc.uid;
     p.user = String(proc.uid);
   }
   if (typeof proc.cwd === 'string') p.cwd = proc.cwd;
-  const start = parseTime(proc.start_time);
-  if (start !== undefined) p.startTime = start;
   return p;
 }
 

@@ -19,8 +19,10 @@ export const PROMPT_WINDOW_MS = 10 * 60_000;
 export function linkKeys(ep: Episode): string[] {
   const keys: string[] = [];
   if (ep.kind !== 'signal' || ep.workloadKey === '') for (const t of ep.traceIds) keys.push(`trace:${t}`);
-  for (const s of ep.mcpSessionIds) keys.push(`session:${s}`);
-  if (ep.kind === 'agent-turn') for (const c of ep.conversationIds) keys.push(`conversation:${ep.agentNames[0] ?? ep.workloadKey}:${c}`);
+  // Session and conversation ids are minted by one server or agent: they only mean something
+  // within one cluster (trace ids are 128-bit random and global).
+  for (const s of ep.mcpSessionIds) keys.push(`session:${ep.cluster}:${s}`);
+  if (ep.kind === 'agent-turn') for (const c of ep.conversationIds) keys.push(`conversation:${ep.cluster}:${ep.agentNames[0] ?? ep.workloadKey}:${c}`);
   for (const e of ep.evidence) if (e.kind === 'alert' && e.alert && ep.workloadKey === '') keys.push(`alert:${e.alert.nativeId}`);
   // A signal raised before its tool call's span arrived sits in a signal episode and in the tool
   // episode: the same event, so the same story.
@@ -43,7 +45,7 @@ export function edgeForKey(key: string, a: Episode, b: Episode): Link {
   }
   if (kind === 'signal') return { reason: 'ran-in-tool', detail: `signal ${value} was raised on an event later attributed to the tool call` };
   if (kind === 'session' || kind === 'conversation') {
-    const detail = kind === 'session' ? `MCP session ${value}` : `conversation ${value.split(':').slice(1).join(':')}`;
+    const detail = kind === 'session' ? `MCP session ${value.split(':').slice(1).join(':')}` : `conversation ${value.split(':').slice(2).join(':')}`;
     const from = a.evidence.find((e) => e.trace);
     const to = b.evidence.find((e) => e.trace);
     return { reason: 'same-session', detail, edge: from && to ? { from: from.id, to: to.id, reason: 'same-session', detail } : undefined };

@@ -38,7 +38,20 @@ interface StoryState {
   content: number;
   emittedEvidence: string[];
   episodeIds: string[];
+  /** Event time of the last written version, and what made it significant. */
+  emittedAt: number;
+  signature: string;
+  /** A newer version exists but was held back (content-only growth within the update interval). */
+  pending: boolean;
 }
+
+/**
+ * A story that only grows (more benign steps, no new signal, same score) is rewritten at most this
+ * often (event time): each version carries the whole timeline and graph, so rewriting it per batch
+ * would make the Log Analytics bill grow with the square of the story. Significant changes (new
+ * signal, severity or score) are written at once; held versions are written on tick and flush.
+ */
+export const STORY_UPDATE_INTERVAL_MS = 60_000;
 
 export interface StorySnapshot {
   format: 'causeway.story-stage/1';
@@ -92,14 +105,20 @@ export class StoryStage {
   /** Closes stories idle (in event time) past the idle timeout and forgets expired state. */
   tick(now: number): StoryStageOutput {
     if (now > this.watermark) this.watermark = now;
-    const out: Story[] = [];
+    const out: Story[] = this.writePending(false);
     for (const [storyId, state] of this.stories.toArray()) {
       if (state.status !== 'open' || this.watermark - state.lastSeen < this.options.storyIdleMs) continue;
       const story = this.compose(state.episodeIds, 'closed');
       if (!story || story.storyId !== storyId) continue;
+      // The closed version is the full final content (held growth included).
+      const content = story.evidence.length + story.graph.edges.length + story.signals.length;
+      const emitted = new Set(state.emittedEvidence);
       state.status = 'closed';
+      state.content = Math.max(state.content, content);
       state.version = 2 * state.content + 1;
-      out.push({ ...story, version: state.version, evidence: [] });
+      state.pending = false;
+      state.emittedEvidence = story.evidence.map((e) => e.evidenceId);
+      out.push({ ...story, version: state.version, evidence: story.evidence.filter((e) => !emitted.has(e.evidenceId)) });
     }
     this.expire();
     return { stories: out, report: emptyReport() };
@@ -200,19 +219,50 @@ export class StoryStage {
       const story = this.compose(ids, 'open', links);
       if (!story) continue;
       out.push(...this.mergeAway(story, ids));
-      const content = story.evidence.length + story.graph.edges.length + story.signals.length;
-      const state = this.stories.get(story.storyId);
-      const version = 2 * content;
-      if (state && version <= state.version && state.status !== 'closed') continue;
-      if (state && state.status === 'closed' && content <= state.content) continue;
-      const emitted = new Set(state?.emittedEvidence ?? []);
-      const fresh = story.evidence.filter((e) => !emitted.has(e.evidenceId));
-      const next: StoryState = { version, status: 'open', lastSeen: story.lastSeen, content, emittedEvidence: story.evidence.map((e) => e.evidenceId), episodeIds: ids };
-      this.stories.set(story.storyId, next);
-      for (const x of ids) this.episodeStory.set(x, story.storyId);
-      out.push({ ...story, version, evidence: fresh });
+      const written = this.write(story, ids, false);
+      if (written) out.push(written);
     }
     return out;
+  }
+
+  /** Decides whether this version is written now, held (pending), or already written. */
+  private write(story: Story, ids: string[], force: boolean): Story | undefined {
+    const content = story.evidence.length + story.graph.edges.length + story.signals.length;
+    const state = this.stories.get(story.storyId);
+    const version = 2 * content;
+    for (const x of ids) this.episodeStory.set(x, story.storyId);
+    if (state && version <= state.version && state.status !== 'closed') return undefined;
+    if (state && state.status === 'closed' && content <= state.content) return undefined;
+    const signature = `${story.severity}|${story.riskScore}|${story.signals.map((s) => s.id).join(',')}`;
+    const significant = !state || state.status !== 'open' || state.signature !== signature;
+    if (!force && !significant && this.watermark - state.emittedAt < STORY_UPDATE_INTERVAL_MS) {
+      state.pending = true;
+      state.episodeIds = ids;
+      state.lastSeen = Math.max(state.lastSeen, story.lastSeen);
+      return undefined;
+    }
+    const emitted = new Set(state?.emittedEvidence ?? []);
+    const fresh = story.evidence.filter((e) => !emitted.has(e.evidenceId));
+    this.stories.set(story.storyId, { version, status: 'open', lastSeen: story.lastSeen, content, emittedEvidence: story.evidence.map((e) => e.evidenceId), episodeIds: ids, emittedAt: this.watermark, signature, pending: false });
+    return { ...story, version, evidence: fresh };
+  }
+
+  /** Writes held versions: those past the update interval on tick, all of them at flush. */
+  private writePending(all: boolean): Story[] {
+    const out: Story[] = [];
+    for (const [storyId, state] of this.stories.toArray()) {
+      if (!state.pending || (!all && this.watermark - state.emittedAt < STORY_UPDATE_INTERVAL_MS)) continue;
+      const story = this.compose(state.episodeIds, 'open', this.component(state.episodeIds[0]!).links);
+      if (story?.storyId !== storyId) continue;
+      const written = this.write(story, state.episodeIds, true);
+      if (written) out.push(written);
+    }
+    return out;
+  }
+
+  /** End of input (replay): every held version is written. */
+  flush(): StoryStageOutput {
+    return { stories: this.writePending(true), report: emptyReport() };
   }
 
   /** When components join, the stories they held before become `merged` into the new one. */

@@ -106,9 +106,26 @@ export function summariseContent(value: unknown, options: { excerpts: boolean; e
  * The redaction pass of stage ① (decode → normalise → redact → route): every free-text field an
  * attacker or a user can put a secret in. Mutates and returns the event (it is freshly decoded).
  */
+/**
+ * Command lines repeat: one process emits many events with the same one. A bounded cache of
+ * already-redacted strings keeps the detectors off the hot path.
+ */
+const COMMAND_LINES = new Map<string, string>();
+const COMMAND_LINE_CACHE = 4096;
+
+function redactCommandLine(s: string): string {
+  let r = COMMAND_LINES.get(s);
+  if (r === undefined) {
+    r = redactText(s).text;
+    if (COMMAND_LINES.size >= COMMAND_LINE_CACHE) COMMAND_LINES.delete(COMMAND_LINES.keys().next().value as string);
+    COMMAND_LINES.set(s, r);
+  }
+  return r;
+}
+
 export function redactEvent<E extends RuntimeEvent>(event: E): E {
   const p = event.process;
-  if (p?.commandLine) p.commandLine = redactText(p.commandLine).text;
+  if (p?.commandLine) p.commandLine = redactCommandLine(p.commandLine);
   if (event.ancestors) for (const a of event.ancestors) if (a.commandLine) a.commandLine = redactText(a.commandLine).text;
   const alert = event.alert;
   if (alert) {
