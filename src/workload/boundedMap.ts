@@ -1,6 +1,9 @@
 /**
- * A Map with a size cap and least-recently-used eviction. Every eviction is counted (bounded
- * state, DESIGN §2: never unbounded growth, evictions show in health rows).
+ * A Map with a size cap; past it the oldest entry (by insertion) goes. Every eviction is counted
+ * (bounded state, DESIGN §2: never unbounded growth, evictions show in health rows).
+ * Insertion order rather than strict LRU: re-inserting on every read costs a Map delete and
+ * insert per event on the hot path, and the entries here (processes, dedupe ids, episodes) age
+ * in insertion order anyway.
  */
 export class BoundedMap<K, V> {
   private readonly map = new Map<K, V>();
@@ -23,18 +26,7 @@ export class BoundedMap<K, V> {
     return this.map.has(key);
   }
 
-  /** Reads and marks as recently used. */
-  touch(key: K): V | undefined {
-    const v = this.map.get(key);
-    if (v !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, v);
-    }
-    return v;
-  }
-
   set(key: K, value: V): void {
-    if (this.map.has(key)) this.map.delete(key);
     this.map.set(key, value);
     while (this.map.size > this.cap) {
       const oldest = this.map.keys().next().value as K;

@@ -36,7 +36,7 @@ interface SerialWorkload {
   firstSeen: number;
   lastSeen: number;
   roles: WorkloadRole[];
-  seen: [string, number][];
+  seen: [number, number][];
   processes: ProcNode[];
   buffers: [string, RuntimeEvent[]][];
   podIps: [string, string[]][];

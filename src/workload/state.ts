@@ -65,7 +65,8 @@ export class WorkloadState {
   firstSeen: number;
   lastSeen: number;
   roles = new Set<WorkloadRole>();
-  seen: BoundedMap<string, number>;
+  /** Recent event ids (as idHash numbers) → event time, for dedupe. */
+  seen: BoundedMap<number, number>;
   processes: BoundedMap<string, ProcNode>;
   /** `<containerId12>:<pid>` → process keys (for alerts that name a pid, not an exec_id). */
   pidIndex = new Map<string, string[]>();

@@ -34,6 +34,11 @@ export interface WorkloadStageOutput {
 const SPAN_SLACK_MS = 250;
 /** A process that exited this long ago (event time) and belongs to no episode is forgotten. */
 const EXITED_TTL_MS = 60_000;
+/**
+ * How far back (event time) kernel events are kept for a tool call whose span arrives late: the
+ * span is exported when the call ends, so seconds, not minutes.
+ */
+const ATTRIBUTION_LOOKBACK_MS = 120_000;
 /** How often (event time) a workload's state is swept for expired entries. */
 const EXPIRE_EVERY_MS = 5_000;
 /** Parents that live outside the container and never arrive as events. */
@@ -73,11 +78,12 @@ export class WorkloadStage {
       if (event.time > this.watermark) this.watermark = event.time;
       const w = this.workload(key, event);
       touched.add(w);
-      if (w.seen.has(event.id)) {
+      const seenKey = idHash(event.id);
+      if (w.seen.has(seenKey)) {
         count(report, 'dropped', 'duplicate');
         continue;
       }
-      w.seen.set(event.id, event.time);
+      w.seen.set(seenKey, event.time);
       this.accept(w, event);
       count(report, 'delivered', 'ok');
     }
@@ -120,7 +126,7 @@ export class WorkloadStage {
   }
 
   private workload(key: string, event: RuntimeEvent): WorkloadState {
-    let w = this.workloads.touch(key);
+    let w = this.workloads.get(key);
     if (!w) {
       w = new WorkloadState(key, event.workload, event.time, this.options.limits);
       this.workloads.set(key, w);
@@ -487,7 +493,8 @@ export class WorkloadStage {
       if (p?.exited !== undefined && !w.procEpisodes.has(key)) w.removeProcess(key);
     }
     if (n) w.exited.splice(0, n);
-    for (const ring of w.buffers.values()) ring.retain((e) => e.time >= horizon);
+    const lookback = this.watermark - ATTRIBUTION_LOOKBACK_MS;
+    for (const ring of w.buffers.values()) ring.retain((e) => e.time >= lookback);
     for (const ep of [...w.episodes.values()]) if (ep.lastActive < horizon && !w.dirty.has(ep.id)) w.removeEpisode(ep.id);
     if (w.tagged.length && w.tagged[0]!.time < horizon) w.tagged = w.tagged.filter((t) => t.time >= horizon);
     // The dedupe map is in arrival order, which follows event time closely: stop at the first young id.
@@ -514,6 +521,22 @@ export class WorkloadStage {
     }
     return out;
   }
+}
+
+/**
+ * Dedupe key: a 53-bit FNV-1a of the event id (two 32-bit lanes). Numbers instead of the id
+ * strings keep a few thousand recent ids per workload cheap in memory and in Map lookups; a false
+ * match needs two 2^-26 collisions among a workload's recent ids.
+ */
+export function idHash(id: string): number {
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  return (a >>> 0) * 0x200000 + ((b >>> 0) & 0x1fffff);
 }
 
 function toolEpisodeId(w: WorkloadState, span: RuntimeEvent): string {
