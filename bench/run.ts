@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: figures as ratios measured side by side in one run, on this machine.
+ * `npm run bench`: figures as ratios measured side by side in one run, on this machine. It runs the
+ * tsc output (as the Functions app and the Kafka host do), not the tsx-transpiled sources.
  *   1. decode + normalise vs bare JSON.parse on the same Tetragon-heavy lines      (target ≥ 0.5)
  *   2. end-to-end pipeline (decode → correlate → rows) vs JSON.parse, same bytes   (target ≥ 0.35)
  *      + Log Analytics bytes written (evidence mode) / input bytes                 (target ≤ 2%)

@@ -105,9 +105,17 @@ export class WorkloadState {
     return this.seen.evictions + this.processes.evictions + this.episodes.evictions + this.firstSeenKeys.evictions;
   }
 
+  /**
+   * Recent events per pod, for a tool span that arrives after the kernel events it caused. Only
+   * MCP servers and agents get tool spans (and an MCP server's initialize/tools/list spans give it
+   * the role before its first tools/call), so other pods keep a small buffer, enough to re-check
+   * rules when a late event completes them.
+   */
   buffer(pod: string): Ring<RuntimeEvent> {
     let r = this.buffers.get(pod);
-    if (!r) this.buffers.set(pod, (r = new Ring(this.limits.maxBuffered)));
+    const cap = this.roles.size ? this.limits.maxBuffered : Math.min(32, this.limits.maxBuffered);
+    if (!r) this.buffers.set(pod, (r = new Ring(cap)));
+    else if (r.cap < cap) this.buffers.set(pod, (r = Ring.from(r.toArray(), cap)));
     return r;
   }
 
