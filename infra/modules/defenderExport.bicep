@@ -1,0 +1,46 @@
+// Defender for Cloud continuous export of alerts to the defender-alerts hub, as a trusted service
+// (no connection string: the Security resource provider gets Azure Event Hubs Data Sender on the
+// hub, see defenderExportRole.bicep). Only preview API versions exist for automations.
+targetScope = 'subscription'
+
+param location string
+param eventHubId string
+
+resource export 'Microsoft.Security/automations@2023-12-01-preview' = {
+  name: 'causeway-export-alerts'
+  location: location
+  properties: {
+    description: 'Causeway: stream Defender alerts (all plans, all severities) to the defender-alerts hub.'
+    isEnabled: true
+    scopes: [
+      {
+        description: 'subscription'
+        scopePath: subscription().id
+      }
+    ]
+    sources: [
+      {
+        eventSource: 'Alerts'
+        ruleSets: [
+          for severity in ['high', 'medium', 'low', 'informational']: {
+            rules: [
+              {
+                propertyJPath: 'Severity'
+                propertyType: 'String'
+                expectedValue: severity
+                operator: 'Equals'
+              }
+            ]
+          }
+        ]
+      }
+    ]
+    actions: [
+      {
+        actionType: 'EventHub'
+        eventHubResourceId: eventHubId
+        isTrustedServiceEnabled: true
+      }
+    ]
+  }
+}
