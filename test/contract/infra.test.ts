@@ -26,7 +26,7 @@ function params(source: string): ParamDecl[] {
 function modules(source: string): { name: string; path: string; params: string[] }[] {
   return [...source.matchAll(/^module (\w+) '([^']+)' = (?:if \([^\n]*\) )?\{\n([\s\S]*?)\n\}/gm)].map((m) => {
     const body = m[3]!;
-    const block = /\n  params: \{\n([\s\S]*?)\n  \}/.exec('\n' + body)?.[1] ?? '';
+    const block = /\n {2}params: \{\n([\s\S]*?)\n {2}\}/.exec('\n' + body)?.[1] ?? '';
     return { name: m[1]!, path: m[2]!, params: [...block.matchAll(/^ {4}(\w+):/gm)].map((p) => p[1]!) };
   });
 }
