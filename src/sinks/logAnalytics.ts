@@ -56,9 +56,12 @@ export class LogAnalyticsSink implements Sink {
     return p.bytes >= this.options.maxBatchBytes ? this.flushTable(table) : emptyReport();
   }
 
+  /** Sends everything pending, including dead letters the sends themselves produced. */
   async flush(): Promise<BatchReport> {
     const report = emptyReport();
-    for (const table of [...this.pending.keys()]) mergeReports(report, await this.flushTable(table));
+    for (let round = 0; round < 3 && this.pending.size; round++) {
+      for (const table of [...this.pending.keys()]) mergeReports(report, await this.flushTable(table));
+    }
     return report;
   }
 
@@ -75,7 +78,7 @@ export class LogAnalyticsSink implements Sink {
     const errored: Row[] = [];
     const deadLetters: Row[] = [];
     for (const chunk of chunkByBytes(p.rows, this.options.maxBatchBytes)) await this.send(table, chunk, report, errored, deadLetters);
-    if (deadLetters.length && table !== 'CausewayPipeline_CL') mergeReports(report, await this.write('CausewayPipeline_CL', deadLetters));
+    if (deadLetters.length) mergeReports(report, await this.write('CausewayPipeline_CL', deadLetters));
     mergeReports(this.totals, report);
     if (errored.length) {
       const back = this.pending.get(table) ?? { rows: [], bytes: 0 };
@@ -127,6 +130,9 @@ export class LogAnalyticsSink implements Sink {
   private reject(table: TableName, rows: Row[], reason: Parameters<typeof count>[2], detail: string, report: BatchReport, deadLetters: Row[]): void {
     count(report, 'rejected', reason, rows.length);
     this.options.logger.event('error', 'sink.rejected', { table, rows: rows.length, reason, detail });
+    // When the pipeline table itself is refused as a whole (no role, no stream), a dead letter
+    // there would be refused too: the log line above is the record.
+    if (table === 'CausewayPipeline_CL' && (reason === 'sink-forbidden' || reason === 'sink-not-found')) return;
     const payload = JSON.stringify(rows);
     deadLetters.push(
       shape('CausewayPipeline_CL', {
