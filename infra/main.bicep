@@ -155,6 +155,7 @@ module functionApp 'modules/functionApp.bicep' = {
     clusterName: clusterName
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    partitionCount: eventHubPartitions
   }
 }
 

@@ -14,6 +14,9 @@ param clusterName string
 param maximumInstanceCount int
 param instanceMemoryMB int
 
+@description('Partitions of workload-events and episodes: the stages need the count to own broadcast stories once.')
+param partitionCount int
+
 resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
   name: planName
   location: location
@@ -79,6 +82,8 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
         { name: 'CAUSEWAY_DCR_IMMUTABLE_ID', value: dcrImmutableId }
         { name: 'CAUSEWAY_STATE_ACCOUNT', value: storageAccountName }
         { name: 'CAUSEWAY_EVENTHUBS_NAMESPACE', value: eventHubsNamespaceFqdn }
+        { name: 'CAUSEWAY_WORKLOAD_PARTITIONS', value: string(partitionCount) }
+        { name: 'CAUSEWAY_STORY_PARTITIONS', value: string(partitionCount) }
       ]
     }
   }

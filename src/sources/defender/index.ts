@@ -185,8 +185,9 @@ function toEvent(view: AlertView, shape: Shape, ctx: DecodeContext): RuntimeEven
   const clusterFromResource = clusterFromResourceId(view.resourceId) ?? clusterFromResourceId(facts.clusterResourceId);
   const cluster = facts.cluster ?? clusterFromResource ?? (containers && view.compromisedEntity ? view.compromisedEntity : undefined);
   const workload = compact<WorkloadIdentity>({
-    // Defender for AI alerts name an application, not a cluster: they stay unplaced.
-    cluster: ai ? cluster : cluster ?? ctx.cluster,
+    // Sources that name no cluster get the input's configured one (DESIGN §3): for a Defender for
+    // AI alert that puts it on the story partition of the agents it can prompt.
+    cluster: cluster ?? ctx.cluster,
     namespace: facts.namespace ?? extendedValue(view.extended, /^namespace$/),
     pod: facts.pod ?? extendedValue(view.extended, /^pod( name)?$/),
     container: facts.container ?? extendedValue(view.extended, /^container( name)?$/),

@@ -104,3 +104,31 @@ describe('causeway serve', () => {
     expect(readTable(join(dataDir, 'tables'), 'CausewayStories_CL').length).toBeGreaterThan(0);
   });
 });
+
+describe('causeway replay to Log Analytics', () => {
+  it('delivers through the Logs Ingestion API the same story and evidence rows as --out', async () => {
+    const { startLogsIngestionServer } = await import('../../helpers/logsIngestionServer.ts');
+    const { startTokenEndpoint } = await import('../../helpers/tokenEndpoint.ts');
+    const { testCertificate } = await import('../../helpers/tls.ts');
+    const server = await startLogsIngestionServer();
+    const tokens = await startTokenEndpoint((t) => server.acceptedTokens.add(t));
+    try {
+      const files = readdirSync(SAMPLES + 'tetragon').filter((f) => f.endsWith('.json')).map((f) => SAMPLES + 'tetragon/' + f);
+      const out = mkdtempSync(join(tmpdir(), 'cw-replay-la-'));
+      expect((await quietly(() => main(['replay', ...files, '--out', out], {}))).code).toBe(0);
+      const env = { ...process.env, NODE_EXTRA_CA_CERTS: testCertificate().certPath, IDENTITY_ENDPOINT: tokens.endpoint, IDENTITY_HEADER: tokens.header, CAUSEWAY_LOG_LEVEL: 'warn' };
+      const code = await new Promise<number | null>((resolve) => {
+        const child = spawn(process.execPath, [BIN, 'replay', ...files, '--out', join(out, 'unused'), '--logs-ingestion-endpoint', server.url, '--dcr', server.dcrImmutableId], { env, stdio: 'ignore' });
+        child.on('exit', resolve);
+      });
+      expect(code).toBe(0);
+      for (const table of ['CausewayStories_CL', 'CausewayEvidence_CL'] as const) {
+        expect(server.rows(table).length).toBeGreaterThan(0);
+        expect(server.rows(table)).toEqual(readTable(out, table));
+      }
+    } finally {
+      await server.close();
+      await tokens.close();
+    }
+  });
+});

@@ -1,0 +1,49 @@
+/**
+ * An in-memory stand-in for the internal Event Hubs (there is no Event Hubs emulator without
+ * Docker): partitioned by key like Event Hubs, broadcast to every partition, sequence numbers
+ * per partition, batches handed out with the trigger metadata the Functions extension gives.
+ */
+import { BROADCAST } from '../../src/model/episode.ts';
+import { partitionOf } from '../../src/pipeline/route.ts';
+import type { KeyedMessage, Publisher } from '../../src/hosts/publisher.ts';
+import type { EventHubBatchMetadata } from '../../src/hosts/functions/handlers.ts';
+
+type Hub = 'workload-events' | 'episodes';
+
+export class MemoryHubs implements Publisher {
+  readonly partitions: Record<Hub, { sequence: number; body: Buffer; key: string }[][]>;
+  private readonly next: Record<Hub, number[]>;
+  failNext = 0;
+
+  constructor(readonly count = 4) {
+    this.partitions = { 'workload-events': Array.from({ length: count }, () => []), episodes: Array.from({ length: count }, () => []) };
+    this.next = { 'workload-events': Array(count).fill(0), episodes: Array(count).fill(0) };
+  }
+
+  async publish(hub: Hub, messages: readonly KeyedMessage[]): Promise<void> {
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw Object.assign(new Error('ServerBusy'), { name: 'RetryableError' });
+    }
+    for (const m of messages) {
+      const targets = m.key === BROADCAST ? [...Array(this.count).keys()] : [partitionOf(m.key, this.count)];
+      for (const p of targets) this.partitions[hub][p]!.push({ sequence: this.next[hub][p]!++, body: Buffer.from(JSON.stringify(m.body)), key: m.key });
+    }
+  }
+
+  /** The next batch of a partition after `after`, with Event Hubs trigger metadata. */
+  batch(hub: Hub, partition: number, after: number, max: number): { messages: Buffer[]; meta: EventHubBatchMetadata } | undefined {
+    const items = this.partitions[hub][partition]!.filter((x) => x.sequence > after).slice(0, max);
+    if (!items.length) return undefined;
+    return {
+      messages: items.map((x) => x.body),
+      meta: {
+        partitionContext: { partitionId: String(partition), eventHubName: hub, consumerGroup: hub === 'episodes' ? 'causeway-story' : 'causeway-workload', fullyQualifiedNamespace: 'causeway-test.servicebus.windows.net' },
+        sequenceNumberArray: items.map((x) => x.sequence),
+        offsetArray: items.map((x) => String(x.sequence * 1024)),
+        enqueuedTimeUtcArray: items.map(() => new Date().toISOString().replace('Z', '')),
+        partitionKeyArray: items.map((x) => (x.key === BROADCAST ? null : x.key)),
+      },
+    };
+  }
+}
