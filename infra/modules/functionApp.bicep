@@ -76,6 +76,8 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
         { name: 'EventHubConnection__credential', value: 'managedidentity' }
         { name: 'EventHubConnection__clientId', value: identityClientId }
         // The pipeline's own settings (see README: Configuration).
+        // A larger V8 young generation: the decoders allocate fast and most objects die young.
+        { name: 'languageWorkers__node__arguments', value: '--max-semi-space-size=64' }
         { name: 'AZURE_CLIENT_ID', value: identityClientId }
         { name: 'CAUSEWAY_CLUSTER', value: clusterName }
         { name: 'CAUSEWAY_LOGS_INGESTION_ENDPOINT', value: logsIngestionEndpoint }

@@ -12,9 +12,17 @@ const CONTAINER_PREFIX = /^[a-z0-9-]+:\/\//;
  */
 export function normaliseContainerId(id: unknown): string | undefined {
   if (typeof id !== 'string' || id === '' || id === 'host') return undefined;
+  // Container ids repeat on every event of a pod: remember the last few normalised ones.
+  const known = CONTAINER_IDS.get(id);
+  if (known !== undefined) return known || undefined;
   const bare = id.replace(CONTAINER_PREFIX, '').toLowerCase();
-  return /^[0-9a-f]{6,64}$/.test(bare) ? bare : undefined;
+  const normalised = /^[0-9a-f]{6,64}$/.test(bare) ? bare : '';
+  if (CONTAINER_IDS.size >= 4096) CONTAINER_IDS.clear();
+  CONTAINER_IDS.set(id, normalised);
+  return normalised || undefined;
 }
+
+const CONTAINER_IDS = new Map<string, string>();
 
 /** Tetragon syscall hooks report `etc/passwd`; collapse `//`, `/./`, and resolve `..` textually. */
 export function normalisePath(path: unknown): string | undefined {

@@ -110,6 +110,7 @@ export function restoreWorkloads(snapshot: WorkloadSnapshot, limits: StateLimits
         endUsers: new Set(e.endUsers),
       };
       w.episodes.set(ep.id, ep);
+      if (ep.kind === 'tool') w.toolEpisodes++;
       for (const k of ep.processKeys) w.ownEpisode(k, ep.id);
     }
     w.tagged = s.tagged;

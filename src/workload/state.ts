@@ -85,6 +85,10 @@ export class WorkloadState {
   exited: { key: string; at: number }[] = [];
   /** Event time of the last expiry pass. */
   lastExpired = 0;
+  /** Open tool episodes: most workloads have none, and then attribution has nothing to do. */
+  toolEpisodes = 0;
+  /** Signal state per pod, built once (the closures see live state). */
+  signalStates = new Map<string, unknown>();
 
   constructor(
     readonly key: string,
@@ -123,9 +127,12 @@ export class WorkloadState {
     this.processes.set(p.key, p);
     if (p.pid !== undefined) {
       const k = `${p.containerId?.slice(0, 12) ?? '-'}:${p.pid}`;
-      const list = this.pidIndex.get(k) ?? [];
-      if (!list.includes(p.key)) list.push(p.key);
-      this.pidIndex.set(k, list.slice(-8));
+      const list = this.pidIndex.get(k);
+      if (!list) this.pidIndex.set(k, [p.key]);
+      else if (!list.includes(p.key)) {
+        list.push(p.key);
+        if (list.length > 8) list.shift();
+      }
     }
   }
 
@@ -162,6 +169,7 @@ export class WorkloadState {
   }
 
   private forgetEpisode(e: EpisodeState): void {
+    if (e.kind === 'tool') this.toolEpisodes--;
     for (const k of e.processKeys) {
       const list = this.procEpisodes.get(k)?.filter((id) => id !== e.id);
       if (list?.length) this.procEpisodes.set(k, list);

@@ -44,6 +44,8 @@ const EXPIRE_EVERY_MS = 5_000;
 /** Parents that live outside the container and never arrive as events. */
 const RUNTIME_PARENT = /containerd-shim|\/runc$|conmon|crun|docker-containerd|^\/?init$/;
 
+/** Shared empty result: never mutated. */
+const NO_EPISODES: readonly EpisodeState[] = Object.freeze([]) as readonly EpisodeState[];
 const ROLE_AGENT: WorkloadRole = 'agent';
 const ROLE_MCP: WorkloadRole = 'mcp-server';
 
@@ -259,6 +261,7 @@ export class WorkloadStage {
       ep.containerId = span.workload.containerId;
       ep.spanEventId = span.id;
       w.episodes.set(id, ep);
+      w.toolEpisodes++;
     }
     addEvidence(ep, span, this.options.limits.maxEvidence, true);
     ep.start = span.trace?.startTime ?? span.time;
@@ -288,7 +291,8 @@ export class WorkloadStage {
    * started inside the call's window in the same pod, or descends from one that did; file and
    * network events belong to their process's episodes, or to a call whose window they fall in.
    */
-  private attribute(w: WorkloadState, event: RuntimeEvent, pod: string, parentGap: boolean, only?: EpisodeState): EpisodeState[] {
+  private attribute(w: WorkloadState, event: RuntimeEvent, pod: string, parentGap: boolean, only?: EpisodeState): readonly EpisodeState[] {
+    if (!only && w.toolEpisodes === 0) return NO_EPISODES;
     const owners: EpisodeState[] = [];
     const p = event.process;
     const max = this.options.limits.maxEvidence;
@@ -337,16 +341,17 @@ export class WorkloadStage {
   }
 
   /** Evaluates signals on one event and files them with the episodes that own it. */
-  private evaluate(w: WorkloadState, event: RuntimeEvent, pod: string, owners: EpisodeState[], onlyContextRules = false): void {
-    const ctx: SignalContext = { inToolCall: owners.some((o) => o.kind === 'tool'), workloadRoles: w.roles, state: this.signalState(w, pod) };
+  private evaluate(w: WorkloadState, event: RuntimeEvent, pod: string, owners: readonly EpisodeState[], onlyContextRules = false): void {
+    const linked = event.kind === 'alert' ? this.linkAlert(w, event, owners) : NO_EPISODES;
+    const all = linked.length ? [...owners, ...linked] : owners;
+    const ctx: SignalContext = { inToolCall: all.some((o) => o.kind === 'tool'), workloadRoles: w.roles, state: this.signalState(w, pod) };
     const signals = this.options.signals.evaluate(event, ctx, onlyContextRules);
-    if (event.kind === 'alert') this.linkAlert(w, event, owners);
     if (!signals.length) return;
-    const homes = owners.length ? owners : [this.signalEpisode(w, event, pod)];
+    const homes = all.length ? all : [this.signalEpisode(w, event, pod)];
     for (const s of signals) this.file(w, s, event, homes, pod);
   }
 
-  private file(w: WorkloadState, signal: Signal, event: RuntimeEvent, homes: EpisodeState[], pod: string): void {
+  private file(w: WorkloadState, signal: Signal, event: RuntimeEvent, homes: readonly EpisodeState[], pod: string): void {
     const max = this.options.limits.maxEvidence;
     for (const ep of homes) {
       addSignal(ep, signal, event, max);
@@ -436,27 +441,32 @@ export class WorkloadStage {
     return w.processes.get(p.key) ?? (p.pid !== undefined ? w.processByPid(event.workload.containerId, p.pid, event.time) : undefined);
   }
 
-  private linkAlert(w: WorkloadState, alert: RuntimeEvent, owners: EpisodeState[]): void {
+  /** Episodes (beyond `owners`) that own the process an alert names; the alert joins them. */
+  private linkAlert(w: WorkloadState, alert: RuntimeEvent, owners: readonly EpisodeState[]): readonly EpisodeState[] {
     const proc = this.processForAlert(w, alert);
-    if (!proc?.exec) return;
+    if (!proc?.exec) return NO_EPISODES;
+    const linked: EpisodeState[] = [];
     for (const id of w.procEpisodes.get(proc.key) ?? []) {
       const ep = w.episodes.get(id);
       if (!ep || owners.includes(ep)) continue;
       addEvidence(ep, alert, this.options.limits.maxEvidence, true);
       addEdge(ep, edge(proc.exec.id, alert.id, 'alerted', `${alert.source.product} named pid ${proc.pid} in the same container`));
-      owners.push(ep);
+      linked.push(ep);
       w.dirty.add(ep.id);
     }
+    return linked;
   }
 
+  /** The workload's answers to stateful rules, built once per pod (the closures read live state). */
   private signalState(w: WorkloadState, pod: string): SignalState {
-    const learningEnds = w.firstSeen + this.options.learningPeriodMs;
-    return {
+    const cached = w.signalStates.get(pod) as SignalState | undefined;
+    if (cached) return cached;
+    const state: SignalState = {
       firstSeen: (per, event, key) => {
         const scoped = per === 'agent' ? `${event.trace?.agentName ?? event.workload.serviceName ?? '-'}|${key}` : key;
         if (w.firstSeenKeys.has(scoped)) return false;
         w.firstSeenKeys.set(scoped, event.time);
-        return event.time >= learningEnds;
+        return event.time >= w.firstSeen + this.options.learningPeriodMs;
       },
       taggedBefore: (tags, withinMs, event) => {
         for (let i = w.tagged.length - 1; i >= 0; i--) {
@@ -475,6 +485,8 @@ export class WorkloadStage {
         return undefined;
       },
     };
+    w.signalStates.set(pod, state);
+    return state;
   }
 
   /**
