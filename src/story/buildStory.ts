@@ -55,7 +55,14 @@ export function buildStory(input: StoryInput): Story | undefined {
     for (const e of ep.edges) edges.set(`${e.from}>${e.to}>${e.reason}`, e);
   }
   for (const s of input.storySignals) signals.set(s.id, s);
-  for (const e of input.links) if (events.has(e.from) && events.has(e.to)) edges.set(`${e.from}>${e.to}>${e.reason}`, e);
+  for (const e of input.links) {
+    const from = events.get(e.from);
+    const to = events.get(e.to);
+    if (!from || !to) continue;
+    // same-session is symmetric: one edge per pair, from the earlier event to the later.
+    const edge = e.reason === 'same-session' && (to.time < from.time || (to.time === from.time && e.to < e.from)) ? { ...e, from: e.to, to: e.from } : e;
+    edges.set(`${edge.from}>${edge.to}>${edge.reason}`, edge);
+  }
   const signalList = [...signals.values()].sort((a, b) => a.time - b.time || (a.id < b.id ? -1 : 1));
   const anchor = anchorSignal(signalList);
   if (!anchor) return undefined;

@@ -37,9 +37,11 @@ export function edgeForKey(key: string, a: Episode, b: Episode): Link {
   if (kind === 'trace') {
     const [caller, callee] = a.kind === 'agent-turn' ? [a, b] : [b, a];
     const server = callee.evidence.find((e) => e.trace?.traceId === value && e.trace.spanKind === 'SERVER');
-    const client = caller.evidence.find((e) => e.trace?.traceId === value && e.trace.spanId !== undefined && e.trace.spanId === server?.trace?.parentSpanId)
-      ?? caller.evidence.filter((e) => e.trace?.traceId === value && (e.kind === 'mcp.request' || e.kind === 'tool.execute') && (!server?.trace?.toolName || e.trace?.toolName === server.trace.toolName)).at(-1)
-      ?? caller.evidence.find((e) => e.trace?.traceId === value);
+    const fromCaller = (e: Episode['evidence'][number]): boolean => e.trace?.traceId === value && e.trace.spanKind !== 'SERVER';
+    // Two tool calls in one trace are siblings: they share the story, but neither called the other.
+    const client = caller.evidence.find((e) => fromCaller(e) && e.trace?.spanId !== undefined && e.trace.spanId === server?.trace?.parentSpanId)
+      ?? caller.evidence.filter((e) => fromCaller(e) && (e.kind === 'mcp.request' || e.kind === 'tool.execute') && (!server?.trace?.toolName || e.trace?.toolName === server.trace.toolName)).at(-1)
+      ?? caller.evidence.find(fromCaller);
     const detail = `trace ${value}${server?.trace?.parentSpanId && client?.trace?.spanId === server.trace.parentSpanId ? ` (MCP client span ${client.trace.spanId} is the server span's parent via params._meta.traceparent)` : ''}`;
     return { reason: 'called', detail, edge: client && server ? { from: client.id, to: server.id, reason: 'called', detail } : undefined };
   }
