@@ -12,6 +12,7 @@ Commands:
   replay <files...> --out <dir>   Run the whole pipeline over files (JSON, JSON Lines, .gz; any
                                   supported format, detected per record) and write the tables to <dir>.
   serve                           Run the local pipeline as a service on 127.0.0.1 (default port 8787).
+  report <dir> --html <file>      One self-contained HTML file of the stories in a tables directory.
   rules check [files...]          Validate signal rule packs.
 
 Common options:
@@ -39,6 +40,13 @@ export async function main(argv: string[], env: Record<string, string | undefine
         const { serve } = await import('./serve.ts');
         const { values } = parse(rest, { port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' }, 'no-demo': { type: 'boolean' } });
         return await serve({ configFile: values.config as string | undefined, flags: flagsOf(values), env });
+      }
+      case 'report': {
+        const { report } = await import('./report.ts');
+        const { values, positionals } = parse(rest, { html: { type: 'string' } });
+        if (positionals.length !== 1) return usageError('report needs one tables directory (the --out of replay, or <data-dir>/tables)');
+        if (!values.html) return usageError('report needs --html <file>');
+        return await report(positionals[0]!, String(values.html));
       }
       case 'rules': {
         const { rulesCheck } = await import('./rulesCheck.ts');

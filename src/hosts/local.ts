@@ -13,6 +13,9 @@ import { emptyReport, mergeReports, type BatchReport } from '../pipeline/report.
 import { flushPipeline, runBatch, tickPipeline, type BatchResult } from '../pipeline/runBatch.ts';
 import type { SourceName } from '../sources/registry.ts';
 import { ensureError } from '../errors.ts';
+import { evidenceRow, storyRow } from '../sinks/rows.ts';
+import type { Row } from '../sinks/tables.ts';
+import { liveScript, renderIndex, renderStoryPage, SERVED_CSP, stylesheet } from '../viewer/render.ts';
 
 /** Endpoints and the products each accepts. Paths follow each product's own exporter defaults. */
 export const ENDPOINTS: Record<string, { accept?: SourceName[]; describe: string }> = {
@@ -50,8 +53,10 @@ export class LocalHost {
   private timer: NodeJS.Timeout | undefined;
   private closing = false;
   readonly counters: Counters = { startedAt: new Date().toISOString(), requests: 0, records: emptyReport(), stages: emptyReport(), rows: emptyReport(), stories: 0 };
-  /** Latest version of every story, for the viewer and /stories. */
+  /** Latest version of every story, for the viewer and /api/stories. */
   readonly stories = new Map<string, Story>();
+  /** Every evidence row written for each story (versions carry only their new evidence). */
+  private readonly evidence = new Map<string, Map<string, Row>>();
 
   constructor(private readonly options: LocalHostOptions) {
     this.restoreState();
@@ -68,7 +73,12 @@ export class LocalHost {
     mergeReports(this.counters.records, r.records);
     mergeReports(this.counters.stages, r.stages);
     mergeReports(this.counters.rows, r.rows);
-    for (const s of r.stories) if ((this.stories.get(s.storyId)?.version ?? -1) < s.version) this.stories.set(s.storyId, s);
+    for (const s of r.stories) {
+      if ((this.stories.get(s.storyId)?.version ?? -1) < s.version) this.stories.set(s.storyId, s);
+      let rows = this.evidence.get(s.storyId);
+      if (!rows) this.evidence.set(s.storyId, (rows = new Map()));
+      for (const ev of s.evidence) rows.set(ev.evidenceId, evidenceRow(s.storyId, ev));
+    }
     this.counters.stories = [...this.stories.values()].filter((s) => s.status !== 'merged').length;
     if (r.stories.length) this.options.onStories?.(r.stories);
     return r;
@@ -103,8 +113,11 @@ export class LocalHost {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
-      if (req.method === 'GET' && url.pathname === '/healthz') return json(res, 200, this.health());
-      if (req.method === 'GET' && url.pathname === '/stories') return json(res, 200, [...this.stories.values()].filter((s) => s.status !== 'merged').map(({ evidence: _e, ...s }) => s));
+      if (req.method === 'GET') {
+        if (url.pathname === '/healthz') return json(res, 200, this.health());
+        const view = await this.view(url.pathname);
+        if (view) return send(res, view.status, view.type, view.body);
+      }
       const endpoint = ENDPOINTS[url.pathname];
       if (!endpoint) return json(res, 404, { error: `no endpoint ${url.pathname}`, endpoints: Object.keys(ENDPOINTS) });
       if (req.method !== 'POST') return json(res, 405, { error: `${url.pathname} accepts POST` });
@@ -131,6 +144,33 @@ export class LocalHost {
       this.options.pipeline.logger.event('error', 'host.request-failed', { path: url.pathname, error: this.counters.lastError });
       return json(res, 500, { error: this.counters.lastError });
     }
+  }
+
+  /** The story viewer: list, story pages, the list as JSON for live updates, static assets. */
+  private async view(path: string): Promise<{ status: number; type: string; body: string } | undefined> {
+    const live = () => [...this.stories.values()].filter((s) => s.status !== 'merged').sort((a, b) => b.riskScore - a.riskScore || b.lastSeen - a.lastSeen);
+    if (path === '/') return { status: 200, type: 'text/html; charset=utf-8', body: renderIndex(live().map(storyRow), { live: true, href: (id) => `/story/${encodeURIComponent(id)}` }) };
+    if (path === '/api/stories')
+      return {
+        status: 200,
+        type: 'application/json',
+        body: JSON.stringify(live().map((s) => ({ storyId: s.storyId, severity: s.severity, riskScore: s.riskScore, title: s.title, workloads: s.workloads, layers: s.layers, firstSeen: new Date(s.firstSeen).toISOString(), lastSeen: new Date(s.lastSeen).toISOString(), version: s.version }))),
+      };
+    if (path === '/static/causeway.css') return { status: 200, type: 'text/css; charset=utf-8', body: stylesheet() };
+    if (path === '/static/live.js') return { status: 200, type: 'text/javascript; charset=utf-8', body: liveScript() };
+    const m = /^\/story\/([^/]+)$/.exec(path);
+    if (m) {
+      let id: string;
+      try {
+        id = decodeURIComponent(m[1]!);
+      } catch {
+        return { status: 400, type: 'text/plain; charset=utf-8', body: 'Malformed story id' };
+      }
+      const story = this.stories.get(id);
+      if (!story) return { status: 404, type: 'text/plain; charset=utf-8', body: 'No such story' };
+      return { status: 200, type: 'text/html; charset=utf-8', body: await renderStoryPage(storyRow(story), [...(this.evidence.get(story.storyId)?.values() ?? [])]) };
+    }
+    return undefined;
   }
 
   health(): Record<string, unknown> {
@@ -193,8 +233,12 @@ export class LocalHost {
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  send(res, status, 'application/json', JSON.stringify(body));
+}
+
+/** Every response carries the strict CSP and no-sniff, whatever it is. */
+function send(res: ServerResponse, status: number, type: string, text: string): void {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', 'content-security-policy': SERVED_CSP, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' });
   res.end(text);
 }
 

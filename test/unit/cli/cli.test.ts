@@ -1,6 +1,6 @@
 /** The `causeway` CLI: replay writes schema-exact tables; garbage is dead-lettered; serve stops cleanly. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -72,6 +72,29 @@ describe('causeway replay', () => {
     const r = await quietly(() => main(['replay', SAMPLES + 'tetragon/events.json'], {}));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/needs --out/);
+  });
+});
+
+describe('causeway report', () => {
+  it('turns a tables directory into one HTML file with every story, skipping a torn line', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'cw-report-'));
+    const files = readdirSync(SAMPLES + 'tetragon').filter((f) => f.endsWith('.json')).map((f) => SAMPLES + 'tetragon/' + f);
+    expect((await quietly(() => main(['replay', ...files, '--out', out], {}))).code).toBe(0);
+    appendFileSync(join(out, 'CausewayEvidence_CL.jsonl'), '{"StoryId": "torn');
+    const html = join(out, 'stories.html');
+    const r = await quietly(() => main(['report', out, '--html', html], {}));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/Wrote 1 stories to .*\(skipped 1 lines/);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toContain('elasticsearch.keystore');
+    expect(page).not.toMatch(/<script/i);
+    expect(page).toMatch(/<svg class="graph"/);
+  });
+
+  it('exits 2 naming the missing table file', async () => {
+    const r = await quietly(() => main(['report', mkdtempSync(join(tmpdir(), 'cw-report-')), '--html', '/dev/null'], {}));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/CausewayStories_CL.jsonl does not exist/);
   });
 });
 

@@ -1,5 +1,5 @@
 /** The local HTTP host: endpoints, body limit, bad bodies, health, graceful close. */
-import { readFileSync, mkdtempSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -80,6 +80,24 @@ describe('LocalHost', () => {
     expect(health.records.counts.delivered).toBe(1);
     const missing = await fetch(`http://127.0.0.1:${port}/nope`);
     expect(missing.status).toBe(404);
+  });
+
+  it('serves the viewer with a strict content security policy, the list as JSON, and 404/400 for unknown or malformed story ids', async () => {
+    const { post, port } = await start();
+    for (const f of readdirSync(SAMPLES + 'tetragon').filter((n) => n.endsWith('.json'))) await post('/tetragon', readFileSync(SAMPLES + 'tetragon/' + f));
+    const get = (path: string) => fetch(`http://127.0.0.1:${port}${path}`);
+    const index = await get('/');
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-security-policy')).toMatch(/default-src 'none'.*frame-ancestors 'none'/);
+    expect(index.headers.get('x-content-type-options')).toBe('nosniff');
+    const list = (await (await get('/api/stories')).json()) as { storyId: string; severity: string }[];
+    expect(list.length).toBeGreaterThan(0);
+    const page = await get(`/story/${list[0]!.storyId}`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<svg class="graph"');
+    expect((await get('/story/00000000-0000-0000-0000-000000000000')).status).toBe(404);
+    expect((await get('/story/%E0%A4%A')).status).toBe(400);
+    expect((await get('/static/live.js')).headers.get('content-type')).toMatch(/javascript/);
   });
 
   it('drains on close: flushes parked events and writes state snapshots', async () => {
