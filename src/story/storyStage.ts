@@ -251,10 +251,12 @@ export class StoryStage {
   private writePending(all: boolean): Story[] {
     const out: Story[] = [];
     for (const [storyId, state] of this.stories.toArray()) {
-      if (!state.pending || (!all && this.watermark - state.emittedAt < STORY_UPDATE_INTERVAL_MS)) continue;
-      const story = this.compose(state.episodeIds, 'open', this.component(state.episodeIds[0]!).links);
+      if (!state.pending || state.status !== 'open' || (!all && this.watermark - state.emittedAt < STORY_UPDATE_INTERVAL_MS)) continue;
+      // The component as it is now: episodes may have joined (or left for a better match) since.
+      const { ids, links } = this.component(state.episodeIds[0]!);
+      const story = this.compose(ids, 'open', links);
       if (story?.storyId !== storyId) continue;
-      const written = this.write(story, state.episodeIds, true);
+      const written = this.write(story, ids, true);
       if (written) out.push(written);
     }
     return out;
@@ -273,6 +275,7 @@ export class StoryStage {
       const state = this.stories.get(old);
       if (!state || state.status === 'merged') continue;
       state.status = 'merged';
+      state.pending = false;
       state.version = Math.max(state.version + 1, 2 * state.content + 1);
       story.mergedStoryIds.push(old);
       out.push({ ...story, storyId: old, version: state.version, status: 'merged', mergedInto: story.storyId, evidence: [] });

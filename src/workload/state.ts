@@ -63,6 +63,7 @@ export interface StateLimits {
 export class WorkloadState {
   identity: WorkloadIdentity;
   firstSeen: number;
+  /** The latest event time of this workload: its own watermark for parking and expiry. */
   lastSeen: number;
   roles = new Set<WorkloadRole>();
   /** Recent event ids (as idHash numbers) → event time, for dedupe. */

@@ -99,6 +99,7 @@ export class WorkloadStage {
     if (now > this.watermark) this.watermark = now;
     const touched = new Set<WorkloadState>();
     for (const w of this.workloads.values()) {
+      if (now > w.lastSeen) w.lastSeen = now;
       if (this.releaseExpiredParking(w)) touched.add(w);
       this.expire(w, true);
     }
@@ -186,7 +187,7 @@ export class WorkloadStage {
     }
     let released = false;
     for (const [parentKey, entry] of [...w.parked]) {
-      if (this.watermark - entry.since >= this.options.parkingTimeoutMs) {
+      if (w.lastSeen - entry.since >= this.options.parkingTimeoutMs) {
         this.release(w, parentKey, true);
         released = true;
       }
@@ -495,17 +496,20 @@ export class WorkloadStage {
    * more than it removes (plus the buffers).
    */
   private expire(w: WorkloadState, force = false): void {
-    if (!force && this.watermark - w.lastExpired < EXPIRE_EVERY_MS) return;
-    w.lastExpired = this.watermark;
-    const horizon = this.watermark - this.options.allowedLatenessMs;
+    // Each workload's own event time: a partition mixes workloads from nodes whose sensors lag
+    // differently, and one busy workload must not age out another's state.
+    const now = w.lastSeen;
+    if (!force && now - w.lastExpired < EXPIRE_EVERY_MS) return;
+    w.lastExpired = now;
+    const horizon = now - this.options.allowedLatenessMs;
     let n = 0;
-    while (n < w.exited.length && this.watermark - w.exited[n]!.at > EXITED_TTL_MS) {
+    while (n < w.exited.length && now - w.exited[n]!.at > EXITED_TTL_MS) {
       const { key } = w.exited[n++]!;
       const p = w.processes.get(key);
       if (p?.exited !== undefined && !w.procEpisodes.has(key)) w.removeProcess(key);
     }
     if (n) w.exited.splice(0, n);
-    const lookback = this.watermark - ATTRIBUTION_LOOKBACK_MS;
+    const lookback = now - ATTRIBUTION_LOOKBACK_MS;
     for (const ring of w.buffers.values()) ring.retain((e) => e.time >= lookback);
     for (const ep of [...w.episodes.values()]) if (ep.lastActive < horizon && !w.dirty.has(ep.id)) w.removeEpisode(ep.id);
     if (w.tagged.length && w.tagged[0]!.time < horizon) w.tagged = w.tagged.filter((t) => t.time >= horizon);
