@@ -6,12 +6,12 @@
  */
 import { app, type EventHubFunctionOptions, type HttpResponseInit, type InvocationContext, type RetryOptions } from '@azure/functions';
 import { functionsRuntime } from '../src/hosts/functions/runtime.ts';
-import type { EventHubBatchMetadata } from '../src/hosts/functions/handlers.ts';
+import type { BatchMeta } from '../src/hosts/partitions.ts';
 import type { SourceName } from '../src/sources/registry.ts';
 
 const retry: RetryOptions = { strategy: 'exponentialBackoff', maxRetryCount: 8, minimumInterval: { seconds: 5 }, maximumInterval: { minutes: 5 } };
 const connection = 'EventHubConnection';
-const meta = (context: InvocationContext) => context.triggerMetadata as EventHubBatchMetadata;
+const meta = (context: InvocationContext) => context.triggerMetadata as BatchMeta;
 
 function ingestFrom(hub: string, accept?: SourceName[]) {
   return async (messages: unknown, context: InvocationContext): Promise<void> => {

@@ -1,5 +1,5 @@
 /**
- * `causeway` — the command line. Commands: replay, serve, report, profile, rules.
+ * `causeway` — the command line. Commands: replay, serve, run, flush, report, rules.
  * Exit code 0 unless something fatal happened (a bad record is not fatal; a bad config is).
  */
 import { parseArgs } from 'node:util';
@@ -12,6 +12,11 @@ Commands:
   replay <files...> --out <dir>   Run the whole pipeline over files (JSON, JSON Lines, .gz; any
                                   supported format, detected per record) and write the tables to <dir>.
   serve                           Run the local pipeline as a service on 127.0.0.1 (default port 8787).
+  run [--stages ingest,workload,story]
+                                  Run the stages as Kafka consumer groups (Apache Kafka or the Event
+                                  Hubs Kafka endpoint); more processes scale out and fail over.
+  flush                           Put an end-of-input marker on every raw Kafka topic partition:
+                                  parked events are released and held story updates written.
   report <dir> --html <file>      One self-contained HTML file of the stories in a tables directory.
   rules check [files...]          Validate signal rule packs.
 
@@ -23,6 +28,9 @@ Common options:
   --log-level <level>             debug, info, warn, error
 serve options:
   --port <n> --host <addr> --data-dir <dir> --no-demo
+run / flush options (serve too: with brokers set it also consumes the raw topics):
+  --brokers <host:port,...>       Kafka bootstrap brokers (CAUSEWAY_KAFKA_BROKERS)
+  --port <n> --host <addr>        Where run answers GET /healthz
 `;
 
 export async function main(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
@@ -38,8 +46,18 @@ export async function main(argv: string[], env: Record<string, string | undefine
       }
       case 'serve': {
         const { serve } = await import('./serve.ts');
-        const { values } = parse(rest, { port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' }, 'no-demo': { type: 'boolean' } });
+        const { values } = parse(rest, { port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' }, 'no-demo': { type: 'boolean' }, brokers: { type: 'string' } });
         return await serve({ configFile: values.config as string | undefined, flags: flagsOf(values), env });
+      }
+      case 'run': {
+        const { run, parseStages } = await import('./run.ts');
+        const { values } = parse(rest, { stages: { type: 'string' }, brokers: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' } });
+        return await run({ configFile: values.config as string | undefined, flags: flagsOf(values), env, stages: parseStages(values.stages as string | undefined) });
+      }
+      case 'flush': {
+        const { flush } = await import('./run.ts');
+        const { values } = parse(rest, { brokers: { type: 'string' } });
+        return await flush({ configFile: values.config as string | undefined, flags: flagsOf(values), env });
       }
       case 'report': {
         const { report } = await import('./report.ts');
@@ -100,6 +118,7 @@ function flagsOf(values: Record<string, unknown>): FlagSettings {
   set('serve.port', 'port', values.port !== undefined ? (/^\d+$/.test(String(values.port)) ? Number(values.port) : values.port) : undefined);
   set('serve.host', 'host', values.host);
   set('dataDir', 'data-dir', values['data-dir']);
+  set('kafka.brokers', 'brokers', typeof values.brokers === 'string' ? values.brokers.split(',').map((b) => b.trim()).filter(Boolean) : undefined);
   if (values['no-demo']) set('demo', 'no-demo', false);
   set('sink.logAnalytics.endpoint', 'logs-ingestion-endpoint', values['logs-ingestion-endpoint']);
   set('sink.logAnalytics.dcrImmutableId', 'dcr', values.dcr);

@@ -20,8 +20,10 @@ export async function serve(options: { configFile?: string; flags: FlagSettings;
   out.write(`Causeway is listening on http://${config.serve.host}:${port}\n`);
   for (const [path, e] of Object.entries(ENDPOINTS)) out.write(`  POST ${path.padEnd(18)} ${e.describe}\n`);
   out.write(`  GET  /healthz            counters and stage state\n`);
+  out.write(`  GET  /                   the story viewer\n`);
   out.write(`Tables: ${boot.tablesDir} (${boot.sink.name} sink)\n`);
   options.onListening?.(port);
+  const kafkaInput = config.kafka.brokers || config.kafka.sasl?.eventHubsNamespace ? await startKafkaInput(options.env, boot, host) : undefined;
 
   if (config.demo) {
     const base = Date.now() - 30 * 60_000;
@@ -35,7 +37,7 @@ export async function serve(options: { configFile?: string; flags: FlagSettings;
   await new Promise<void>((done) => {
     const stop = (why: string) => {
       boot.logger.event('info', 'host.stopping', { why });
-      void host.close().then(done);
+      void (kafkaInput?.stop() ?? Promise.resolve()).then(() => host.close()).then(done);
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
@@ -43,4 +45,14 @@ export async function serve(options: { configFile?: string; flags: FlagSettings;
   });
   out.write('Causeway stopped: everything flushed and state saved.\n');
   return 0;
+}
+
+async function startKafkaInput(env: Record<string, string | undefined>, boot: Awaited<ReturnType<typeof bootstrap>>, host: LocalHost) {
+  const { kafkaClient } = await import('../hosts/kafka/client.ts');
+  const { KafkaInput } = await import('../hosts/kafka/input.ts');
+  const { config } = boot.loaded;
+  const input = new KafkaInput({ kafka: await kafkaClient({ config, env, logger: boot.logger }), config, host, logger: boot.logger });
+  await input.start();
+  process.stdout.write(`Consuming Kafka topics ${[config.kafka.topics.sensors, config.kafka.topics.defender, config.kafka.topics.telemetry].join(', ')} as group ${config.kafka.groupPrefix}-local\n`);
+  return input;
 }

@@ -50,6 +50,16 @@ export interface CausewayConfig {
     tls: boolean;
     sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512' | 'oauthbearer-entra'; username?: string; passwordEnv?: string; eventHubsNamespace?: string };
     topics: { sensors: string; defender: string; telemetry: string; workloadEvents: string; episodes: string };
+    /** Create missing topics (Apache Kafka); on Event Hubs the hubs come from Bicep. */
+    createTopics: boolean;
+    /** How often the story stage's process broadcasts a tick that closes idle stories; 0 = never. */
+    tickSeconds: number;
+    /** Storage account for partition snapshots (Blob, managed identity); else files in stateDir. */
+    stateAccount?: string;
+    /** Directory for partition snapshots shared by every process of the groups (default dataDir/state). */
+    stateDir?: string;
+    /** A consumer not heard from for this long is out of its group and its partitions move. */
+    sessionTimeoutSeconds: number;
   };
 }
 
@@ -74,6 +84,17 @@ export const ENVIRONMENT: Record<string, { path: string; type: 'string' | 'integ
   CAUSEWAY_DCR_IMMUTABLE_ID: { path: 'sink.logAnalytics.dcrImmutableId', type: 'string' },
   AZURE_CLIENT_ID: { path: 'sink.logAnalytics.managedIdentityClientId', type: 'string' },
   CAUSEWAY_KAFKA_BROKERS: { path: 'kafka.brokers', type: 'list' },
+  CAUSEWAY_KAFKA_TLS: { path: 'kafka.tls', type: 'boolean' },
+  CAUSEWAY_KAFKA_GROUP_PREFIX: { path: 'kafka.groupPrefix', type: 'string' },
+  CAUSEWAY_KAFKA_SASL_MECHANISM: { path: 'kafka.sasl.mechanism', type: 'string' },
+  CAUSEWAY_KAFKA_SASL_USERNAME: { path: 'kafka.sasl.username', type: 'string' },
+  CAUSEWAY_KAFKA_SASL_PASSWORD_ENV: { path: 'kafka.sasl.passwordEnv', type: 'string' },
+  CAUSEWAY_KAFKA_EVENTHUBS_NAMESPACE: { path: 'kafka.sasl.eventHubsNamespace', type: 'string' },
+  CAUSEWAY_KAFKA_CREATE_TOPICS: { path: 'kafka.createTopics', type: 'boolean' },
+  CAUSEWAY_KAFKA_TICK_SECONDS: { path: 'kafka.tickSeconds', type: 'integer' },
+  CAUSEWAY_STATE_ACCOUNT: { path: 'kafka.stateAccount', type: 'string' },
+  CAUSEWAY_STATE_DIR: { path: 'kafka.stateDir', type: 'string' },
+  CAUSEWAY_KAFKA_SESSION_TIMEOUT_SECONDS: { path: 'kafka.sessionTimeoutSeconds', type: 'integer' },
 };
 
 /** Settings given on the command line, keyed by config path, with the flag name for messages. */
@@ -185,6 +206,13 @@ function crossFieldProblems(config: CausewayConfig, origins: Map<string, string>
   }
   if (config.kafka.sasl?.mechanism === 'oauthbearer-entra' && !config.kafka.sasl.eventHubsNamespace) {
     problems.push({ setting: originName(origins, 'kafka.sasl.eventHubsNamespace'), problem: 'OAUTHBEARER with Entra needs the Event Hubs namespace to request a token for', fix: 'set kafka.sasl.eventHubsNamespace to <namespace>.servicebus.windows.net' });
+  }
+  const eventHubs = config.kafka.sasl?.eventHubsNamespace !== undefined || config.kafka.sasl?.username === '$ConnectionString' || (config.kafka.brokers ?? []).some((b) => b.includes('.servicebus.'));
+  if (eventHubs && !config.kafka.tls) {
+    problems.push({ setting: originName(origins, 'kafka.tls'), problem: "Event Hubs' Kafka endpoint only speaks TLS (port 9093)", fix: 'set kafka.tls true (CAUSEWAY_KAFKA_TLS=true) and use <namespace>.servicebus.windows.net:9093' });
+  }
+  if (config.kafka.sasl?.eventHubsNamespace !== undefined && !/^[a-z0-9][a-z0-9-]{4,48}\.servicebus\.(windows\.net|chinacloudapi\.cn|usgovcloudapi\.net)$/i.test(config.kafka.sasl.eventHubsNamespace)) {
+    problems.push({ setting: originName(origins, 'kafka.sasl.eventHubsNamespace'), problem: `is not an Event Hubs namespace host name (got ${JSON.stringify(config.kafka.sasl.eventHubsNamespace)})`, fix: 'use <namespace>.servicebus.windows.net, without scheme or port' });
   }
   if (config.kafka.sasl && config.kafka.sasl.mechanism !== 'oauthbearer-entra' && !config.kafka.sasl.passwordEnv) {
     problems.push({ setting: originName(origins, 'kafka.sasl.passwordEnv'), problem: `SASL ${config.kafka.sasl.mechanism} needs a password`, fix: 'set kafka.sasl.passwordEnv to the NAME of the environment variable that holds it (the secret itself never goes in the file)' });

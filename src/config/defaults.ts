@@ -34,5 +34,8 @@ export const DEFAULTS: CausewayConfig = {
     groupPrefix: 'causeway',
     tls: false,
     topics: { sensors: 'runtime-sensors', defender: 'defender-alerts', telemetry: 'agent-telemetry', workloadEvents: 'workload-events', episodes: 'episodes' },
+    createTopics: true,
+    tickSeconds: 60,
+    sessionTimeoutSeconds: 30,
   },
 };

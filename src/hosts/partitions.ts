@@ -1,30 +1,41 @@
 /**
- * The Azure Functions host (DESIGN §2, host 1) as plain functions: the registrations in
- * functions/ are one line each and call these. Per partition: restore the snapshot on first use or
- * when ownership moved, skip events at or below its offset, process in order, deliver (publish to
- * the next hub, write rows), then snapshot. Throw only for retryable failures: the Event Hubs
- * trigger checkpoints even when a function throws, so a retry policy must replay the batch.
+ * The three stages over partitioned hubs or topics, for the hosts that run them distributed: Azure
+ * Functions (Event Hubs triggers) and Kafka consumer groups (DESIGN §2, hosts 1 and 2). Per
+ * partition: restore the snapshot on first use or when ownership moved, skip messages at or below
+ * its offset, process in order, deliver (publish to the next hub, write rows), then snapshot; only
+ * then may the host checkpoint or commit. Throw only for retryable failures (the host replays the
+ * batch); a message that is not the stage's contract is dead-lettered, never blocks its partition.
+ *
+ * Control messages ride the same partitions, so they are ordered with the data: `tick` (the timer:
+ * close idle stories) and `flush` (end of input: release parked events, write held story updates).
+ * A `{"control":"flush"}` record on an input hub is forwarded to every workload partition, which
+ * forwards it to every story partition after its own episodes.
  */
-import type { CausewayConfig } from '../../config/config.ts';
-import { isRetryableError } from '../../errors.ts';
-import type { KeyedEpisode, KeyedEvent } from '../../model/episode.ts';
-import type { Story } from '../../model/story.ts';
-import { ingest, type IngestInput } from '../../pipeline/ingest.ts';
-import { count, emptyReport, mergeReports, type BatchReport } from '../../pipeline/report.ts';
-import { deadLetterRow, evidenceRow, healthRow, storyRow, upstreamHealthRow } from '../../sinks/rows.ts';
-import type { Sink } from '../../sinks/sink.ts';
-import type { SignalEngine } from '../../signals/engine.ts';
-import type { SourceName } from '../../sources/registry.ts';
-import { StoryStage, type StorySnapshot } from '../../story/storyStage.ts';
-import type { Logger } from '../../telemetry/log.ts';
-import { WorkloadStage } from '../../workload/workloadStage.ts';
-import type { WorkloadSnapshot } from '../../workload/snapshot.ts';
-import { BROADCAST } from '../../model/episode.ts';
-import type { Publisher } from '../publisher.ts';
-import type { StateStore } from '../stateStore.ts';
+import type { CausewayConfig } from '../config/config.ts';
+import { isRetryableError } from '../errors.ts';
+import type { KeyedEpisode, KeyedEvent } from '../model/episode.ts';
+import type { Story } from '../model/story.ts';
+import { ingest, type IngestInput } from '../pipeline/ingest.ts';
+import { count, emptyReport, mergeReports, type BatchReport } from '../pipeline/report.ts';
+import { deadLetterRow, evidenceRow, healthRow, storyRow, upstreamHealthRow } from '../sinks/rows.ts';
+import type { Sink } from '../sinks/sink.ts';
+import type { SignalEngine } from '../signals/engine.ts';
+import type { SourceName } from '../sources/registry.ts';
+import { StoryStage, type StorySnapshot } from '../story/storyStage.ts';
+import type { Logger } from '../telemetry/log.ts';
+import { WorkloadStage } from '../workload/workloadStage.ts';
+import type { WorkloadSnapshot } from '../workload/snapshot.ts';
+import { BROADCAST } from '../model/episode.ts';
+import { sha256, type DeadLetter } from '../pipeline/deadLetter.ts';
+import { parseErrorWithoutPayload } from '../sources/envelope.ts';
+import type { Publisher } from './publisher.ts';
+import type { StateStore } from './stateStore.ts';
 
-/** The Event Hubs extension's trigger metadata for a batch (keys camel-cased by the Node worker). */
-export interface EventHubBatchMetadata {
+/**
+ * A batch's position: the Event Hubs extension's trigger metadata (keys camel-cased by the Node
+ * worker); the Kafka host fills the same fields (partition, offsets as sequence numbers).
+ */
+export interface BatchMeta {
   partitionContext?: { partitionId?: string; eventHubName?: string; consumerGroup?: string; fullyQualifiedNamespace?: string };
   sequenceNumberArray?: number[];
   offsetArray?: string[];
@@ -32,7 +43,7 @@ export interface EventHubBatchMetadata {
   partitionKeyArray?: (string | null)[];
 }
 
-export interface FunctionsDeps {
+export interface StageDeps {
   config: CausewayConfig;
   signals: SignalEngine;
   sink: Sink;
@@ -49,78 +60,140 @@ export interface TickMessage {
   now: number;
 }
 
+/**
+ * End of input: workload partitions release parked events, story partitions write held updates.
+ * A marker put on several input partitions (`causeway flush`) carries an id and how many there are
+ * (`of`); a workload partition flushes once it has the marker from every one of them (`from`), so
+ * no input partition still behind gets its parked events released early.
+ */
+export interface FlushMessage {
+  control: 'flush';
+  id?: string;
+  of?: number;
+  from?: string;
+}
+
+export const FLUSH: FlushMessage = { control: 'flush' };
+
+type Control = TickMessage | FlushMessage;
+
 interface Owned<S> {
   stage: S;
   lastSequence: number;
+  /** End-of-input markers gathered so far, by marker id: the input partitions they came from. */
+  flushes: Map<string, Set<string>>;
 }
 
-export class FunctionsRuntime {
+/** What is saved per partition: the stage's snapshot and the markers still being gathered. */
+type Saved<Snap> = Snap & { pendingFlushes?: [string, string[]][] };
+
+export class PartitionedStages {
   private readonly workloads = new Map<string, Owned<WorkloadStage>>();
   private readonly stories = new Map<string, Owned<StoryStage>>();
   lastError: string | undefined;
   readonly totals = emptyReport();
 
-  constructor(readonly deps: FunctionsDeps) {}
+  constructor(readonly deps: StageDeps) {}
 
   /** Stage ① for one input hub: decode → route → publish; dead letters and health rows to the sink. */
-  async ingest(messages: unknown[], meta: EventHubBatchMetadata, hub: string, accept?: SourceName[]): Promise<BatchReport> {
+  async ingest(messages: unknown[], meta: BatchMeta, hub: string, accept?: SourceName[]): Promise<BatchReport> {
     const partition = meta.partitionContext?.partitionId;
-    const inputs: IngestInput[] = messages.map((m, i) => ({ body: bodyOf(m), input: hub, accept, partition, offset: String(meta.sequenceNumberArray?.[i] ?? '') }));
+    const bodies = messages.map(bodyOf);
+    const markers: FlushMessage[] = [];
+    const inputs: IngestInput[] = [];
+    bodies.forEach((body, i) => {
+      const marker = flushMarker(body);
+      if (marker) markers.push(marker.id ? { ...marker, from: `${hub}/${partition ?? '0'}` } : FLUSH);
+      else inputs.push({ body, input: hub, accept, partition, offset: String(meta.sequenceNumberArray?.[i] ?? '') });
+    });
     const d = this.deps;
     const out = ingest(inputs, { decode: { cluster: d.config.cluster, redaction: d.config.redaction }, limits: d.config.limits, signals: d.signals, now: d.clock });
     return this.guard(async () => {
       await d.publisher.publish('workload-events', out.workloadEvents.map((k) => ({ key: k.key, body: k })));
       await d.publisher.publish('episodes', out.episodes.map((k) => ({ key: k.key, body: k })));
+      await d.publisher.publish('workload-events', markers.map((body) => ({ key: BROADCAST, body })));
       await this.write('CausewayPipeline_CL', [...out.deadLetters.map((x) => deadLetterRow(x, d.host)), ...out.health.map((h) => upstreamHealthRow(h, d.host))]);
       return out.report;
     });
   }
 
   /** Stage ② for one partition of `workload-events`. */
-  async workload(messages: unknown[], meta: EventHubBatchMetadata): Promise<BatchReport> {
+  async workload(messages: unknown[], meta: BatchMeta): Promise<BatchReport> {
     const partition = meta.partitionContext?.partitionId ?? '0';
     const owned = await this.own(this.workloads, `workload/${partition}`, meta, () => this.newWorkloadStage(), (s, snap: WorkloadSnapshot) => s.restore(snap));
-    const fresh = this.unseen(messages, meta, owned) as KeyedEvent[];
+    const { valid, deadLetters } = this.unseen(messages, meta, owned, 'workload', isKeyedEvent);
     const last = lastSequence(meta, owned);
     return this.guard(async () => {
-      const out = owned.stage.process(fresh, String(last));
-      await this.deps.publisher.publish('episodes', out.episodes.map((k) => ({ key: k.key, body: k })));
-      await this.deps.state.save(`workload/${partition}`, owned.stage.snapshot());
+      const report = emptyReport();
+      // Runs of events between control messages, in partition order.
+      for (const run of runs(valid)) {
+        const c = run.control;
+        if (c?.control === 'flush' && !gathered(owned, c)) continue;
+        const out = !c ? owned.stage.process(run.messages, String(last)) : c.control === 'tick' ? owned.stage.tick(c.now) : owned.stage.flush();
+        mergeReports(report, out.report);
+        await this.deps.publisher.publish('episodes', out.episodes.map((k) => ({ key: k.key, body: k })));
+        if (c?.control === 'flush') await this.deps.publisher.publish('episodes', [{ key: BROADCAST, body: FLUSH }]);
+      }
+      if (!valid.length) owned.stage.process([], String(last));
+      await this.deadLetter(deadLetters, report);
+      await this.deps.state.save(`workload/${partition}`, saved(owned));
       owned.lastSequence = last;
-      return out.report;
+      return report;
     }, () => this.workloads.delete(`workload/${partition}`));
   }
 
   /** Stage ③ for one partition of `episodes` (episodes and timer ticks). */
-  async story(messages: unknown[], meta: EventHubBatchMetadata): Promise<BatchReport> {
+  async story(messages: unknown[], meta: BatchMeta): Promise<BatchReport> {
     const partition = meta.partitionContext?.partitionId ?? '0';
     const owned = await this.own(this.stories, `story/${partition}`, meta, () => this.newStoryStage(Number(partition)), (s, snap: StorySnapshot) => s.restore(snap));
-    const fresh = this.unseen(messages, meta, owned) as (KeyedEpisode | TickMessage)[];
+    const { valid, deadLetters } = this.unseen(messages, meta, owned, 'story', isKeyedEpisode);
     const last = lastSequence(meta, owned);
     return this.guard(async () => {
       const report = emptyReport();
       const stories: Story[] = [];
-      const episodes = fresh.filter((m): m is KeyedEpisode => !isTick(m));
-      const out = owned.stage.process(episodes, String(last));
-      mergeReports(report, out.report);
-      stories.push(...out.stories);
-      for (const tick of fresh.filter(isTick)) stories.push(...owned.stage.tick(tick.now).stories);
+      for (const run of runs(valid)) {
+        const out = !run.control ? owned.stage.process(run.messages, String(last)) : run.control.control === 'tick' ? owned.stage.tick(run.control.now) : owned.stage.flush();
+        mergeReports(report, out.report);
+        stories.push(...out.stories);
+      }
+      if (!valid.length) owned.stage.process([], String(last));
+      await this.deadLetter(deadLetters, report);
       // Deliver, then snapshot: a crash between the two replays the batch into identical rows.
       await this.write('CausewayStories_CL', stories.map(storyRow));
       await this.write('CausewayEvidence_CL', stories.flatMap((s) => s.evidence.map((e) => evidenceRow(s.storyId, e))));
-      await this.deps.state.save(`story/${partition}`, owned.stage.snapshot());
+      await this.deps.state.save(`story/${partition}`, saved(owned));
       owned.lastSequence = last;
       return report;
     }, () => this.stories.delete(`story/${partition}`));
   }
 
-  /** The timer: a tick on every partition of `episodes`, where the story state lives. */
+  /**
+   * The timer: a tick on every partition of both internal hubs. Workload partitions release what
+   * waited past the parking timeout in a workload gone quiet; story partitions close idle stories.
+   */
   async closeIdleStories(): Promise<void> {
     const tick: TickMessage = { control: 'tick', now: this.deps.clock() };
     await this.guard(async () => {
+      await this.deps.publisher.publish('workload-events', [{ key: BROADCAST, body: tick }]);
       await this.deps.publisher.publish('episodes', [{ key: BROADCAST, body: tick }]);
       return emptyReport();
     });
+  }
+
+  /**
+   * Partitions this instance no longer owns (a rebalance moved them): their in-memory stages go.
+   * Their state is already in the store, saved after the last batch this instance delivered.
+   */
+  release(owned: { workload?: readonly string[]; story?: readonly string[] }): void {
+    for (const [map, keep, prefix] of [[this.workloads, owned.workload, 'workload/'], [this.stories, owned.story, 'story/']] as const) {
+      if (!keep) continue;
+      for (const key of [...map.keys()]) if (!keep.includes(key.slice(prefix.length))) map.delete(key);
+    }
+  }
+
+  /** Partitions with a stage in memory, by stage. */
+  partitions(): { workload: string[]; story: string[] } {
+    return { workload: [...this.workloads.keys()].map((k) => k.slice('workload/'.length)), story: [...this.stories.keys()].map((k) => k.slice('story/'.length)) };
   }
 
   /** Health: configuration summary, sink reachability (a health row written now), last error. */
@@ -163,7 +236,7 @@ export class FunctionsRuntime {
     } catch (e) {
       forget();
       this.lastError = (e as Error).message;
-      this.deps.logger.event('error', 'functions.batch-failed', { error: this.lastError, retriable: isRetryableError(e) });
+      this.deps.logger.event('error', 'stages.batch-failed', { error: this.lastError, retriable: isRetryableError(e) });
       if (isRetryableError(e)) throw e;
       const report = emptyReport();
       count(report, 'errored', 'sink-unavailable');
@@ -175,24 +248,53 @@ export class FunctionsRuntime {
    * The stage for a partition: restored from the store on first use, and again when the batch
    * does not follow on from what this instance processed (ownership moved away and back).
    */
-  private async own<S extends { lastOffset: string | undefined }, Snap>(map: Map<string, Owned<S>>, key: string, meta: EventHubBatchMetadata, create: () => S, restore: (s: S, snap: Snap) => void): Promise<Owned<S>> {
+  private async own<S extends { lastOffset: string | undefined; snapshot(): unknown }, Snap>(map: Map<string, Owned<S>>, key: string, meta: BatchMeta, create: () => S, restore: (s: S, snap: Snap) => void): Promise<Owned<S>> {
     const first = meta.sequenceNumberArray?.[0];
     let owned = map.get(key);
     const continues = owned && (first === undefined || first <= owned.lastSequence + 1);
     if (!owned || !continues) {
       const stage = create();
-      const snap = await this.deps.state.load<Snap>(key);
+      const snap = await this.deps.state.load<Saved<Snap>>(key);
       if (snap) restore(stage, snap);
-      owned = { stage, lastSequence: stage.lastOffset !== undefined ? Number(stage.lastOffset) : -1 };
+      owned = { stage, lastSequence: stage.lastOffset !== undefined ? Number(stage.lastOffset) : -1, flushes: new Map((snap?.pendingFlushes ?? []).map(([id, from]) => [id, new Set(from)])) };
       map.set(key, owned);
     }
     return owned;
   }
 
-  /** Messages above the snapshot's offset (a replayed batch starts at or below it). */
-  private unseen(messages: unknown[], meta: EventHubBatchMetadata, owned: Owned<unknown>): unknown[] {
+  /**
+   * Messages above the snapshot's offset (a replayed batch starts at or below it), parsed; one that
+   * is not JSON or not the stage's contract becomes a dead letter.
+   */
+  private unseen<T>(messages: unknown[], meta: BatchMeta, owned: Owned<unknown>, stage: 'workload' | 'story', isData: (m: unknown) => m is T): { valid: (T | Control)[]; deadLetters: DeadLetter[] } {
     const seqs = meta.sequenceNumberArray;
-    return messages.map(parseMessage).filter((_, i) => seqs?.[i] === undefined || seqs[i]! > owned.lastSequence);
+    const valid: (T | Control)[] = [];
+    const deadLetters: DeadLetter[] = [];
+    messages.forEach((raw, i) => {
+      if (seqs?.[i] !== undefined && seqs[i]! <= owned.lastSequence) return;
+      const parsed = parseMessage(raw);
+      if (parsed.ok && (isData(parsed.value) || isControl(parsed.value))) return void valid.push(parsed.value);
+      const bytes = Buffer.isBuffer(raw) || raw instanceof Uint8Array ? Buffer.from(raw) : Buffer.from(typeof raw === 'string' ? raw : (JSON.stringify(raw) ?? ''));
+      deadLetters.push({
+        time: this.deps.clock(),
+        stage,
+        reasonCode: 'malformed-message',
+        reason: parsed.ok ? `not a ${stage === 'workload' ? 'keyed event ({key, event})' : 'keyed episode ({key, episode}) or control message'}` : `not JSON (${parsed.error})`,
+        sourceFormat: 'causeway',
+        input: meta.partitionContext?.eventHubName ?? (stage === 'workload' ? 'workload-events' : 'episodes'),
+        sizeBytes: bytes.length,
+        payloadSha256: sha256(bytes),
+        partition: meta.partitionContext?.partitionId,
+        offset: seqs?.[i] !== undefined ? String(seqs[i]) : undefined,
+      });
+    });
+    return { valid, deadLetters };
+  }
+
+  private async deadLetter(deadLetters: DeadLetter[], report: BatchReport): Promise<void> {
+    if (!deadLetters.length) return;
+    for (const _ of deadLetters) count(report, 'rejected', 'malformed-message');
+    await this.write('CausewayPipeline_CL', deadLetters.map((x) => deadLetterRow(x, this.deps.host)));
   }
 
   private newWorkloadStage(): WorkloadStage {
@@ -214,13 +316,73 @@ export class FunctionsRuntime {
   }
 }
 
-function lastSequence(meta: EventHubBatchMetadata, owned: Owned<unknown>): number {
+function lastSequence(meta: BatchMeta, owned: Owned<unknown>): number {
   const seqs = meta.sequenceNumberArray;
   return seqs?.length ? Math.max(owned.lastSequence, ...seqs) : owned.lastSequence;
 }
 
-function isTick(m: unknown): m is TickMessage {
-  return typeof m === 'object' && m !== null && (m as TickMessage).control === 'tick';
+function saved(owned: Owned<{ snapshot(): unknown }>): unknown {
+  const snapshot = owned.stage.snapshot() as Record<string, unknown>;
+  return owned.flushes.size ? { ...snapshot, pendingFlushes: [...owned.flushes].map(([id, from]) => [id, [...from]]) } : snapshot;
+}
+
+/** Whether this flush completes its marker (or is a plain flush that needs no gathering). */
+function gathered(owned: Owned<unknown>, c: FlushMessage): boolean {
+  if (!c.id || !c.of) return true;
+  const from = owned.flushes.get(c.id) ?? new Set<string>();
+  from.add(c.from ?? '');
+  if (from.size < c.of) {
+    owned.flushes.set(c.id, from);
+    return false;
+  }
+  owned.flushes.delete(c.id);
+  return true;
+}
+
+function isControl(m: unknown): m is Control {
+  if (typeof m !== 'object' || m === null) return false;
+  const c = m as Partial<TickMessage>;
+  return (c.control === 'tick' && typeof c.now === 'number' && Number.isFinite(c.now)) || (c.control as string) === 'flush';
+}
+
+function isKeyedEvent(m: unknown): m is KeyedEvent {
+  const e = (m as Partial<KeyedEvent> | null)?.event;
+  return typeof (m as Partial<KeyedEvent>)?.key === 'string' && typeof e === 'object' && e !== null && typeof e.time === 'number' && typeof e.kind === 'string' && typeof e.layer === 'string' && typeof e.id === 'string';
+}
+
+function isKeyedEpisode(m: unknown): m is KeyedEpisode {
+  const e = (m as Partial<KeyedEpisode> | null)?.episode;
+  return typeof (m as Partial<KeyedEpisode>)?.key === 'string' && typeof e === 'object' && e !== null && typeof e.id === 'string' && Array.isArray(e.evidence) && Array.isArray(e.signals);
+}
+
+/** Splits a batch into runs of data messages and single control messages, in order. */
+function runs<T>(messages: (T | Control)[]): { messages: T[]; control?: Control }[] {
+  const out: { messages: T[]; control?: Control }[] = [];
+  let current: T[] = [];
+  for (const m of messages) {
+    if (!isControl(m)) {
+      current.push(m);
+      continue;
+    }
+    if (current.length) out.push({ messages: current });
+    out.push({ messages: [], control: m });
+    current = [];
+  }
+  if (current.length) out.push({ messages: current });
+  return out;
+}
+
+/** An end-of-input marker on an input hub: `{"control":"flush"}`, optionally with `id` and `of`. */
+function flushMarker(body: Buffer | string): FlushMessage | undefined {
+  if (body.length > 200) return undefined;
+  try {
+    const v = JSON.parse(body.toString()) as Partial<FlushMessage> | null;
+    if (typeof v !== 'object' || v === null || v.control !== 'flush' || Object.keys(v).some((k) => !['control', 'id', 'of'].includes(k))) return undefined;
+    if (v.id === undefined && v.of === undefined) return FLUSH;
+    return typeof v.id === 'string' && Number.isInteger(v.of) && v.of! > 0 ? { control: 'flush', id: v.id.slice(0, 64), of: v.of } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** With dataType binary the host hands over bytes; otherwise strings or already-parsed JSON. */
@@ -231,8 +393,12 @@ function bodyOf(m: unknown): Buffer | string {
   return JSON.stringify(m);
 }
 
-function parseMessage(m: unknown): unknown {
-  if (Buffer.isBuffer(m) || m instanceof Uint8Array) return JSON.parse(Buffer.from(m).toString('utf8'));
-  if (typeof m === 'string') return JSON.parse(m);
-  return m;
+function parseMessage(m: unknown): { ok: true; value: unknown } | { ok: false; error: string } {
+  try {
+    if (Buffer.isBuffer(m) || m instanceof Uint8Array) return { ok: true, value: JSON.parse(Buffer.from(m).toString('utf8')) };
+    if (typeof m === 'string') return { ok: true, value: JSON.parse(m) };
+    return { ok: true, value: m };
+  } catch (e) {
+    return { ok: false, error: parseErrorWithoutPayload((e as Error).message) };
+  }
 }

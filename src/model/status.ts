@@ -15,6 +15,8 @@ export type ReasonCode =
   | 'too-large'
   | 'too-deep'
   | 'empty'
+  // stages: an internal message that is not JSON or not the stage's contract
+  | 'malformed-message'
   // ingest: dropped (deliberate)
   | 'duplicate'
   | 'falco-internal'

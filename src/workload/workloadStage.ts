@@ -150,8 +150,30 @@ export class WorkloadStage {
     if (event.kind === 'process.exec' && p?.parentKey && !w.processes.has(p.parentKey) && parentExpected(event, this.options.parkingTimeoutMs)) {
       return this.park(w, event, p.parentKey);
     }
+    // A runtime alert that names a process we have not seen start yet (it came first through
+    // another partition or sensor) waits for it up to the parking timeout, as children wait for
+    // parents: then it is `alerted` to that process, not a story of its own.
+    if (event.kind === 'alert' && p?.pid !== undefined && !this.processForAlert(w, event)) return this.parkAlert(w, event);
     this.handle(w, event);
-    if (event.kind === 'process.exec' && p && w.parked.has(p.key)) this.release(w, p.key, false);
+    if (event.kind === 'process.exec' && p) this.releaseWaitingOn(w, event, false);
+  }
+
+  private parkAlert(w: WorkloadState, alert: RuntimeEvent): void {
+    const key = pidKey(alert.workload.containerId, alert.process!.pid!);
+    let entry = w.parked.get(key);
+    if (!entry) w.parked.set(key, (entry = { since: alert.time, events: [] }));
+    this.parkedIn.add(w);
+    entry.events.push(alert);
+  }
+
+  /** Releases what waits for this exec: its children (by process key) and alerts (by pid). */
+  private releaseWaitingOn(w: WorkloadState, exec: RuntimeEvent, gap: boolean): void {
+    const p = exec.process!;
+    if (w.parked.has(p.key)) this.release(w, p.key, gap);
+    if (p.pid !== undefined && w.parked.size) {
+      const key = pidKey(exec.workload.containerId, p.pid);
+      if (w.parked.has(key)) this.release(w, key, gap);
+    }
   }
 
   private park(w: WorkloadState, event: RuntimeEvent, parentKey: string): void {
@@ -176,7 +198,7 @@ export class WorkloadStage {
     for (const e of entry.events) if (e.process) w.parkedProcesses.delete(e.process.key);
     for (const e of entry.events) {
       this.handle(w, e, gap);
-      if (e.kind === 'process.exec' && e.process && w.parked.has(e.process.key)) this.release(w, e.process.key, gap);
+      if (e.kind === 'process.exec' && e.process) this.releaseWaitingOn(w, e, gap);
     }
   }
 
@@ -571,6 +593,11 @@ function sameContainer(a: string, b: string): boolean {
  * Wait for a parent only when it should still arrive: a Tetragon parent inside the container
  * that started recently. A parent exec'd long before our data (an hour-old server) never will.
  */
+/** The parking key of alerts waiting for the process a pid names in a container. */
+function pidKey(containerId: string | undefined, pid: number): string {
+  return `pid:${containerId?.slice(0, 12) ?? '-'}:${pid}`;
+}
+
 function parentExpected(event: RuntimeEvent, parkingTimeoutMs: number): boolean {
   const p = event.process;
   if (event.source.product !== 'tetragon' || !p?.parentBinary || RUNTIME_PARENT.test(p.parentBinary)) return false;

@@ -6,7 +6,7 @@
 import { BROADCAST } from '../../src/model/episode.ts';
 import { partitionOf } from '../../src/pipeline/route.ts';
 import type { KeyedMessage, Publisher } from '../../src/hosts/publisher.ts';
-import type { EventHubBatchMetadata } from '../../src/hosts/functions/handlers.ts';
+import type { BatchMeta } from '../../src/hosts/partitions.ts';
 
 type Hub = 'workload-events' | 'episodes';
 
@@ -32,7 +32,7 @@ export class MemoryHubs implements Publisher {
   }
 
   /** The next batch of a partition after `after`, with Event Hubs trigger metadata. */
-  batch(hub: Hub, partition: number, after: number, max: number): { messages: Buffer[]; meta: EventHubBatchMetadata } | undefined {
+  batch(hub: Hub, partition: number, after: number, max: number): { messages: Buffer[]; meta: BatchMeta } | undefined {
     const items = this.partitions[hub][partition]!.filter((x) => x.sequence > after).slice(0, max);
     if (!items.length) return undefined;
     return {

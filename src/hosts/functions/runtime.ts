@@ -13,11 +13,11 @@ import { createLogAnalyticsSink } from '../../sinks/logAnalytics.ts';
 import { createLogger } from '../../telemetry/log.ts';
 import { EventHubsPublisher } from '../publisher.ts';
 import { BlobStateStore } from '../stateStore.ts';
-import { FunctionsRuntime } from './handlers.ts';
+import { PartitionedStages } from '../partitions.ts';
 
-let runtime: FunctionsRuntime | undefined;
+let runtime: PartitionedStages | undefined;
 
-export function functionsRuntime(env: Record<string, string | undefined> = process.env): FunctionsRuntime {
+export function functionsRuntime(env: Record<string, string | undefined> = process.env): PartitionedStages {
   if (runtime) return runtime;
   const { config } = loadConfig({ env });
   const missing = ['CAUSEWAY_EVENTHUBS_NAMESPACE', 'CAUSEWAY_STATE_ACCOUNT'].filter((k) => !env[k]);
@@ -26,7 +26,7 @@ export function functionsRuntime(env: Record<string, string | undefined> = proce
   const credential = new DefaultAzureCredential(config.sink.logAnalytics.managedIdentityClientId ? { managedIdentityClientId: config.sink.logAnalytics.managedIdentityClientId } : {});
   const logger = createLogger({ level: config.logLevel, fields: { host: 'functions' } });
   const namespace = env.CAUSEWAY_EVENTHUBS_NAMESPACE!;
-  runtime = new FunctionsRuntime({
+  runtime = new PartitionedStages({
     config,
     signals: SignalEngine.load(config.signals.packs),
     sink: createLogAnalyticsSink(config, logger, credential),
@@ -43,6 +43,6 @@ export function functionsRuntime(env: Record<string, string | undefined> = proce
 }
 
 /** Tests inject a runtime built on local stand-ins. */
-export function setFunctionsRuntime(r: FunctionsRuntime | undefined): void {
+export function setFunctionsRuntime(r: PartitionedStages | undefined): void {
   runtime = r;
 }

@@ -76,6 +76,14 @@ describe('loadConfig', () => {
 
   it('refuses a SASL password in the file: only the name of the variable that holds it', () => {
     const list = problems(() => loadConfig({ env: {}, flags: { 'kafka.sasl': { value: { mechanism: 'plain', username: '$ConnectionString' }, flag: '--kafka-sasl' } } }));
-    expect(list[0]?.fix).toMatch(/passwordEnv/);
+    expect(list.map((x) => x.fix)).toEqual(expect.arrayContaining([expect.stringMatching(/passwordEnv/)]));
+    // $ConnectionString means Event Hubs, which only takes TLS.
+    expect(list.map((x) => x.problem)).toEqual(expect.arrayContaining([expect.stringMatching(/only speaks TLS/)]));
+  });
+
+  it('checks Event Hubs Kafka settings: a namespace host name, TLS', () => {
+    const list = problems(() => loadConfig({ env: { CAUSEWAY_KAFKA_SASL_MECHANISM: 'oauthbearer-entra', CAUSEWAY_KAFKA_EVENTHUBS_NAMESPACE: 'https://ns.servicebus.windows.net:9093' } }));
+    expect(list.map((x) => x.setting)).toEqual(expect.arrayContaining(['kafka.tls (CAUSEWAY_KAFKA_TLS)', 'CAUSEWAY_KAFKA_EVENTHUBS_NAMESPACE']));
+    expect(() => loadConfig({ env: { CAUSEWAY_KAFKA_SASL_MECHANISM: 'oauthbearer-entra', CAUSEWAY_KAFKA_EVENTHUBS_NAMESPACE: 'causeway-ns.servicebus.windows.net', CAUSEWAY_KAFKA_TLS: 'true' } })).not.toThrow();
   });
 });

@@ -10,13 +10,14 @@ import { DefaultAzureCredential } from '@azure/identity';
 import { InvocationContext } from '@azure/functions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { demoAttack } from '../../../src/demo/scenarios.ts';
-import { FunctionsRuntime, type EventHubBatchMetadata } from '../../../src/hosts/functions/handlers.ts';
+import { PartitionedStages, type BatchMeta } from '../../../src/hosts/partitions.ts';
 import { setFunctionsRuntime } from '../../../src/hosts/functions/runtime.ts';
 import { BlobStateStore, type StateStore } from '../../../src/hosts/stateStore.ts';
 import { LogAnalyticsSink } from '../../../src/sinks/logAnalytics.ts';
 import { silentLogger } from '../../../src/telemetry/log.ts';
 import * as functions from '../../../functions/index.ts';
 import { startAzurite, type Azurite } from '../../helpers/azurite.ts';
+import { identicalById, latestStories } from '../../helpers/rows.ts';
 import { MemoryHubs } from '../../helpers/hubs.ts';
 import { startLogsIngestionServer, type LogsIngestionServer } from '../../helpers/logsIngestionServer.ts';
 import { liveStories, runScenario, signals, testConfig } from '../../helpers/pipeline.ts';
@@ -52,18 +53,18 @@ beforeEach(() => {
 let containerNo = 0;
 
 /** One Function App per cluster (infra/main.bicep clusterName): the app's cluster is the scenario's. */
-async function runtime(hubs: MemoryHubs, state?: StateStore, cluster = 'aks-demo'): Promise<{ rt: FunctionsRuntime; state: StateStore }> {
+async function runtime(hubs: MemoryHubs, state?: StateStore, cluster = 'aks-demo'): Promise<{ rt: PartitionedStages; state: StateStore }> {
   const container = azurite.blobs.getContainerClient(`causeway-state-${++containerNo}`);
   await container.createIfNotExists();
   const store = state ?? new BlobStateStore(container);
   const config = testConfig({ CAUSEWAY_CLUSTER: cluster, CAUSEWAY_STORY_PARTITIONS: String(hubs.count), CAUSEWAY_WORKLOAD_PARTITIONS: String(hubs.count), CAUSEWAY_LOGS_INGESTION_ENDPOINT: server.url, CAUSEWAY_DCR_IMMUTABLE_ID: server.dcrImmutableId });
   const sink = new LogAnalyticsSink({ endpoint: server.url, dcrImmutableId: server.dcrImmutableId, credential: new DefaultAzureCredential(), maxBatchBytes: 1_000_000, maxAttempts: 2, logger: silentLogger, clientOptions: { agent: new Agent({ ca: testCertificate().cert }) }, sleep: async () => {} });
-  const rt = new FunctionsRuntime({ config, signals: signals(), sink, publisher: hubs, state: store, logger: silentLogger, clock: () => BASE + 3_600_000, host: 'functions-test' });
+  const rt = new PartitionedStages({ config, signals: signals(), sink, publisher: hubs, state: store, logger: silentLogger, clock: () => BASE + 3_600_000, host: 'functions-test' });
   setFunctionsRuntime(rt);
   return { rt, state: store };
 }
 
-function context(name: string, meta: EventHubBatchMetadata): InvocationContext {
+function context(name: string, meta: BatchMeta): InvocationContext {
   return new InvocationContext({ functionName: name, invocationId: `${name}-${Math.random().toString(16).slice(2)}`, triggerMetadata: meta as Record<string, unknown> });
 }
 
@@ -109,23 +110,6 @@ async function pump(hubs: MemoryHubs, options: { batch?: number; onStoryBatch?: 
     }
   }
   return cursor;
-}
-
-/** Latest row per StoryId, as the CausewayStories parser reads them. */
-function latestStories(rows: Record<string, unknown>[]): Map<string, Record<string, unknown>> {
-  const m = new Map<string, Record<string, unknown>>();
-  for (const r of rows) if (((m.get(String(r.StoryId))?.Version as number) ?? -1) < (r.Version as number)) m.set(String(r.StoryId), r);
-  return m;
-}
-
-function identicalById(rows: Record<string, unknown>[], key: (r: Record<string, unknown>) => string): void {
-  const seen = new Map<string, string>();
-  for (const r of rows) {
-    const k = key(r);
-    const v = JSON.stringify(r);
-    if (seen.has(k)) expect(seen.get(k), `row ${k} repeated with different content`).toBe(v);
-    seen.set(k, v);
-  }
 }
 
 describe('Azure Functions app', () => {

@@ -1,0 +1,137 @@
+/**
+ * The Kafka host (DESIGN §2, host 2): each stage a consumer group over its topics, against Apache
+ * Kafka or Event Hubs' Kafka endpoint. Stage ① (`<prefix>-ingest`) reads the raw topics and
+ * publishes keyed by workload; stage ② (`<prefix>-workload`) reads `workload-events`; stage ③
+ * (`<prefix>-story`) reads `episodes` and writes rows. One process may run any subset of stages.
+ *
+ * Per batch: process → deliver (produce acknowledged, rows accepted) → snapshot → commit the next
+ * offset. A retryable failure throws, kafkajs retries the batch with backoff, and nothing is
+ * committed; a malformed message is dead-lettered and committed past. On a rebalance kafkajs lets
+ * the running batch finish (delivered, snapshotted, committed) before giving partitions up; on the
+ * join that follows, stages of partitions no longer assigned are dropped, and a partition that
+ * arrives is restored from its snapshot on its first batch.
+ */
+import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { CausewayConfig } from '../../config/config.ts';
+import { ConfigError } from '../../errors.ts';
+import type { SourceName } from '../../sources/registry.ts';
+import type { Logger } from '../../telemetry/log.ts';
+import type { BatchMeta, PartitionedStages } from '../partitions.ts';
+
+export type StageName = 'ingest' | 'workload' | 'story';
+export const STAGES: readonly StageName[] = ['ingest', 'workload', 'story'];
+
+/** The raw topics and the products each may carry (as the Functions ingest triggers). */
+export function rawTopics(config: CausewayConfig): { topic: string; accept: SourceName[] }[] {
+  const t = config.kafka.topics;
+  return [
+    { topic: t.sensors, accept: ['tetragon', 'kubescape', 'falco', 'tracee'] },
+    { topic: t.defender, accept: ['defender'] },
+    { topic: t.telemetry, accept: ['otel', 'toolhive'] },
+  ];
+}
+
+export interface KafkaHostOptions {
+  kafka: Kafka;
+  producer: Producer;
+  admin: Admin;
+  config: CausewayConfig;
+  stages: readonly StageName[];
+  runtime: PartitionedStages;
+  logger: Logger;
+}
+
+export class KafkaHost {
+  private readonly consumers = new Map<StageName, Consumer>();
+  private ticker: NodeJS.Timeout | undefined;
+  readonly counters = { batches: 0, messages: 0, committed: 0, rebalances: 0 };
+
+  constructor(private readonly options: KafkaHostOptions) {}
+
+  async start(): Promise<void> {
+    const { config, stages, logger } = this.options;
+    await this.ensureTopics();
+    for (const stage of stages) {
+      const consumer = this.options.kafka.consumer({ groupId: `${config.kafka.groupPrefix}-${stage}`, sessionTimeout: config.kafka.sessionTimeoutSeconds * 1000, heartbeatInterval: Math.min(3_000, (config.kafka.sessionTimeoutSeconds * 1000) / 3), rebalanceTimeout: 60_000, maxWaitTimeInMs: 250, retry: { retries: 8, initialRetryTime: 300 } });
+      consumer.on(consumer.events.GROUP_JOIN, (e) => {
+        this.counters.rebalances++;
+        const assigned = Object.values(e.payload.memberAssignment).flat().map(String);
+        if (stage !== 'ingest') this.options.runtime.release({ [stage]: assigned });
+        logger.event('info', 'kafka.assigned', { stage, group: e.payload.groupId, partitions: e.payload.memberAssignment });
+      });
+      consumer.on(consumer.events.CRASH, (e) => logger.event('error', 'kafka.consumer-crashed', { stage, error: e.payload.error.message, restart: e.payload.restart }));
+      await consumer.connect();
+      await consumer.subscribe({ topics: this.topicsOf(stage), fromBeginning: true });
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.batch(stage, consumer, payload) });
+      this.consumers.set(stage, consumer);
+    }
+    const tickMs = config.kafka.tickSeconds * 1000;
+    if (stages.includes('story') && tickMs > 0) {
+      this.ticker = setInterval(() => void this.options.runtime.closeIdleStories().catch((e: Error) => logger.event('warn', 'kafka.tick-failed', { error: e.message })), tickMs);
+      this.ticker.unref();
+    }
+    logger.event('info', 'kafka.started', { stages, groups: stages.map((s) => `${config.kafka.groupPrefix}-${s}`) });
+  }
+
+  /** Leaves the groups (after the running batches finish and commit) and closes the clients. */
+  async stop(): Promise<void> {
+    clearInterval(this.ticker);
+    for (const consumer of this.consumers.values()) await consumer.disconnect();
+    this.consumers.clear();
+    await this.options.producer.disconnect();
+    await this.options.admin.disconnect();
+  }
+
+  health(): Record<string, unknown> {
+    return { stages: this.options.stages, partitions: this.options.runtime.partitions(), ...this.counters, totals: this.options.runtime.totals, lastError: this.options.runtime.lastError };
+  }
+
+  private async batch(stage: StageName, consumer: Consumer, { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (!batch.messages.length || !isRunning() || isStale()) return;
+    const meta: BatchMeta = { partitionContext: { partitionId: String(batch.partition), eventHubName: batch.topic }, sequenceNumberArray: batch.messages.map((m) => Number(m.offset)) };
+    const values = batch.messages.map((m) => m.value ?? Buffer.alloc(0));
+    const rt = this.options.runtime;
+    if (stage === 'ingest') await rt.ingest(values, meta, batch.topic, rawTopics(this.options.config).find((t) => t.topic === batch.topic)?.accept);
+    else if (stage === 'workload') await rt.workload(values, meta);
+    else await rt.story(values, meta);
+    const last = batch.messages.at(-1)!.offset;
+    resolveOffset(last);
+    await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+    await heartbeat();
+    this.counters.batches++;
+    this.counters.messages += batch.messages.length;
+    this.counters.committed++;
+  }
+
+  private topicsOf(stage: StageName): string[] {
+    const t = this.options.config.kafka.topics;
+    return stage === 'ingest' ? rawTopics(this.options.config).map((r) => r.topic) : [stage === 'workload' ? t.workloadEvents : t.episodes];
+  }
+
+  /**
+   * Creates missing topics when allowed (Apache Kafka), otherwise names the missing ones (Event
+   * Hubs: the hubs come from infra/main.bicep). The episodes topic's partition count must match
+   * correlation.storyPartitions: a story made only of broadcast episodes is owned by one of them.
+   */
+  private async ensureTopics(): Promise<void> {
+    const { config, admin, stages } = this.options;
+    const k = config.kafka;
+    const wanted = new Map<string, number>();
+    for (const s of stages) for (const topic of this.topicsOf(s)) wanted.set(topic, topic === k.topics.episodes ? config.correlation.storyPartitions : config.correlation.workloadPartitions);
+    if (stages.includes('ingest')) wanted.set(k.topics.workloadEvents, config.correlation.workloadPartitions);
+    if (stages.includes('ingest') || stages.includes('workload')) wanted.set(k.topics.episodes, config.correlation.storyPartitions);
+    const existing = new Set(await admin.listTopics());
+    const missing = [...wanted.keys()].filter((t) => !existing.has(t));
+    if (missing.length && !k.createTopics) {
+      throw new ConfigError(missing.map((t) => ({ setting: 'kafka.topics', problem: `topic ${t} does not exist`, fix: 'create it (infra/main.bicep creates the Event Hubs), or set kafka.createTopics true for Apache Kafka' })));
+    }
+    if (missing.length) await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: wanted.get(topic)!, replicationFactor: -1 })) });
+    if (wanted.has(k.topics.episodes)) {
+      const meta = await admin.fetchTopicMetadata({ topics: [k.topics.episodes] });
+      const n = meta.topics[0]?.partitions.length ?? 0;
+      if (n !== config.correlation.storyPartitions) {
+        throw new ConfigError([{ setting: 'correlation.storyPartitions (CAUSEWAY_STORY_PARTITIONS)', problem: `is ${config.correlation.storyPartitions} but topic ${k.topics.episodes} has ${n} partitions`, fix: `set CAUSEWAY_STORY_PARTITIONS=${n}` }]);
+      }
+    }
+  }
+}
