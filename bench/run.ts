@@ -7,6 +7,7 @@
  *      + attack stories complete / attacks injected
  *   3. p99 in-process latency from the event that completes a story to its row, 20k events/s offered
  *   4. heap after a steady-churn soak / heap after the first 1M events            (target ≤ 1.1)
+ *   5. through a real Kafka broker: 1 consumer process vs in process, 2 vs 1 consumer processes
  * BENCH_SCALE=0.1 runs a tenth of everything (smoke).
  */
 import { loadConfig } from '../src/config/config.ts';
@@ -19,6 +20,7 @@ import type { Sink } from '../src/sinks/sink.ts';
 import type { Row, TableName } from '../src/sinks/tables.ts';
 import type { Story } from '../src/model/story.ts';
 import { silentLogger } from '../src/telemetry/log.ts';
+import { kafkaBench } from './kafka.ts';
 import { Mix, type Chunk } from './mix.ts';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -176,3 +178,4 @@ await decodeBench();
 await pipelineBench();
 await latencyBench();
 await soakBench();
+if (process.env.BENCH_KAFKA !== '0') await kafkaBench(SCALE, line, fmt);

@@ -60,6 +60,8 @@ export interface CausewayConfig {
     stateDir?: string;
     /** A consumer not heard from for this long is out of its group and its partitions move. */
     sessionTimeoutSeconds: number;
+    /** Under a backlog, snapshot (and commit) a partition at most this often; 0 = every batch. */
+    snapshotSeconds: number;
   };
 }
 
@@ -95,6 +97,7 @@ export const ENVIRONMENT: Record<string, { path: string; type: 'string' | 'integ
   CAUSEWAY_STATE_ACCOUNT: { path: 'kafka.stateAccount', type: 'string' },
   CAUSEWAY_STATE_DIR: { path: 'kafka.stateDir', type: 'string' },
   CAUSEWAY_KAFKA_SESSION_TIMEOUT_SECONDS: { path: 'kafka.sessionTimeoutSeconds', type: 'integer' },
+  CAUSEWAY_KAFKA_SNAPSHOT_SECONDS: { path: 'kafka.snapshotSeconds', type: 'integer' },
 };
 
 /** Settings given on the command line, keyed by config path, with the flag name for messages. */

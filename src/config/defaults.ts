@@ -37,5 +37,6 @@ export const DEFAULTS: CausewayConfig = {
     createTopics: true,
     tickSeconds: 60,
     sessionTimeoutSeconds: 30,
+    snapshotSeconds: 5,
   },
 };

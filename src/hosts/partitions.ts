@@ -44,6 +44,13 @@ export interface BatchMeta {
 }
 
 export interface StageDeps {
+  /**
+   * Snapshot a partition at most this often (Kafka: offsets are committed only up to the last
+   * snapshot, so a new owner replays the rest; the host calls snapshotAll() on a timer for quiet
+   * partitions). 0: after every batch, as the Functions host needs (its trigger checkpoints every
+   * batch).
+   */
+  snapshotEveryMs?: number;
   config: CausewayConfig;
   signals: SignalEngine;
   sink: Sink;
@@ -80,6 +87,11 @@ type Control = TickMessage | FlushMessage;
 interface Owned<S> {
   stage: S;
   lastSequence: number;
+  /** The offset the saved snapshot covers (what a consumer may commit), and when it was saved. */
+  savedSequence: number;
+  savedAt: number;
+  /** A batch is being processed: its state and lastSequence may disagree until it is delivered. */
+  busy: boolean;
   /** End-of-input markers gathered so far, by marker id: the input partitions they came from. */
   flushes: Map<string, Set<string>>;
 }
@@ -136,10 +148,10 @@ export class PartitionedStages {
       }
       if (!valid.length) owned.stage.process([], String(last));
       await this.deadLetter(deadLetters, report);
-      await this.deps.state.save(`workload/${partition}`, saved(owned));
       owned.lastSequence = last;
+      await this.persist(`workload/${partition}`, owned, false);
       return report;
-    }, () => this.workloads.delete(`workload/${partition}`));
+    }, () => this.workloads.delete(`workload/${partition}`), owned);
   }
 
   /** Stage ③ for one partition of `episodes` (episodes and timer ticks). */
@@ -161,10 +173,10 @@ export class PartitionedStages {
       // Deliver, then snapshot: a crash between the two replays the batch into identical rows.
       await this.write('CausewayStories_CL', stories.map(storyRow));
       await this.write('CausewayEvidence_CL', stories.flatMap((s) => s.evidence.map((e) => evidenceRow(s.storyId, e))));
-      await this.deps.state.save(`story/${partition}`, saved(owned));
       owned.lastSequence = last;
+      await this.persist(`story/${partition}`, owned, false);
       return report;
-    }, () => this.stories.delete(`story/${partition}`));
+    }, () => this.stories.delete(`story/${partition}`), owned);
   }
 
   /**
@@ -188,6 +200,19 @@ export class PartitionedStages {
     for (const [map, keep, prefix] of [[this.workloads, owned.workload, 'workload/'], [this.stories, owned.story, 'story/']] as const) {
       if (!keep) continue;
       for (const key of [...map.keys()]) if (!keep.includes(key.slice(prefix.length))) map.delete(key);
+    }
+  }
+
+  /** The offset a consumer may commit for a partition: the one its saved snapshot covers. */
+  committable(stage: 'workload' | 'story', partition: string): number | undefined {
+    const owned = (stage === 'workload' ? this.workloads : this.stories).get(`${stage}/${partition}`);
+    return owned && owned.savedSequence >= 0 ? owned.savedSequence : undefined;
+  }
+
+  /** Saves every partition with progress past its snapshot (a clean stop). */
+  async snapshotAll(): Promise<void> {
+    for (const map of [this.workloads, this.stories] as Map<string, Owned<{ snapshot(): unknown }>>[]) {
+      for (const [key, owned] of map) if (!owned.busy && owned.savedSequence < owned.lastSequence) await this.persist(key, owned, true);
     }
   }
 
@@ -228,7 +253,8 @@ export class PartitionedStages {
    * not thrown. Either way the partition's in-memory stage is dropped (`forget`): it already folded
    * the batch in, so the replay must start again from the last snapshot.
    */
-  private async guard(work: () => Promise<BatchReport>, forget: () => void = () => {}): Promise<BatchReport> {
+  private async guard(work: () => Promise<BatchReport>, forget: () => void = () => {}, owned?: { busy: boolean }): Promise<BatchReport> {
+    if (owned) owned.busy = true;
     try {
       const report = await work();
       mergeReports(this.totals, report);
@@ -241,6 +267,8 @@ export class PartitionedStages {
       const report = emptyReport();
       count(report, 'errored', 'sink-unavailable');
       return report;
+    } finally {
+      if (owned) owned.busy = false;
     }
   }
 
@@ -256,7 +284,8 @@ export class PartitionedStages {
       const stage = create();
       const snap = await this.deps.state.load<Saved<Snap>>(key);
       if (snap) restore(stage, snap);
-      owned = { stage, lastSequence: stage.lastOffset !== undefined ? Number(stage.lastOffset) : -1, flushes: new Map((snap?.pendingFlushes ?? []).map(([id, from]) => [id, new Set(from)])) };
+      const restoredTo = stage.lastOffset !== undefined ? Number(stage.lastOffset) : -1;
+      owned = { stage, lastSequence: restoredTo, savedSequence: restoredTo, savedAt: this.deps.clock(), busy: false, flushes: new Map((snap?.pendingFlushes ?? []).map(([id, from]) => [id, new Set(from)])) };
       map.set(key, owned);
     }
     return owned;
@@ -289,6 +318,19 @@ export class PartitionedStages {
       });
     });
     return { valid, deadLetters };
+  }
+
+  /** Saves the partition's snapshot when due (every batch, or the interval passed) or forced. */
+  private async persist(key: string, owned: Owned<{ snapshot(): unknown }>, force: boolean): Promise<void> {
+    const every = this.deps.snapshotEveryMs ?? 0;
+    const at = this.deps.clock();
+    if (!force && every > 0 && at - owned.savedAt < every) return;
+    // Taken now, in one synchronous step: the snapshot and the offset it covers agree.
+    const covers = owned.lastSequence;
+    const body = saved(owned);
+    owned.savedAt = at;
+    await this.deps.state.save(key, body);
+    owned.savedSequence = Math.max(owned.savedSequence, covers);
   }
 
   private async deadLetter(deadLetters: DeadLetter[], report: BatchReport): Promise<void> {

@@ -12,9 +12,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { repoPath } from '../../src/repoPath.ts';
 
-const POM = new URL('./kafka/pom.xml', import.meta.url).pathname;
-const CACHE = new URL('../../node_modules/.cache/causeway-kafka/', import.meta.url).pathname;
+// From the repository root, so the bench's compiled copy (dist/test/helpers) finds them too.
+const POM = repoPath('test', 'helpers', 'kafka', 'pom.xml');
+const CACHE = repoPath('node_modules', '.cache', 'causeway-kafka');
 const START_TIMEOUT_MS = 120_000;
 
 export interface KafkaBroker {
@@ -60,7 +62,11 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startKafkaBroker(options: { partitions?: number } = {}): Promise<KafkaBroker> {
+/**
+ * `throughput: true` (the bench) runs the JVM with its full JIT and a parallel collector; tests
+ * take the quick-starting client compiler.
+ */
+export async function startKafkaBroker(options: { partitions?: number; throughput?: boolean } = {}): Promise<KafkaBroker> {
   const cp = kafkaClasspath();
   const dir = mkdtempSync(join(tmpdir(), 'causeway-kafka-'));
   const [port, controllerPort] = [await freePort(), await freePort()];
@@ -87,7 +93,8 @@ export async function startKafkaBroker(options: { partitions?: number } = {}): P
   ].join('\n');
   writeFileSync(join(dir, 'server.properties'), properties + '\n');
   writeFileSync(join(dir, 'log4j.properties'), ['log4j.rootLogger=WARN, file', 'log4j.appender.file=org.apache.log4j.FileAppender', `log4j.appender.file.File=${join(dir, 'broker.log')}`, 'log4j.appender.file.layout=org.apache.log4j.PatternLayout', 'log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n', 'log4j.logger.kafka.server.BrokerServer=INFO'].join('\n') + '\n');
-  const jvm = ['-Xms256m', '-Xmx768m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`, '-cp', cp];
+  const tuning = options.throughput ? ['-Xms1g', '-Xmx1g', '-XX:+UseG1GC'] : ['-Xms256m', '-Xmx768m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'];
+  const jvm = [...tuning, `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`, '-cp', cp];
   const clusterId = randomBytes(16).toString('base64url');
   execFileSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(dir, 'server.properties')], { stdio: 'ignore', timeout: 60_000 });
 

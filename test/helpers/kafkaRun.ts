@@ -19,7 +19,7 @@ const TOPIC_OF: Record<string, keyof CausewayConfig['kafka']['topics']> = { tetr
 
 /** A configuration with its own topics and groups, so runs on one broker never meet. */
 export function kafkaConfig(brokers: string[], name: string, env: Record<string, string> = {}): CausewayConfig {
-  const config = testConfig({ CAUSEWAY_KAFKA_BROKERS: brokers.join(','), CAUSEWAY_KAFKA_TICK_SECONDS: '0', CAUSEWAY_KAFKA_GROUP_PREFIX: `cw-${name}`, CAUSEWAY_KAFKA_SESSION_TIMEOUT_SECONDS: '6', ...env });
+  const config = testConfig({ CAUSEWAY_KAFKA_BROKERS: brokers.join(','), CAUSEWAY_KAFKA_TICK_SECONDS: '0', CAUSEWAY_KAFKA_GROUP_PREFIX: `cw-${name}`, CAUSEWAY_KAFKA_SESSION_TIMEOUT_SECONDS: '6', CAUSEWAY_KAFKA_SNAPSHOT_SECONDS: '1', ...env });
   config.kafka.topics = { sensors: `${name}.sensors`, defender: `${name}.defender`, telemetry: `${name}.telemetry`, workloadEvents: `${name}.workload-events`, episodes: `${name}.episodes` };
   return config;
 }
@@ -95,7 +95,7 @@ export async function startKafkaHost(kafka: Kafka, config: CausewayConfig, sink:
   await producer.connect();
   await admin.connect();
   const t = config.kafka.topics;
-  const runtime = new PartitionedStages({ config, signals: signals(), sink, publisher: new KafkaPublisher(producer, admin, { 'workload-events': t.workloadEvents, episodes: t.episodes }), state: new FileStateStore(stateDir), logger: silentLogger, clock: () => 0, host: 'kafka-test' });
+  const runtime = new PartitionedStages({ snapshotEveryMs: config.kafka.snapshotSeconds * 1000, config, signals: signals(), sink, publisher: new KafkaPublisher(producer, admin, { 'workload-events': t.workloadEvents, episodes: t.episodes }), state: new FileStateStore(stateDir), logger: silentLogger, clock: Date.now, host: 'kafka-test' });
   const host = new KafkaHost({ kafka, producer, admin, config, stages, runtime, logger: silentLogger });
   await host.start();
   return { host, runtime, stop: () => host.stop() };

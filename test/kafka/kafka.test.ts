@@ -5,11 +5,11 @@
  * Every comparison is with the in-process pipeline on the same input.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CausewayConfig } from '../../src/config/config.ts';
 import { benignHour, compromisedTool, demoAttack, imdsTheft, reverseShell, shuffledWithDuplicates } from '../../src/demo/scenarios.ts';
 import type { ScenarioInput } from '../../src/demo/scenario.ts';
@@ -145,14 +145,39 @@ describe('Kafka host on a real broker', () => {
     }
   });
 
+  it('serve with brokers set also consumes the raw topics into the local pipeline, committing after the rows are written', async () => {
+    const config = kafkaConfig(broker.brokers, 'serve');
+    await createRawTopics(admin, config);
+    const dir = mkdtempSync(join(tmpdir(), 'cw-kafka-serve-'));
+    const configFile = join(dir, 'causeway.json');
+    writeFileSync(configFile, JSON.stringify({ kafka: { topics: config.kafka.topics } }));
+    const { serve } = await import('../../src/cli/serve.ts');
+    const stop = new AbortController();
+    let port = 0;
+    const quiet = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const running = serve({ configFile, flags: {}, env: { CAUSEWAY_KAFKA_BROKERS: broker.brokers.join(','), CAUSEWAY_KAFKA_GROUP_PREFIX: config.kafka.groupPrefix, CAUSEWAY_DATA_DIR: dir, CAUSEWAY_PORT: '0', CAUSEWAY_DEMO: 'false', CAUSEWAY_CLUSTER: 'aks-demo', CAUSEWAY_LOG_LEVEL: 'error' }, signal: stop.signal, onListening: (p) => (port = p) });
+    try {
+      const inputs = demoAttack('aks-demo', BASE);
+      await produceInputs(producer, config, inputs);
+      const topics = [config.kafka.topics.sensors, config.kafka.topics.defender, config.kafka.topics.telemetry];
+      await waitFor(async () => port > 0 && (await lag(admin, `${config.kafka.groupPrefix}-local`, topics)) === 0, 60_000);
+      const stories = (await (await fetch(`http://127.0.0.1:${port}/api/stories`)).json()) as { storyId: string; severity: string }[];
+      expect(stories.map((x) => x.storyId)).toContain('e8c14374-3f18-a30b-1f76-6f75f89785c0');
+      expect(readRows(dir, 'CausewayStories_CL').length).toBeGreaterThan(0);
+    } finally {
+      stop.abort();
+      await running;
+      quiet.mockRestore();
+    }
+  });
+
   it('failover: after SIGKILL of one consumer process the other takes its partitions, restores their state, and no story or evidence is lost', async () => {
     const config = kafkaConfig(broker.brokers, 'failover', { CAUSEWAY_STORY_PARTITIONS: '2' });
     await createRawTopics(admin, config);
     const configFile = join(mkdtempSync(join(tmpdir(), 'cw-kafka-cfg-')), 'causeway.json');
     const stateDir = mkdtempSync(join(tmpdir(), 'cw-kafka-state-'));
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(configFile, JSON.stringify({ kafka: { topics: config.kafka.topics } }));
-    const env = { CAUSEWAY_KAFKA_BROKERS: broker.brokers.join(','), CAUSEWAY_KAFKA_GROUP_PREFIX: config.kafka.groupPrefix, CAUSEWAY_KAFKA_TICK_SECONDS: '0', CAUSEWAY_KAFKA_SESSION_TIMEOUT_SECONDS: '6', CAUSEWAY_STORY_PARTITIONS: '2', CAUSEWAY_CLUSTER: 'aks-demo', CAUSEWAY_STATE_DIR: stateDir, CAUSEWAY_LOG_LEVEL: 'warn' };
+    const env = { CAUSEWAY_KAFKA_BROKERS: broker.brokers.join(','), CAUSEWAY_KAFKA_GROUP_PREFIX: config.kafka.groupPrefix, CAUSEWAY_KAFKA_TICK_SECONDS: '0', CAUSEWAY_KAFKA_SESSION_TIMEOUT_SECONDS: '6', CAUSEWAY_KAFKA_SNAPSHOT_SECONDS: '1', CAUSEWAY_STORY_PARTITIONS: '2', CAUSEWAY_CLUSTER: 'aks-demo', CAUSEWAY_STATE_DIR: stateDir, CAUSEWAY_LOG_LEVEL: 'warn' };
     const dirs = [mkdtempSync(join(tmpdir(), 'cw-kafka-a-')), mkdtempSync(join(tmpdir(), 'cw-kafka-b-'))];
     const procs = dirs.map((dir) => startProcess(configFile, { ...env, CAUSEWAY_DATA_DIR: dir }));
     try {

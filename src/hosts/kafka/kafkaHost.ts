@@ -4,12 +4,14 @@
  * publishes keyed by workload; stage ② (`<prefix>-workload`) reads `workload-events`; stage ③
  * (`<prefix>-story`) reads `episodes` and writes rows. One process may run any subset of stages.
  *
- * Per batch: process → deliver (produce acknowledged, rows accepted) → snapshot → commit the next
- * offset. A retryable failure throws, kafkajs retries the batch with backoff, and nothing is
- * committed; a malformed message is dead-lettered and committed past. On a rebalance kafkajs lets
- * the running batch finish (delivered, snapshotted, committed) before giving partitions up; on the
- * join that follows, stages of partitions no longer assigned are dropped, and a partition that
- * arrives is restored from its snapshot on its first batch.
+ * Per batch: process → deliver (produce acknowledged, rows accepted); the partition's state is
+ * snapshotted when the partition has caught up or every kafka.snapshotSeconds under a backlog, and
+ * the committed offset never passes the snapshot, so a new owner restores it and replays the rest
+ * (outputs repeat only as identical ids). A retryable failure throws, kafkajs retries the batch with
+ * backoff; a malformed message is dead-lettered and committed past. On a rebalance, stages of
+ * partitions no longer assigned are dropped, and a partition that arrives is restored from its
+ * snapshot on its first batch. A clean stop pauses, lets running batches finish, snapshots and
+ * commits everything, then leaves the groups.
  */
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { CausewayConfig } from '../../config/config.ts';
@@ -44,6 +46,10 @@ export interface KafkaHostOptions {
 export class KafkaHost {
   private readonly consumers = new Map<StageName, Consumer>();
   private ticker: NodeJS.Timeout | undefined;
+  private saver: NodeJS.Timeout | undefined;
+  private inFlight = 0;
+  /** Last committed offset per stage/partition, to commit only when it moves. */
+  private readonly committed = new Map<string, number>();
   readonly counters = { batches: 0, messages: 0, committed: 0, rebalances: 0 };
 
   constructor(private readonly options: KafkaHostOptions) {}
@@ -56,7 +62,10 @@ export class KafkaHost {
       consumer.on(consumer.events.GROUP_JOIN, (e) => {
         this.counters.rebalances++;
         const assigned = Object.values(e.payload.memberAssignment).flat().map(String);
-        if (stage !== 'ingest') this.options.runtime.release({ [stage]: assigned });
+        if (stage !== 'ingest') {
+          this.options.runtime.release({ [stage]: assigned });
+          for (const key of [...this.committed.keys()]) if (key.startsWith(`${stage}/`) && !assigned.includes(key.slice(stage.length + 1))) this.committed.delete(key);
+        }
         logger.event('info', 'kafka.assigned', { stage, group: e.payload.groupId, partitions: e.payload.memberAssignment });
       });
       consumer.on(consumer.events.CRASH, (e) => logger.event('error', 'kafka.consumer-crashed', { stage, error: e.payload.error.message, restart: e.payload.restart }));
@@ -64,6 +73,12 @@ export class KafkaHost {
       await consumer.subscribe({ topics: this.topicsOf(stage), fromBeginning: true });
       await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.batch(stage, consumer, payload) });
       this.consumers.set(stage, consumer);
+    }
+    // Quiet partitions: snapshot what the last batches left unsaved, then commit up to it.
+    const snapshotMs = config.kafka.snapshotSeconds * 1000;
+    if (snapshotMs > 0 && (stages.includes('workload') || stages.includes('story'))) {
+      this.saver = setInterval(() => void this.saveAndCommit().catch((e: Error) => logger.event('warn', 'kafka.snapshot-failed', { error: e.message })), snapshotMs);
+      this.saver.unref();
     }
     const tickMs = config.kafka.tickSeconds * 1000;
     if (stages.includes('story') && tickMs > 0) {
@@ -73,9 +88,13 @@ export class KafkaHost {
     logger.event('info', 'kafka.started', { stages, groups: stages.map((s) => `${config.kafka.groupPrefix}-${s}`) });
   }
 
-  /** Leaves the groups (after the running batches finish and commit) and closes the clients. */
+  /** Pauses, lets running batches finish, snapshots and commits every partition, leaves the groups. */
   async stop(): Promise<void> {
     clearInterval(this.ticker);
+    clearInterval(this.saver);
+    for (const [stage, consumer] of this.consumers) consumer.pause(this.topicsOf(stage).map((topic) => ({ topic })));
+    while (this.inFlight) await new Promise((r) => setTimeout(r, 20));
+    await this.saveAndCommit();
     for (const consumer of this.consumers.values()) await consumer.disconnect();
     this.consumers.clear();
     await this.options.producer.disconnect();
@@ -88,18 +107,45 @@ export class KafkaHost {
 
   private async batch(stage: StageName, consumer: Consumer, { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (!batch.messages.length || !isRunning() || isStale()) return;
-    const meta: BatchMeta = { partitionContext: { partitionId: String(batch.partition), eventHubName: batch.topic }, sequenceNumberArray: batch.messages.map((m) => Number(m.offset)) };
-    const values = batch.messages.map((m) => m.value ?? Buffer.alloc(0));
-    const rt = this.options.runtime;
-    if (stage === 'ingest') await rt.ingest(values, meta, batch.topic, rawTopics(this.options.config).find((t) => t.topic === batch.topic)?.accept);
-    else if (stage === 'workload') await rt.workload(values, meta);
-    else await rt.story(values, meta);
-    const last = batch.messages.at(-1)!.offset;
-    resolveOffset(last);
-    await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
-    await heartbeat();
-    this.counters.batches++;
-    this.counters.messages += batch.messages.length;
+    this.inFlight++;
+    try {
+      const meta: BatchMeta = { partitionContext: { partitionId: String(batch.partition), eventHubName: batch.topic }, sequenceNumberArray: batch.messages.map((m) => Number(m.offset)) };
+      const values = batch.messages.map((m) => m.value ?? Buffer.alloc(0));
+      const rt = this.options.runtime;
+      const last = batch.messages.at(-1)!.offset;
+      if (stage === 'ingest') {
+        await rt.ingest(values, meta, batch.topic, rawTopics(this.options.config).find((t) => t.topic === batch.topic)?.accept);
+        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+      } else {
+        await (stage === 'workload' ? rt.workload(values, meta) : rt.story(values, meta));
+        await this.commitSaved(consumer, stage, batch.topic, batch.partition);
+      }
+      resolveOffset(last);
+      await heartbeat();
+      this.counters.batches++;
+      this.counters.messages += batch.messages.length;
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  /** Snapshots every partition with unsaved progress (none mid-batch) and commits up to it. */
+  private async saveAndCommit(): Promise<void> {
+    await this.options.runtime.snapshotAll();
+    for (const [stage, consumer] of this.consumers) {
+      if (stage === 'ingest') continue;
+      const topic = this.topicsOf(stage)[0]!;
+      for (const partition of this.options.runtime.partitions()[stage]) await this.commitSaved(consumer, stage, topic, Number(partition));
+    }
+  }
+
+  /** Commits up to what the partition's saved snapshot covers, when that moved. */
+  private async commitSaved(consumer: Consumer, stage: 'workload' | 'story', topic: string, partition: number): Promise<void> {
+    const saved = this.options.runtime.committable(stage, String(partition));
+    const key = `${stage}/${partition}`;
+    if (saved === undefined || saved <= (this.committed.get(key) ?? -1)) return;
+    await consumer.commitOffsets([{ topic, partition, offset: String(saved + 1) }]);
+    this.committed.set(key, saved);
     this.counters.committed++;
   }
 
