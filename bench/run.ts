@@ -174,8 +174,10 @@ async function soakBench(): Promise<void> {
 }
 
 line(`Causeway bench on node ${process.version}, ${process.arch}, scale ${SCALE}`);
-await decodeBench();
-await pipelineBench();
-await latencyBench();
-await soakBench();
-if (process.env.BENCH_KAFKA !== '0') await kafkaBench(SCALE, line, fmt);
+// BENCH_SECTIONS=3,4 runs only those sections.
+const only = new Set((process.env.BENCH_SECTIONS ?? '1,2,3,4,5').split(',').map((x) => x.trim()));
+if (only.has('1')) await decodeBench();
+if (only.has('2')) await pipelineBench();
+if (only.has('3')) await latencyBench();
+if (only.has('4')) await soakBench();
+if (only.has('5') && process.env.BENCH_KAFKA !== '0') await kafkaBench(SCALE, line, fmt);

@@ -16,6 +16,8 @@ export interface ProcNode {
   pod?: string;
   start: number;
   exited?: number;
+  /** Event time of the latest event of this process (file, network, alert), for idle expiry. */
+  lastActive?: number;
   /** The exec event, when seen (evidence for chains). */
   exec?: RuntimeEvent;
 }

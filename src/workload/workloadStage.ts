@@ -39,6 +39,8 @@ const EXITED_TTL_MS = 60_000;
  * span is exported when the call ends, so seconds, not minutes.
  */
 const ATTRIBUTION_LOOKBACK_MS = 120_000;
+/** Long-lived processes looked at per expiry pass. */
+const IDLE_SCAN = 64;
 /** How often (event time) a workload's state is swept for expired entries. */
 const EXPIRE_EVERY_MS = 5_000;
 /** Parents that live outside the container and never arrive as events. */
@@ -202,6 +204,15 @@ export class WorkloadStage {
     }
   }
 
+  /**
+   * A workload's event time: its own latest event, so one busy workload in the partition does not
+   * age out another's state (sensors on different nodes lag differently), but never further behind
+   * the partition than the allowed lateness, so a workload gone quiet still expires.
+   */
+  private timeOf(w: WorkloadState): number {
+    return Math.max(w.lastSeen, this.watermark - this.options.allowedLatenessMs);
+  }
+
   private releaseExpiredParking(w: WorkloadState): boolean {
     if (!w.parked.size) {
       this.parkedIn.delete(w);
@@ -209,7 +220,7 @@ export class WorkloadStage {
     }
     let released = false;
     for (const [parentKey, entry] of [...w.parked]) {
-      if (w.lastSeen - entry.since >= this.options.parkingTimeoutMs) {
+      if (this.timeOf(w) - entry.since >= this.options.parkingTimeoutMs) {
         this.release(w, parentKey, true);
         released = true;
       }
@@ -229,6 +240,10 @@ export class WorkloadStage {
         w.exited.push({ key: p.key, at: event.time });
       }
       return;
+    }
+    if (p && event.kind !== 'process.exec') {
+      const node = w.processes.get(p.key);
+      if (node && event.time > (node.lastActive ?? node.start)) node.lastActive = event.time;
     }
     this.recordPodIp(w, event, pod);
     if (event.trace) return this.handleSpan(w, event, pod);
@@ -518,9 +533,7 @@ export class WorkloadStage {
    * more than it removes (plus the buffers).
    */
   private expire(w: WorkloadState, force = false): void {
-    // Each workload's own event time: a partition mixes workloads from nodes whose sensors lag
-    // differently, and one busy workload must not age out another's state.
-    const now = w.lastSeen;
+    const now = this.timeOf(w);
     if (!force && now - w.lastExpired < EXPIRE_EVERY_MS) return;
     w.lastExpired = now;
     const horizon = now - this.options.allowedLatenessMs;
@@ -531,6 +544,19 @@ export class WorkloadStage {
       if (p?.exited !== undefined && !w.procEpisodes.has(key)) w.removeProcess(key);
     }
     if (n) w.exited.splice(0, n);
+    // Processes that never exit in our data (daemons, lost exit events) and stayed quiet past the
+    // allowed lateness, in no episode, go too: a few per pass, oldest first; an active one moves to
+    // the back, so the scan stays short.
+    let scanned = 0;
+    for (const [key, proc] of w.processes.entries()) {
+      if (scanned++ >= IDLE_SCAN || proc.start >= horizon) break;
+      if (proc.exited !== undefined) continue;
+      if ((proc.lastActive ?? proc.start) < horizon && !w.procEpisodes.has(key)) w.removeProcess(key);
+      else {
+        w.processes.delete(key);
+        w.processes.set(key, proc);
+      }
+    }
     const lookback = now - ATTRIBUTION_LOOKBACK_MS;
     for (const ring of w.buffers.values()) ring.retain((e) => e.time >= lookback);
     for (const ep of [...w.episodes.values()]) if (ep.lastActive < horizon && !w.dirty.has(ep.id)) w.removeEpisode(ep.id);
