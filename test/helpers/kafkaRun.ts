@@ -88,6 +88,8 @@ export interface InProcessKafkaHost {
   stop(): Promise<void>;
 }
 
+let hosts = 0;
+
 /** One Causeway process's Kafka host, in this process. */
 export async function startKafkaHost(kafka: Kafka, config: CausewayConfig, sink: Sink, stateDir: string, stages: readonly StageName[] = STAGES): Promise<InProcessKafkaHost> {
   const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
@@ -95,7 +97,7 @@ export async function startKafkaHost(kafka: Kafka, config: CausewayConfig, sink:
   await producer.connect();
   await admin.connect();
   const t = config.kafka.topics;
-  const runtime = new PartitionedStages({ snapshotEveryMs: config.kafka.snapshotSeconds * 1000, config, signals: signals(), sink, publisher: new KafkaPublisher(producer, admin, { 'workload-events': t.workloadEvents, episodes: t.episodes }), state: new FileStateStore(stateDir), logger: silentLogger, clock: Date.now, host: 'kafka-test' });
+  const runtime = new PartitionedStages({ snapshotEveryMs: config.kafka.snapshotSeconds * 1000, config, signals: signals(), sink, publisher: new KafkaPublisher(producer, admin, { 'workload-events': t.workloadEvents, episodes: t.episodes }), state: new FileStateStore(stateDir), logger: silentLogger, clock: Date.now, host: `kafka-test-${++hosts}` });
   const host = new KafkaHost({ kafka, producer, admin, config, stages, runtime, logger: silentLogger });
   await host.start();
   return { host, runtime, stop: () => host.stop() };

@@ -109,8 +109,12 @@ describe('Kafka host on a real broker', () => {
   });
 
   it('two consumers in one group share the partitions and together write exactly what one consumer writes', async () => {
-    const inputs = [...demoAttack('aks-demo', BASE), ...reverseShell('aks-demo', BASE + 2 * 3_600_000), ...imdsTheft('aks-demo', BASE + 4 * 3_600_000)];
-    const env = { CAUSEWAY_STORY_PARTITIONS: '2' };
+    // Three attacks within 20 minutes: a real stream is reordered within the allowed lateness (45
+    // minutes), and these topics reorder the whole input.
+    const inputs = [...demoAttack('aks-demo', BASE), ...reverseShell('aks-demo', BASE + 10 * 60_000), ...imdsTheft('aks-demo', BASE + 20 * 60_000)];
+    // First-seen rules (a tool new for an agent) decide on arrival: across three reordered
+    // scenarios an agent's later call can arrive first, so the learning period covers them all.
+    const env = { CAUSEWAY_STORY_PARTITIONS: '2', CAUSEWAY_LEARNING_PERIOD_MINUTES: '60' };
     const one = await throughKafka('scale-one', inputs, 1, env);
     const two = await throughKafka('scale-two', inputs, 2, env);
     expect(latestStories(one.tables.stories).size).toBeGreaterThan(2);
@@ -172,17 +176,17 @@ describe('Kafka host on a real broker', () => {
   });
 
   it('failover: after SIGKILL of one consumer process the other takes its partitions, restores their state, and no story or evidence is lost', async () => {
-    const config = kafkaConfig(broker.brokers, 'failover', { CAUSEWAY_STORY_PARTITIONS: '2' });
+    const config = kafkaConfig(broker.brokers, 'failover', { CAUSEWAY_STORY_PARTITIONS: '2', CAUSEWAY_LEARNING_PERIOD_MINUTES: '60' });
     await createRawTopics(admin, config);
     const configFile = join(mkdtempSync(join(tmpdir(), 'cw-kafka-cfg-')), 'causeway.json');
     const stateDir = mkdtempSync(join(tmpdir(), 'cw-kafka-state-'));
     writeFileSync(configFile, JSON.stringify({ kafka: { topics: config.kafka.topics } }));
-    const env = { CAUSEWAY_KAFKA_BROKERS: broker.brokers.join(','), CAUSEWAY_KAFKA_GROUP_PREFIX: config.kafka.groupPrefix, CAUSEWAY_KAFKA_TICK_SECONDS: '0', CAUSEWAY_KAFKA_SESSION_TIMEOUT_SECONDS: '6', CAUSEWAY_KAFKA_SNAPSHOT_SECONDS: '1', CAUSEWAY_STORY_PARTITIONS: '2', CAUSEWAY_CLUSTER: 'aks-demo', CAUSEWAY_STATE_DIR: stateDir, CAUSEWAY_LOG_LEVEL: 'warn' };
+    const env = { CAUSEWAY_KAFKA_BROKERS: broker.brokers.join(','), CAUSEWAY_KAFKA_GROUP_PREFIX: config.kafka.groupPrefix, CAUSEWAY_KAFKA_TICK_SECONDS: '0', CAUSEWAY_KAFKA_SESSION_TIMEOUT_SECONDS: '6', CAUSEWAY_KAFKA_SNAPSHOT_SECONDS: '1', CAUSEWAY_STORY_PARTITIONS: '2', CAUSEWAY_LEARNING_PERIOD_MINUTES: '60', CAUSEWAY_CLUSTER: 'aks-demo', CAUSEWAY_STATE_DIR: stateDir, CAUSEWAY_LOG_LEVEL: 'warn' };
     const dirs = [mkdtempSync(join(tmpdir(), 'cw-kafka-a-')), mkdtempSync(join(tmpdir(), 'cw-kafka-b-'))];
     const procs = dirs.map((dir) => startProcess(configFile, { ...env, CAUSEWAY_DATA_DIR: dir }));
     try {
       await Promise.all(procs.map((p) => p.ready));
-      const inputs = [...demoAttack('aks-demo', BASE), ...compromisedTool('aks-demo', BASE + 2 * 3_600_000), ...imdsTheft('aks-demo', BASE + 4 * 3_600_000)];
+      const inputs = [...demoAttack('aks-demo', BASE), ...compromisedTool('aks-demo', BASE + 10 * 60_000), ...imdsTheft('aks-demo', BASE + 20 * 60_000)];
       const half = Math.floor(inputs.length / 2);
       await produceInputs(producer, config, inputs.slice(0, half));
       // Kill one consumer once both have done some work on the workload stage.
