@@ -18,6 +18,9 @@ Commands:
   flush                           Put an end-of-input marker on every raw Kafka topic partition:
                                   parked events are released and held story updates written.
   report <dir> --html <file>      One self-contained HTML file of the stories in a tables directory.
+  profile export --format networkpolicy|ciliumnetworkpolicy|seccomp --from <file|dir>...
+         [--workload [ns/]name] [--container c] [--out file]
+                                  Draft (audit) policies from Kubescape profiles or learned ones.
   rules check [files...]          Validate signal rule packs.
 
 Common options:
@@ -66,6 +69,14 @@ export async function main(argv: string[], env: Record<string, string | undefine
         if (!values.html) return usageError('report needs --html <file>');
         return await report(positionals[0]!, String(values.html));
       }
+      case 'profile': {
+        const { profileExport } = await import('./profile.ts');
+        if (rest[0] !== 'export') return usageError('profile takes one subcommand: export');
+        const { values } = parse(rest.slice(1), { format: { type: 'string' }, from: { type: 'string', multiple: true }, workload: { type: 'string' }, container: { type: 'string' }, out: { type: 'string' } });
+        const { loadConfig } = await import('../config/config.ts');
+        const { config } = loadConfig({ file: values.config as string | undefined, env, flags: flagsOf(values) });
+        return profileExport({ format: String(values.format ?? ''), from: (values.from as unknown as string[] | undefined) ?? [], workload: values.workload as string | undefined, container: values.container as string | undefined, out: values.out as string | undefined, cluster: config.cluster });
+      }
       case 'rules': {
         const { rulesCheck } = await import('./rulesCheck.ts');
         return rulesCheck(rest.slice(rest[0] === 'check' ? 1 : 0));
@@ -102,7 +113,7 @@ const COMMON = {
   'log-level': { type: 'string' },
 } as const;
 
-function parse(args: string[], extra: Record<string, { type: 'string' | 'boolean' }>): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+function parse(args: string[], extra: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   const { values, positionals } = parseArgs({ args, options: { ...COMMON, ...extra }, allowPositionals: true, strict: true });
   return { values: values as Record<string, string | boolean | undefined>, positionals };
 }

@@ -5,6 +5,7 @@
 import type { RuntimeEvent } from '../model/event.ts';
 import type { Story, StoryEvidence } from '../model/story.ts';
 import type { DeadLetter } from '../pipeline/deadLetter.ts';
+import type { DeviationKind, Profile } from '../profiles/profile.ts';
 import { tableSchema, type Row, type TableName } from './tables.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -142,4 +143,31 @@ export function upstreamHealthRow(e: RuntimeEvent, host: string): Row {
 
 export function healthRow(time: number, host: string, stage: string, counters: Record<string, unknown>, details: Record<string, unknown> = {}): Row {
   return shape('CausewayPipeline_CL', { TimeGenerated: iso(time), RecordType: 'health', Host: host, Stage: stage, ReasonCode: 'health', Reason: 'periodic health sample', Counters: counters, Details: details });
+}
+
+/** A profile as it stands (learning finished, imported, or changed), or one deviation from it. */
+export function profileRow(p: Profile, time: number, deviation?: { kind: DeviationKind; value: string; storyId?: string }, pod?: string): Row {
+  return shape('CausewayProfiles_CL', {
+    TimeGenerated: iso(time),
+    ProfileId: p.id,
+    RecordType: deviation ? 'deviation' : 'snapshot',
+    Cluster: p.identity.cluster,
+    Namespace: p.identity.namespace,
+    Pod: pod,
+    WorkloadKind: p.identity.workloadKind,
+    WorkloadName: p.identity.workloadName,
+    Container: p.identity.container,
+    ProfileStatus: p.status,
+    LearningEndsAt: p.learningEndsAt !== undefined ? iso(p.learningEndsAt) : undefined,
+    Executables: p.executables,
+    FilePaths: p.filePaths,
+    Egress: p.egress,
+    Tools: p.tools,
+    ToolTransitions: p.toolTransitions,
+    Syscalls: p.syscalls,
+    DeviationKind: deviation?.kind,
+    DeviationValue: deviation?.value,
+    StoryId: deviation?.storyId,
+    Source: p.source.join('; '),
+  });
 }

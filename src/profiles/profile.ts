@@ -1,0 +1,194 @@
+/**
+ * Behavioural baselines (DESIGN §4 "profiles"): per workload and container, what it was seen to do
+ * while learning — executables, file path patterns, egress destinations, tools and tool-to-tool
+ * transitions, syscalls when a sensor reports them — or what a Kubescape ApplicationProfile /
+ * NetworkNeighborhood says it does. After learning, anything outside the profile is a deviation.
+ *
+ * Paths are kept as patterns: dynamic segments (pids, uuids, hashes, long numbers) collapse to `⋯`
+ * (U+22EF), Kubescape's marker for one dynamic segment, so learned and imported profiles compare.
+ */
+import { createHash } from 'node:crypto';
+
+/** Kubescape's dynamic-segment marker (one path segment). */
+export const DYNAMIC = '⋯';
+
+export interface ProfileIdentity {
+  cluster: string;
+  namespace: string;
+  workloadKind: string;
+  workloadName: string;
+  container: string;
+}
+
+export interface Egress {
+  /** An IP or CIDR; empty when only a name or a selector is known. */
+  ip: string;
+  port?: number;
+  protocol: string;
+  /** DNS names the destination was reached by, when known (trailing dot removed). */
+  dns: string[];
+  /** In-cluster destinations named by selectors (imported profiles). */
+  podSelector?: Record<string, string>;
+  namespaceSelector?: Record<string, string>;
+}
+
+export type ProfileStatus = 'learning' | 'complete' | 'imported';
+
+export interface Profile {
+  id: string;
+  identity: ProfileIdentity;
+  status: ProfileStatus;
+  /** `learned`, or the import source (e.g. `kubescape ApplicationProfile log4j-poc/chain-backend`). */
+  source: string[];
+  learningStartedAt?: number;
+  learningEndsAt?: number;
+  /** Events that went into it (evidence for drafts). */
+  observations: number;
+  /** The pods' labels (NetworkNeighborhood matchLabels, or the sensor's pod labels). */
+  podLabels?: Record<string, string>;
+  executables: string[];
+  filePaths: string[];
+  egress: Egress[];
+  tools: string[];
+  toolTransitions: string[];
+  syscalls: string[];
+}
+
+export type DeviationKind = 'new-executable' | 'new-file-path' | 'new-egress' | 'new-tool' | 'new-tool-transition';
+
+export function profileId(i: ProfileIdentity): string {
+  const h = createHash('sha256').update(`causeway-profile:${i.cluster}/${i.namespace}/${i.workloadKind}/${i.workloadName}/${i.container}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+export function emptyProfile(identity: ProfileIdentity, status: ProfileStatus, source: string): Profile {
+  return { id: profileId(identity), identity, status, source: [source], observations: 0, executables: [], filePaths: [], egress: [], tools: [], toolTransitions: [], syscalls: [] };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const HEXISH = /^[0-9a-f]{16,}$/i;
+const NUMBER = /^\d+$/;
+/** A segment with a long run of digits or hex inside (`tmp.x8f3a9c2e1d`, `session-123456`). */
+const EMBEDDED = /(\d{4,}|[0-9a-f]{12,})/i;
+
+/** `/proc/4242/fd/7` → `/proc/⋯/fd/⋯`; `/tmp/7f9c…e1/x` → `/tmp/⋯/x`. */
+export function collapsePath(path: string): string {
+  if (!path.startsWith('/')) return path;
+  return path
+    .split('/')
+    .map((seg) => (seg && (NUMBER.test(seg) || UUID.test(seg) || HEXISH.test(seg) || (seg.length > 6 && EMBEDDED.test(seg))) ? DYNAMIC : seg))
+    .join('/');
+}
+
+/**
+ * Whether a pattern covers a path: segment by segment, `⋯` (or `*`) for any one segment, `⋯` inside
+ * a segment for any characters; a pattern covers what is under it (Kubescape profiles list
+ * directories such as `/opt/java/openjdk/lib`).
+ */
+export function pathCovered(pattern: string, path: string): boolean {
+  const p = pattern.split('/');
+  const x = path.split('/');
+  if (x.length < p.length) return false;
+  for (let i = 0; i < p.length; i++) {
+    const seg = p[i]!;
+    if (seg === DYNAMIC || seg === '*') continue;
+    if (seg.includes(DYNAMIC)) {
+      const re = new RegExp(`^${seg.split(DYNAMIC).map(escapeRegex).join('.*')}$`);
+      if (!re.test(x[i]!)) return false;
+    } else if (seg !== x[i]) return false;
+  }
+  return true;
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export function egressKey(e: Pick<Egress, 'ip' | 'port' | 'protocol'>): string {
+  return `${e.protocol}/${e.ip}:${e.port ?? '*'}`;
+}
+
+/** Whether a destination is inside the profile's egress (IP or CIDR match, port, or a known DNS name). */
+export function egressCovered(profile: Profile, dst: { ip?: string; port?: number; protocol?: string; dns?: string }): boolean {
+  const name = dst.dns?.replace(/\.$/, '').toLowerCase();
+  return profile.egress.some((e) => {
+    if (e.port !== undefined && dst.port !== undefined && e.port !== dst.port) return false;
+    if (e.ip === '*') return true;
+    if (e.ip && dst.ip && ipInCidr(dst.ip, e.ip)) return true;
+    return !!name && e.dns.includes(name);
+  });
+}
+
+export function ipInCidr(ip: string, cidr: string): boolean {
+  const [net, bitsText] = cidr.split('/');
+  if (!bitsText) return ip === net;
+  const a = ipv4(ip);
+  const b = ipv4(net!);
+  if (a === undefined || b === undefined) return false;
+  const bits = Number(bitsText);
+  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+  return (a & mask) >>> 0 === (b & mask) >>> 0;
+}
+
+function ipv4(ip: string): number | undefined {
+  const parts = ip.split('.');
+  if (parts.length !== 4) return undefined;
+  let n = 0;
+  for (const p of parts) {
+    const v = Number(p);
+    if (!Number.isInteger(v) || v < 0 || v > 255) return undefined;
+    n = n * 256 + v;
+  }
+  return n;
+}
+
+function addSorted(list: string[], value: string, cap: number): boolean {
+  if (list.includes(value) || list.length >= cap) return false;
+  list.push(value);
+  list.sort();
+  return true;
+}
+
+/** Caps per profile: a profile that would grow past these is not a baseline any more. */
+export const PROFILE_CAPS = { executables: 256, filePaths: 1024, egress: 512, tools: 256, toolTransitions: 1024, syscalls: 512 };
+
+/** Adds one observation; returns whether the profile changed. */
+export function observe(profile: Profile, o: { executable?: string; filePath?: string; egress?: Egress; tool?: string; toolTransition?: string; syscall?: string }): boolean {
+  let changed = false;
+  profile.observations++;
+  if (o.executable) changed = addSorted(profile.executables, o.executable, PROFILE_CAPS.executables) || changed;
+  if (o.filePath) changed = addSorted(profile.filePaths, collapsePath(o.filePath), PROFILE_CAPS.filePaths) || changed;
+  if (o.tool) changed = addSorted(profile.tools, o.tool, PROFILE_CAPS.tools) || changed;
+  if (o.toolTransition) changed = addSorted(profile.toolTransitions, o.toolTransition, PROFILE_CAPS.toolTransitions) || changed;
+  if (o.syscall) changed = addSorted(profile.syscalls, o.syscall, PROFILE_CAPS.syscalls) || changed;
+  if (o.egress) {
+    const key = egressKey(o.egress);
+    const known = profile.egress.find((e) => egressKey(e) === key);
+    if (known) {
+      for (const d of o.egress.dns) {
+        if (known.dns.includes(d)) continue;
+        known.dns.push(d);
+        known.dns.sort();
+        changed = true;
+      }
+    } else if (profile.egress.length < PROFILE_CAPS.egress) {
+      profile.egress.push({ ...o.egress, dns: [...o.egress.dns].sort() });
+      profile.egress.sort((a, b) => (egressKey(a) < egressKey(b) ? -1 : 1));
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+/** Folds an imported profile into another for the same container (an AP and an NN). */
+export function mergeProfiles(into: Profile, from: Profile): Profile {
+  for (const s of from.source) if (!into.source.includes(s)) into.source.push(s);
+  for (const x of from.executables) addSorted(into.executables, x, Infinity);
+  for (const x of from.filePaths) addSorted(into.filePaths, x, Infinity);
+  for (const x of from.tools) addSorted(into.tools, x, Infinity);
+  for (const x of from.toolTransitions) addSorted(into.toolTransitions, x, Infinity);
+  for (const x of from.syscalls) addSorted(into.syscalls, x, Infinity);
+  for (const e of from.egress) if (!into.egress.some((k) => egressKey(k) === egressKey(e) && JSON.stringify(k.podSelector) === JSON.stringify(e.podSelector))) into.egress.push(e);
+  into.observations += from.observations;
+  return into;
+}
