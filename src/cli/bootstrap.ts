@@ -2,6 +2,8 @@
  * Start-up shared by every command: load and validate the configuration, load signal packs,
  * say which defaults were used, build the sink. Everything that can be wrong is found here.
  */
+import { loadBaselines } from '../profiles/baselines.ts';
+import type { Profile } from '../profiles/profile.ts';
 import { resolve } from 'node:path';
 import { loadConfig, type FlagSettings, type LoadedConfig } from '../config/config.ts';
 import { SignalEngine } from '../signals/engine.ts';
@@ -15,6 +17,8 @@ export interface Bootstrapped {
   logger: Logger;
   sink: Sink;
   tablesDir: string;
+  /** Imported Kubescape profiles (profiles.import). */
+  baselines: Profile[];
 }
 
 export async function bootstrap(options: { configFile?: string; flags: FlagSettings; env: Record<string, string | undefined>; tablesDir?: string }): Promise<Bootstrapped> {
@@ -28,9 +32,11 @@ export async function bootstrap(options: { configFile?: string; flags: FlagSetti
   });
   const signals = SignalEngine.load(config.signals.packs);
   logger.event('info', 'signals.loaded', { rules: signals.rules.length });
+  const baselines = loadBaselines(config);
+  if (baselines.length) logger.event('info', 'profiles.imported', { profiles: baselines.map((p) => `${p.identity.namespace}/${p.identity.workloadName}:${p.identity.container}`) });
   const tablesDir = resolve(options.tablesDir ?? resolve(config.dataDir, 'tables'));
   const sink = await createSink(loaded, tablesDir, logger);
-  return { loaded, signals, logger, sink, tablesDir };
+  return { loaded, signals, logger, sink, tablesDir, baselines };
 }
 
 async function createSink(loaded: LoadedConfig, tablesDir: string, logger: Logger): Promise<Sink> {

@@ -22,7 +22,7 @@ const CHUNK_BYTES = 4 * 1024 * 1024;
 export async function replay(options: { files: string[]; out: string; configFile?: string; flags: FlagSettings; env: Record<string, string | undefined> }): Promise<number> {
   const boot = await bootstrap({ configFile: options.configFile, flags: options.flags, env: options.env, tablesDir: options.out });
   if (boot.sink instanceof LocalTableSink) for (const t of TABLE_NAMES) rmSync(boot.sink.path(t), { force: true });
-  const pipeline = createPipeline({ config: boot.loaded.config, signals: boot.signals, sink: boot.sink, logger: boot.logger, host: 'replay' });
+  const pipeline = createPipeline({ config: boot.loaded.config, signals: boot.signals, sink: boot.sink, logger: boot.logger, host: 'replay', baselines: boot.baselines });
   const started = Date.now();
   const records = emptyReport();
   const rows = emptyReport();

@@ -42,7 +42,7 @@ export async function run(options: { configFile?: string; flags: FlagSettings; e
     ? new BlobStateStore(new (await import('@azure/storage-blob')).BlobServiceClient(`https://${config.kafka.stateAccount}.blob.core.windows.net`, new (await import('@azure/identity')).DefaultAzureCredential()).getContainerClient('causeway-state'))
     : new FileStateStore(resolve(config.kafka.stateDir ?? resolve(config.dataDir, 'state')));
   const t = config.kafka.topics;
-  const runtime = new PartitionedStages({ snapshotEveryMs: config.kafka.snapshotSeconds * 1000, config, signals: boot.signals, sink: boot.sink, publisher: new KafkaPublisher(producer, admin, { 'workload-events': t.workloadEvents, episodes: t.episodes }), state, logger: boot.logger, clock: Date.now, host: `kafka/${hostname()}/${process.pid}` });
+  const runtime = new PartitionedStages({ snapshotEveryMs: config.kafka.snapshotSeconds * 1000, baselines: boot.baselines, config, signals: boot.signals, sink: boot.sink, publisher: new KafkaPublisher(producer, admin, { 'workload-events': t.workloadEvents, episodes: t.episodes }), state, logger: boot.logger, clock: Date.now, host: `kafka/${hostname()}/${process.pid}` });
   const host = new KafkaHost({ kafka, producer, admin, config, stages: options.stages, runtime, logger: boot.logger });
   await host.start();
 

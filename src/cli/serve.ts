@@ -13,7 +13,7 @@ import { renderStory } from './renderStory.ts';
 export async function serve(options: { configFile?: string; flags: FlagSettings; env: Record<string, string | undefined>; signal?: AbortSignal; onListening?: (port: number) => void }): Promise<number> {
   const boot = await bootstrap({ configFile: options.configFile, flags: options.flags, env: options.env });
   const { config } = boot.loaded;
-  const pipeline = createPipeline({ config, signals: boot.signals, sink: boot.sink, logger: boot.logger, host: 'local' });
+  const pipeline = createPipeline({ config, signals: boot.signals, sink: boot.sink, logger: boot.logger, host: 'local', baselines: boot.baselines });
   const host = new LocalHost({ pipeline, host: config.serve.host, port: config.serve.port, maxBodyBytes: config.serve.maxBodyBytes, stateDir: resolve(config.dataDir, 'state') });
   const port = await host.listen();
   const out = process.stdout;

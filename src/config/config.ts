@@ -32,6 +32,8 @@ export interface CausewayConfig {
     maxParked: number;
   };
   signals: { packs: string[]; learningPeriodMinutes: number };
+  /** Kubescape ApplicationProfile / NetworkNeighborhood files used as baselines instead of learning. */
+  profiles: { import: string[] };
   sink: {
     type: 'local' | 'logAnalytics';
     logAnalytics: {
@@ -82,6 +84,7 @@ export const ENVIRONMENT: Record<string, { path: string; type: 'string' | 'integ
   CAUSEWAY_STORY_PARTITIONS: { path: 'correlation.storyPartitions', type: 'integer' },
   CAUSEWAY_SIGNAL_PACKS: { path: 'signals.packs', type: 'list' },
   CAUSEWAY_LEARNING_PERIOD_MINUTES: { path: 'signals.learningPeriodMinutes', type: 'integer' },
+  CAUSEWAY_PROFILES_IMPORT: { path: 'profiles.import', type: 'list' },
   CAUSEWAY_LOGS_INGESTION_ENDPOINT: { path: 'sink.logAnalytics.endpoint', type: 'string' },
   CAUSEWAY_DCR_IMMUTABLE_ID: { path: 'sink.logAnalytics.dcrImmutableId', type: 'string' },
   AZURE_CLIENT_ID: { path: 'sink.logAnalytics.managedIdentityClientId', type: 'string' },

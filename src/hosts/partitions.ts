@@ -11,13 +11,14 @@
  * A `{"control":"flush"}` record on an input hub is forwarded to every workload partition, which
  * forwards it to every story partition after its own episodes.
  */
+import type { Profile } from '../profiles/profile.ts';
 import type { CausewayConfig } from '../config/config.ts';
 import { isRetryableError } from '../errors.ts';
 import type { KeyedEpisode, KeyedEvent } from '../model/episode.ts';
 import type { Story } from '../model/story.ts';
 import { ingest, type IngestInput } from '../pipeline/ingest.ts';
 import { count, emptyReport, mergeReports, type BatchReport } from '../pipeline/report.ts';
-import { deadLetterRow, evidenceRow, healthRow, storyRow, upstreamHealthRow } from '../sinks/rows.ts';
+import { deadLetterRow, evidenceRow, healthRow, profileRow, storyRow, upstreamHealthRow } from '../sinks/rows.ts';
 import type { Sink } from '../sinks/sink.ts';
 import type { SignalEngine } from '../signals/engine.ts';
 import type { SourceName } from '../sources/registry.ts';
@@ -51,6 +52,8 @@ export interface StageDeps {
    * batch).
    */
   snapshotEveryMs?: number;
+  /** Imported baselines (Kubescape profiles named by profiles.import). */
+  baselines?: readonly Profile[];
   config: CausewayConfig;
   signals: SignalEngine;
   sink: Sink;
@@ -144,6 +147,7 @@ export class PartitionedStages {
         const out = !c ? owned.stage.process(run.messages, String(last)) : c.control === 'tick' ? owned.stage.tick(c.now) : owned.stage.flush();
         mergeReports(report, out.report);
         await this.deps.publisher.publish('episodes', out.episodes.map((k) => ({ key: k.key, body: k })));
+        await this.write('CausewayProfiles_CL', out.profiles.map((r) => profileRow(r.profile, r.time, r.deviation, r.pod)));
         if (c?.control === 'flush') await this.deps.publisher.publish('episodes', [{ key: BROADCAST, body: FLUSH }]);
       }
       if (!valid.length) owned.stage.process([], String(last));
@@ -349,6 +353,7 @@ export class PartitionedStages {
       maxParked: c.maxParked,
       maxWorkloads: c.maxWorkloadsPerPartition,
       limits: { maxProcesses: c.maxProcessesPerWorkload, maxBuffered: c.maxBufferedEventsPerContainer, maxEvidence: c.maxEvidencePerEpisode, maxEpisodes: 512, maxSeen: 2048 },
+      baselines: this.deps.baselines,
     });
   }
 

@@ -2,6 +2,7 @@
  * The local, one-process pipeline (the embedded default): stage ① → bus → stage ② partitions →
  * bus → stage ③ partitions → rows → sink. `runBatch.ts` is the flow; this holds the parts.
  */
+import type { Profile } from '../profiles/profile.ts';
 import type { CausewayConfig } from '../config/config.ts';
 import type { KeyedEpisode, KeyedEvent } from '../model/episode.ts';
 import type { SignalEngine } from '../signals/engine.ts';
@@ -25,7 +26,7 @@ export interface Pipeline {
   readonly clock: () => number;
 }
 
-export function createPipeline(options: { config: CausewayConfig; signals: SignalEngine; sink: Sink; logger: Logger; clock?: () => number; host?: string }): Pipeline {
+export function createPipeline(options: { config: CausewayConfig; signals: SignalEngine; sink: Sink; logger: Logger; clock?: () => number; host?: string; baselines?: readonly Profile[] }): Pipeline {
   const { config, signals } = options;
   const c = config.correlation;
   const clock = options.clock ?? Date.now;
@@ -50,6 +51,7 @@ export function createPipeline(options: { config: CausewayConfig; signals: Signa
           maxParked: c.maxParked,
           maxWorkloads: c.maxWorkloadsPerPartition,
           limits: { maxProcesses: c.maxProcessesPerWorkload, maxBuffered: c.maxBufferedEventsPerContainer, maxEvidence: c.maxEvidencePerEpisode, maxEpisodes: 512, maxSeen: 2048 },
+          baselines: options.baselines,
         }),
     ),
     storyStages: Array.from(

@@ -8,7 +8,8 @@
  */
 import type { Story } from '../model/story.ts';
 import type { RuntimeEvent } from '../model/event.ts';
-import { deadLetterRow, evidenceRow, storyRow, upstreamHealthRow } from '../sinks/rows.ts';
+import type { ProfileRecord } from '../profiles/learner.ts';
+import { deadLetterRow, evidenceRow, profileRow, storyRow, upstreamHealthRow } from '../sinks/rows.ts';
 import type { Row, TableName } from '../sinks/tables.ts';
 import type { DeadLetter } from './deadLetter.ts';
 import { ingest, type IngestInput } from './ingest.ts';
@@ -33,37 +34,49 @@ export async function runBatch(p: Pipeline, inputs: readonly IngestInput[]): Pro
 
   // ② workload stage, per partition
   const stages = emptyReport();
+  const profiles: ProfileRecord[] = [];
   p.workloadStages.forEach((stage, i) => {
     const out = stage.process(p.workloadEvents.drain(i));
     mergeReports(stages, out.report);
     p.episodes.publish(out.episodes);
+    profiles.push(...out.profiles);
   });
 
   // ③ story stage, per partition
   const stories = runStoryStages(p, stages);
 
   // rows → sink
-  const rows = await deliver(p, stories, ingested.deadLetters, ingested.health);
+  const rows = await deliver(p, stories, ingested.deadLetters, ingested.health, profiles);
   return { records: ingested.report, stages, rows, stories };
 }
 
 /** Advances time with no input: releases parked children, closes idle stories. */
 export async function tickPipeline(p: Pipeline, now: number): Promise<BatchResult> {
   const stages = emptyReport();
-  p.workloadStages.forEach((stage) => p.episodes.publish(stage.tick(now).episodes));
+  const profiles: ProfileRecord[] = [];
+  for (const stage of p.workloadStages) {
+    const out = stage.tick(now);
+    p.episodes.publish(out.episodes);
+    profiles.push(...out.profiles);
+  }
   const stories = runStoryStages(p, stages);
   for (const stage of p.storyStages) stories.push(...stage.tick(now).stories);
-  const rows = await deliver(p, stories, [], []);
+  const rows = await deliver(p, stories, [], [], profiles);
   return { records: emptyReport(), stages, rows, stories };
 }
 
 /** End of input (replay): parked children go on with their gap recorded. */
 export async function flushPipeline(p: Pipeline): Promise<BatchResult> {
   const stages = emptyReport();
-  p.workloadStages.forEach((stage) => p.episodes.publish(stage.flush().episodes));
+  const profiles: ProfileRecord[] = [];
+  for (const stage of p.workloadStages) {
+    const out = stage.flush();
+    p.episodes.publish(out.episodes);
+    profiles.push(...out.profiles);
+  }
   const stories = runStoryStages(p, stages);
   for (const stage of p.storyStages) stories.push(...stage.flush().stories);
-  const rows = await deliver(p, stories, [], []);
+  const rows = await deliver(p, stories, [], [], profiles);
   mergeReports(rows, await p.sink.flush());
   return { records: emptyReport(), stages, rows, stories };
 }
@@ -78,10 +91,11 @@ function runStoryStages(p: Pipeline, stages: BatchReport): Story[] {
   return stories;
 }
 
-export async function deliver(p: Pipeline, stories: readonly Story[], deadLetters: readonly DeadLetter[], health: readonly RuntimeEvent[]): Promise<BatchReport> {
+export async function deliver(p: Pipeline, stories: readonly Story[], deadLetters: readonly DeadLetter[], health: readonly RuntimeEvent[], profiles: readonly ProfileRecord[] = []): Promise<BatchReport> {
   const tables: [TableName, Row[]][] = [
     ['CausewayStories_CL', stories.map(storyRow)],
     ['CausewayEvidence_CL', stories.flatMap((s) => s.evidence.map((e) => evidenceRow(s.storyId, e)))],
+    ['CausewayProfiles_CL', profiles.map((r) => profileRow(r.profile, r.time, r.deviation, r.pod))],
     ['CausewayPipeline_CL', [...deadLetters.map((d) => deadLetterRow(d, p.host)), ...health.map((h) => upstreamHealthRow(h, p.host))]],
   ];
   const report = emptyReport();

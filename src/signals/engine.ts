@@ -3,6 +3,7 @@
  * the caller's SignalState (the workload stage's state, or the story), so the engine itself can
  * be shared by every partition and every stage.
  */
+import type { DeviationKind } from '../profiles/profile.ts';
 import type { Signal } from '../model/episode.ts';
 import type { RuntimeEvent, Severity } from '../model/event.ts';
 import { describeEvent } from '../model/describe.ts';
@@ -25,6 +26,8 @@ export interface SignalContext {
 export interface SignalState {
   /** True when `key` is new for this workload/agent and its learning period is over (records it either way). */
   firstSeen(per: 'workload' | 'agent', event: RuntimeEvent, key: string): boolean;
+  /** How the event falls outside its container's profile, with the profile evidence (else undefined). */
+  deviation?(kind: DeviationKind, event: RuntimeEvent, profile?: 'learned' | 'imported'): string | undefined;
   /** The most recent event carrying one of `tags` within `withinMs` before `event`, if any. */
   taggedBefore(tags: readonly string[], withinMs: number, event: RuntimeEvent): { eventId: string; tag: string } | undefined;
   /** In the event's agent turn, a benign tool was called before this high-risk one. */
@@ -122,6 +125,11 @@ export class SignalEngine {
 
   private condition(rule: CompiledRule, event: RuntimeEvent, state: SignalState): string | undefined {
     const c = rule.def.condition!;
+    if (c.deviation) {
+      const { kind, profile } = typeof c.deviation === 'string' ? { kind: c.deviation, profile: undefined } : c.deviation;
+      const why = state.deviation?.(kind, event, profile);
+      return why ? `${describeEvent(event)} (${kind} ${why})` : undefined;
+    }
     if (c.firstSeen) {
       const key = rule.keyGetters.map((g) => String(g(event) ?? '')).join('|');
       return state.firstSeen(c.firstSeen.per, event, `${rule.def.id}:${key}`) ? `${describeEvent(event)} (first time for this ${c.firstSeen.per})` : undefined;

@@ -1,4 +1,5 @@
 /** Rule pack types: the TypeScript view of schemas/signals/rule-pack.schema.json. */
+import type { DeviationKind } from '../profiles/profile.ts';
 import type { EventKind, Severity } from '../model/event.ts';
 
 export interface RuleTest {
@@ -33,6 +34,7 @@ export interface RuleDefinition {
     context?: { inToolCall?: boolean; workloadRole?: ('agent' | 'mcp-server')[] };
   };
   condition?: {
+    deviation?: DeviationKind | { kind: DeviationKind; profile: 'learned' | 'imported' };
     firstSeen?: { key: string[]; per: 'workload' | 'agent' };
     after?: { tags: string[]; withinSeconds: number; in: 'workload' | 'story' };
     toolJump?: { from: 'benign'; to: 'high' };

@@ -2,6 +2,7 @@
  * Snapshot of a workload partition: compact JSON (Maps and Sets as arrays), tagged with the last
  * offset folded in, so a new partition owner restores it and skips what it already contains.
  */
+import type { Profile } from '../profiles/profile.ts';
 import type { Edge, Signal } from '../model/episode.ts';
 import type { RuntimeEvent, WorkloadIdentity } from '../model/event.ts';
 import type { WorkloadRole } from '../signals/engine.ts';
@@ -44,6 +45,8 @@ interface SerialWorkload {
   tagged: TaggedHit[];
   firstSeenKeys: [string, number][];
   parked: [string, { since: number; events: RuntimeEvent[] }][];
+  /** Behavioural profiles per container (absent in snapshots from before profiles). */
+  profiles?: Profile[];
 }
 
 export function snapshotWorkloads(workloads: BoundedMap<string, WorkloadState>, watermark: number, lastOffset: string | undefined): WorkloadSnapshot {
@@ -78,6 +81,7 @@ export function snapshotWorkloads(workloads: BoundedMap<string, WorkloadState>, 
       tagged: w.tagged,
       firstSeenKeys: w.firstSeenKeys.toArray(),
       parked: [...w.parked],
+      profiles: w.profiles.all(),
     })),
   };
 }
@@ -119,6 +123,7 @@ export function restoreWorkloads(snapshot: WorkloadSnapshot, limits: StateLimits
       w.parked.set(k, v);
       for (const e of v.events) if (e.process) w.parkedProcesses.add(e.process.key);
     }
+    w.profiles.restore(s.profiles ?? []);
     workloads.set(s.key, w);
   }
   return { workloads, watermark: snapshot.watermark, lastOffset: snapshot.lastOffset };

@@ -2,6 +2,7 @@
  * The state of one workload in stage ②: its processes, recent events per pod, open episodes and
  * what its signals need to remember. Bounded everywhere; serialisable for snapshots.
  */
+import { ProfileBook } from '../profiles/learner.ts';
 import type { Edge, Signal } from '../model/episode.ts';
 import type { RuntimeEvent, WorkloadIdentity } from '../model/event.ts';
 import type { WorkloadRole } from '../signals/engine.ts';
@@ -90,6 +91,8 @@ export class WorkloadState {
   lastExpired = 0;
   /** Open tool episodes: most workloads have none, and then attribution has nothing to do. */
   toolEpisodes = 0;
+  /** Behavioural profiles per container (learned or imported). */
+  profiles = new ProfileBook(0);
   /** Signal state per pod, built once (the closures see live state). */
   signalStates = new Map<string, unknown>();
 

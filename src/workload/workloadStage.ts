@@ -5,6 +5,8 @@
  * tool call that caused them (ran-in-tool), evaluates signals, and reduces everything to episodes
  * for the story stage. Pure over its inputs: time is event time, never the wall clock.
  */
+import { baselineKey, ProfileBook, type ProfileRecord } from '../profiles/learner.ts';
+import { mergeProfiles, type Profile } from '../profiles/profile.ts';
 import type { Edge, Episode, KeyedEpisode, KeyedEvent, Signal } from '../model/episode.ts';
 import type { RuntimeEvent } from '../model/event.ts';
 import { count, emptyReport, type BatchReport } from '../pipeline/report.ts';
@@ -23,10 +25,14 @@ export interface WorkloadStageOptions {
   maxParked: number;
   maxWorkloads: number;
   limits: StateLimits;
+  /** Imported baselines (Kubescape), used instead of learning for their containers. */
+  baselines?: readonly Profile[];
 }
 
 export interface WorkloadStageOutput {
   episodes: KeyedEpisode[];
+  /** Profiles that completed learning and deviations from them (CausewayProfiles_CL). */
+  profiles: ProfileRecord[];
   report: BatchReport;
 }
 
@@ -60,7 +66,16 @@ export class WorkloadStage {
   lastOffset: string | undefined;
   private readonly storyRuleTags: ReadonlySet<string>;
 
+  private readonly baselines: ReadonlyMap<string, Profile>;
+
   constructor(private readonly options: WorkloadStageOptions) {
+    const baselines = new Map<string, Profile>();
+    for (const p of options.baselines ?? []) {
+      const key = baselineKey(p.identity.namespace, p.identity.workloadName, p.identity.container);
+      const known = baselines.get(key);
+      baselines.set(key, known ? mergeProfiles(structuredClone(known), p) : p);
+    }
+    this.baselines = baselines;
     this.workloads = new BoundedMap(options.maxWorkloads);
     this.storyRuleTags = new Set(options.signals.rules.flatMap((r) => r.def.condition?.after?.tags ?? []));
   }
@@ -93,7 +108,7 @@ export class WorkloadStage {
     }
     for (const w of this.parkedIn) if (this.releaseExpiredParking(w)) touched.add(w);
     if (offset !== undefined) this.lastOffset = offset;
-    return { episodes: this.emit(touched), report };
+    return { episodes: this.emit(touched), profiles: this.profileRecords(touched), report };
   }
 
   /** Advances event time without input (idle partitions), releasing parked children and expiring state. */
@@ -104,8 +119,9 @@ export class WorkloadStage {
       if (now > w.lastSeen) w.lastSeen = now;
       if (this.releaseExpiredParking(w)) touched.add(w);
       this.expire(w, true);
+      w.profiles.tick(this.timeOf(w));
     }
-    return { episodes: this.emit(touched), report: emptyReport() };
+    return { episodes: this.emit(touched), profiles: this.profileRecords(this.workloads.values()), report: emptyReport() };
   }
 
   /** Releases every parked event (end of a replay): they go on with the gap recorded. */
@@ -115,7 +131,7 @@ export class WorkloadStage {
       for (const parentKey of [...w.parked.keys()]) this.release(w, parentKey, true);
       touched.add(w);
     }
-    return { episodes: this.emit(touched), report: emptyReport() };
+    return { episodes: this.emit(touched), profiles: this.profileRecords(touched), report: emptyReport() };
   }
 
   snapshot(): WorkloadSnapshot {
@@ -125,6 +141,11 @@ export class WorkloadStage {
   restore(snapshot: WorkloadSnapshot): void {
     const restored = restoreWorkloads(snapshot, this.options.limits, this.options.maxWorkloads);
     this.workloads = restored.workloads;
+    for (const w of this.workloads.values()) {
+      const learned = w.profiles.all();
+      w.profiles = new ProfileBook(this.options.learningPeriodMs, this.baselines);
+      w.profiles.restore(learned);
+    }
     this.parkedIn = new Set([...this.workloads.values()].filter((w) => w.parked.size));
     this.watermark = restored.watermark;
     this.lastOffset = restored.lastOffset;
@@ -134,6 +155,7 @@ export class WorkloadStage {
     let w = this.workloads.get(key);
     if (!w) {
       w = new WorkloadState(key, event.workload, event.time, this.options.limits);
+      w.profiles = new ProfileBook(this.options.learningPeriodMs, this.baselines);
       this.workloads.set(key, w);
     } else {
       const id = w.identity;
@@ -213,6 +235,17 @@ export class WorkloadStage {
     return Math.max(w.lastSeen, this.watermark - this.options.allowedLatenessMs);
   }
 
+  /** Drains the profile rows of these workloads. */
+  private profileRecords(workloads: Iterable<WorkloadState>): ProfileRecord[] {
+    const out: ProfileRecord[] = [];
+    for (const w of workloads) {
+      if (!w.profiles.records.length) continue;
+      out.push(...w.profiles.records);
+      w.profiles.records = [];
+    }
+    return out;
+  }
+
   private releaseExpiredParking(w: WorkloadState): boolean {
     if (!w.parked.size) {
       this.parkedIn.delete(w);
@@ -245,6 +278,7 @@ export class WorkloadStage {
       const node = w.processes.get(p.key);
       if (node && event.time > (node.lastActive ?? node.start)) node.lastActive = event.time;
     }
+    w.profiles.see(event, w.firstSeen, this.timeOf(w));
     this.recordPodIp(w, event, pod);
     if (event.trace) return this.handleSpan(w, event, pod);
     if (event.layer === 'process' || event.layer === 'file' || event.layer === 'network' || event.layer === 'alert') w.buffer(pod).push(event);
@@ -512,6 +546,10 @@ export class WorkloadStage {
           if (hit.pod === pod && tags.includes(hit.tag) && hit.time <= event.time && event.time - hit.time <= withinMs && hit.eventId !== event.id) return { eventId: hit.eventId, tag: hit.tag };
         }
         return undefined;
+      },
+      deviation: (kind, event, profile) => {
+        const d = w.profiles.deviation(kind, event);
+        return d && (!profile || d.profile === profile) ? `${d.value}: ${d.evidence}` : undefined;
       },
       toolJump: (event) => {
         const turn = event.trace?.traceId ? w.episodes.get(`ep:turn:${w.key}:${event.trace.traceId}`) : undefined;

@@ -1,4 +1,5 @@
 /** Runs inputs through a real pipeline with an in-memory sink that keeps every row. */
+import type { Profile } from '../../src/profiles/profile.ts';
 import { loadConfig, type CausewayConfig } from '../../src/config/config.ts';
 import type { ScenarioInput } from '../../src/demo/scenario.ts';
 import type { Story } from '../../src/model/story.ts';
@@ -50,9 +51,9 @@ export interface Run {
   stories: Map<string, Story>;
 }
 
-export function newRun(config = testConfig()): Run {
+export function newRun(config = testConfig(), baselines: readonly Profile[] = []): Run {
   const sink = new MemorySink();
-  return { pipeline: createPipeline({ config, signals: signals(), sink, logger: silentLogger, host: 'test', clock: () => 0 }), sink, records: emptyReport(), stages: emptyReport(), stories: new Map() };
+  return { pipeline: createPipeline({ config, signals: signals(), sink, logger: silentLogger, host: 'test', clock: () => 0, baselines }), sink, records: emptyReport(), stages: emptyReport(), stories: new Map() };
 }
 
 export async function feed(run: Run, inputs: readonly { body: string | Buffer; input: string }[]): Promise<Run> {

@@ -7,6 +7,7 @@ import { EventHubProducerClient } from '@azure/event-hubs';
 import { DefaultAzureCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { loadConfig } from '../../config/config.ts';
+import { loadBaselines } from '../../profiles/baselines.ts';
 import { ConfigError } from '../../errors.ts';
 import { SignalEngine } from '../../signals/engine.ts';
 import { createLogAnalyticsSink } from '../../sinks/logAnalytics.ts';
@@ -27,6 +28,7 @@ export function functionsRuntime(env: Record<string, string | undefined> = proce
   const logger = createLogger({ level: config.logLevel, fields: { host: 'functions' } });
   const namespace = env.CAUSEWAY_EVENTHUBS_NAMESPACE!;
   runtime = new PartitionedStages({
+    baselines: loadBaselines(config),
     config,
     signals: SignalEngine.load(config.signals.packs),
     sink: createLogAnalyticsSink(config, logger, credential),

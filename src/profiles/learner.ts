@@ -1,0 +1,162 @@
+/**
+ * Profiles of one workload, one per container, learned from its events or imported: during the
+ * learning period (from the workload's first event) what it does goes into the profile; after it
+ * (or at once for an imported profile) what falls outside is a deviation. Deviations are looked up
+ * by the signal rules (`condition.deviation`) and become CausewayProfiles_CL rows, as does each
+ * profile when its learning completes. Part of the workload's snapshot.
+ */
+import type { RuntimeEvent } from '../model/event.ts';
+import { collapsePath, egressCovered, emptyProfile, observe, pathCovered, type DeviationKind, type Egress, type Profile } from './profile.ts';
+
+export interface ProfileRecord {
+  profile: Profile;
+  time: number;
+  pod?: string;
+  deviation?: { kind: DeviationKind; value: string };
+}
+
+export interface Deviation {
+  kind: DeviationKind;
+  value: string;
+  /** What the profile holds, in short: the evidence a signal cites. */
+  evidence: string;
+  /** Whether the profile was learned here or imported (Kubescape). */
+  profile: 'learned' | 'imported';
+}
+
+interface Observation {
+  executable?: string;
+  filePath?: string;
+  egress?: Egress;
+  tool?: string;
+  toolTransition?: string;
+}
+
+const LOOPBACK = /^(127\.|::1$|0\.0\.0\.0$)/;
+/** Traces whose last tool is remembered for transitions. */
+const MAX_TRACES = 256;
+
+export class ProfileBook {
+  private readonly profiles = new Map<string, Profile>();
+  private readonly lastTool = new Map<string, string>();
+  /** Deviations of the event being handled, for the signal rules that ask. */
+  private current: { eventId: string; deviations: Deviation[] } | undefined;
+  /** Rows waiting to be written; the stage drains them each batch. */
+  records: ProfileRecord[] = [];
+
+  constructor(
+    private readonly learningMs: number,
+    private readonly baselines: ReadonlyMap<string, Profile> = new Map(),
+  ) {}
+
+  /** Learns from one event, or finds how it deviates; returns the deviations. */
+  see(event: RuntimeEvent, workloadFirstSeen: number, now: number): readonly Deviation[] {
+    const o = observationOf(event, this.lastTool);
+    if (!o) {
+      this.current = undefined;
+      return [];
+    }
+    const profile = this.profileFor(event, workloadFirstSeen);
+    this.completeIfDue(profile, now, event.workload.pod);
+    if (profile.status === 'learning' && event.time < (profile.learningEndsAt ?? 0)) {
+      observe(profile, o);
+      this.current = undefined;
+      return [];
+    }
+    const deviations = deviationsOf(profile, o, event);
+    for (const d of deviations) this.records.push({ profile: structuredClone(profile), time: event.time, pod: event.workload.pod, deviation: { kind: d.kind, value: d.value } });
+    this.current = { eventId: event.id, deviations };
+    return deviations;
+  }
+
+  /** The deviation of this kind the current event showed, with its evidence. */
+  deviation(kind: DeviationKind, event: RuntimeEvent): Deviation | undefined {
+    return this.current?.eventId === event.id ? this.current.deviations.find((d) => d.kind === kind) : undefined;
+  }
+
+  /** Completes profiles whose learning period has passed (the workload's time moved on without events). */
+  tick(now: number): void {
+    for (const p of this.profiles.values()) this.completeIfDue(p, now);
+  }
+
+  all(): Profile[] {
+    return [...this.profiles.values()];
+  }
+
+  restore(profiles: readonly Profile[]): void {
+    for (const p of profiles) this.profiles.set(p.identity.container, p);
+  }
+
+  private profileFor(event: RuntimeEvent, workloadFirstSeen: number): Profile {
+    const w = event.workload;
+    const container = w.container ?? '';
+    let p = this.profiles.get(container);
+    if (p) return p;
+    const identity = { cluster: w.cluster ?? '', namespace: w.namespace ?? '', workloadKind: w.workloadKind ?? 'Pod', workloadName: w.workloadName ?? w.pod ?? '', container };
+    const imported = this.baselines.get(baselineKey(identity.namespace, identity.workloadName, container));
+    if (imported) p = { ...structuredClone(imported), identity: { ...imported.identity, cluster: identity.cluster || imported.identity.cluster } };
+    else {
+      p = emptyProfile(identity, 'learning', 'learned');
+      p.learningStartedAt = workloadFirstSeen;
+      p.learningEndsAt = workloadFirstSeen + this.learningMs;
+    }
+    this.profiles.set(container, p);
+    return p;
+  }
+
+  private completeIfDue(p: Profile, now: number, pod?: string): void {
+    if (p.status !== 'learning' || now < (p.learningEndsAt ?? Infinity)) return;
+    p.status = 'complete';
+    this.records.push({ profile: structuredClone(p), time: p.learningEndsAt!, pod });
+  }
+}
+
+/** Baselines are found by namespace, workload name and container (Kubescape labels name no cluster). */
+export function baselineKey(namespace: string, workloadName: string, container: string): string {
+  return `${namespace}/${workloadName}/${container}`;
+}
+
+function observationOf(event: RuntimeEvent, lastTool: Map<string, string>): Observation | undefined {
+  switch (event.kind) {
+    case 'process.exec':
+      return event.process?.binary ? { executable: event.process.binary } : undefined;
+    case 'network.connect': {
+      const n = event.network;
+      if (!n?.dstIp || LOOPBACK.test(n.dstIp)) return undefined;
+      return { egress: { ip: n.dstIp, port: n.dstPort, protocol: (n.protocol ?? 'TCP').toUpperCase(), dns: n.domain ? [n.domain.replace(/\.$/, '').toLowerCase()] : [] } };
+    }
+    case 'tool.execute':
+    case 'mcp.request': {
+      const t = event.trace;
+      if (!t?.toolName || t.spanKind === 'SERVER') return undefined;
+      const key = t.traceId ?? '';
+      const prev = lastTool.get(key);
+      lastTool.delete(key);
+      lastTool.set(key, t.toolName);
+      if (lastTool.size > MAX_TRACES) lastTool.delete(lastTool.keys().next().value as string);
+      return { tool: t.toolName, toolTransition: prev && prev !== t.toolName ? `${prev}→${t.toolName}` : undefined };
+    }
+    default:
+      return event.layer === 'file' && event.file?.path ? { filePath: event.file.path } : undefined;
+  }
+}
+
+function deviationsOf(p: Profile, o: Observation, event: RuntimeEvent): Deviation[] {
+  const out: Deviation[] = [];
+  const profile = p.status === 'imported' ? 'imported' : 'learned';
+  const since = p.status === 'imported' ? `the imported profile (${p.source.join('; ')})` : `the profile learned ${iso(p.learningStartedAt)}–${iso(p.learningEndsAt)} from ${p.observations} events`;
+  const list = (xs: readonly string[]) => (xs.length ? `${xs.slice(0, 6).join(', ')}${xs.length > 6 ? `, … ${xs.length} in all` : ''}` : 'none');
+  if (o.executable && !p.executables.some((x) => x === o.executable || pathCovered(x, o.executable!))) out.push({ kind: 'new-executable', value: o.executable, evidence: `not in ${since}; executables: ${list(p.executables)}`, profile });
+  if (o.filePath && !p.filePaths.some((x) => pathCovered(x, o.filePath!))) out.push({ kind: 'new-file-path', value: collapsePath(o.filePath), evidence: `not in ${since}; ${p.filePaths.length} path patterns`, profile });
+  if (o.egress && !egressCovered(p, { ip: o.egress.ip, port: o.egress.port, dns: o.egress.dns[0] })) {
+    out.push({ kind: 'new-egress', value: `${o.egress.dns[0] ?? o.egress.ip}:${o.egress.port ?? '*'}`, evidence: `not in ${since}; egress: ${list(p.egress.map((e) => `${e.dns[0] ?? (e.ip || 'selector')}:${e.port ?? '*'}`))}`, profile });
+  }
+  if (o.tool && p.status !== 'imported' && !p.tools.includes(o.tool)) out.push({ kind: 'new-tool', value: o.tool, evidence: `not in ${since}; tools: ${list(p.tools)}`, profile });
+  if (o.toolTransition && p.status !== 'imported' && !p.toolTransitions.includes(o.toolTransition)) out.push({ kind: 'new-tool-transition', value: o.toolTransition, evidence: `not in ${since}; transitions: ${list(p.toolTransitions)}`, profile });
+  void event;
+  return out;
+}
+
+function iso(t: number | undefined): string {
+  return t === undefined ? '?' : new Date(t).toISOString().slice(11, 19);
+}
