@@ -33,11 +33,38 @@ interface Observation {
 }
 
 const LOOPBACK = /^(127\.|::1$|0\.0\.0\.0$)/;
+/** Values already judged per profile (inside it, or already reported as new): bounded. */
+const MAX_JUDGED = 4096;
+/** Raw path → pattern, shared: most events repeat a few paths. */
+const collapsed = new Map<string, string>();
+
+function collapseCached(path: string): string {
+  let c = collapsed.get(path);
+  if (c === undefined) {
+    c = collapsePath(path);
+    if (collapsed.size >= 8192) collapsed.clear();
+    collapsed.set(path, c);
+  }
+  return c;
+}
+
+/** Per profile, in memory only: what was already judged, so the common event costs one Set lookup. */
+class Judged {
+  readonly values = new Set<string>();
+  has(v: string): boolean {
+    return this.values.has(v);
+  }
+  add(v: string): void {
+    if (this.values.size >= MAX_JUDGED) this.values.clear();
+    this.values.add(v);
+  }
+}
 /** Traces whose last tool is remembered for transitions. */
 const MAX_TRACES = 256;
 
 export class ProfileBook {
   private readonly profiles = new Map<string, Profile>();
+  private readonly judged = new Map<Profile, Judged>();
   private readonly lastTool = new Map<string, string>();
   /** Deviations of the event being handled, for the signal rules that ask. */
   private current: { eventId: string; deviations: Deviation[] } | undefined;
@@ -58,12 +85,24 @@ export class ProfileBook {
     }
     const profile = this.profileFor(event, workloadFirstSeen);
     this.completeIfDue(profile, now, event.workload.pod);
+    let judged = this.judged.get(profile);
+    if (!judged) this.judged.set(profile, (judged = new Judged()));
+    const keys = keysOf(o);
     if (profile.status === 'learning' && event.time < (profile.learningEndsAt ?? 0)) {
-      observe(profile, o);
+      if (!keys.every((k) => judged.has(k))) {
+        observe(profile, o);
+        for (const k of keys) judged.add(k);
+      } else profile.observations++;
+      this.current = undefined;
+      return [];
+    }
+    // Each value is judged once: inside the profile, or a deviation reported the first time.
+    if (keys.every((k) => judged.has(k))) {
       this.current = undefined;
       return [];
     }
     const deviations = deviationsOf(profile, o, event);
+    for (const k of keys) judged.add(k);
     for (const d of deviations) this.records.push({ profile: structuredClone(profile), time: event.time, pod: event.workload.pod, deviation: { kind: d.kind, value: d.value } });
     this.current = { eventId: event.id, deviations };
     return deviations;
@@ -137,8 +176,18 @@ function observationOf(event: RuntimeEvent, lastTool: Map<string, string>): Obse
       return { tool: t.toolName, toolTransition: prev && prev !== t.toolName ? `${prev}→${t.toolName}` : undefined };
     }
     default:
-      return event.layer === 'file' && event.file?.path ? { filePath: event.file.path } : undefined;
+      return event.layer === 'file' && event.file?.path ? { filePath: collapseCached(event.file.path) } : undefined;
   }
+}
+
+function keysOf(o: Observation): string[] {
+  const keys: string[] = [];
+  if (o.executable) keys.push(`x:${o.executable}`);
+  if (o.filePath) keys.push(`f:${o.filePath}`);
+  if (o.egress) keys.push(`e:${o.egress.protocol}/${o.egress.ip}:${o.egress.port ?? '*'}/${o.egress.dns[0] ?? ''}`);
+  if (o.tool) keys.push(`t:${o.tool}`);
+  if (o.toolTransition) keys.push(`s:${o.toolTransition}`);
+  return keys;
 }
 
 function deviationsOf(p: Profile, o: Observation, event: RuntimeEvent): Deviation[] {
