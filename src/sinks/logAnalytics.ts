@@ -4,6 +4,7 @@
  * with backoff honouring Retry-After, 413 split, permanent failures dead-lettered with the fix.
  * Every row ends delivered, rejected (with a reason) or errored (kept for the next attempt).
  */
+import { sizedBatches } from '../sizedBatches.ts';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { isAggregateLogsUploadError, LogsIngestionClient } from '@azure/monitor-ingestion';
 import type { CausewayConfig } from '../config/config.ts';
@@ -165,23 +166,9 @@ export class LogAnalyticsSink implements Sink {
   }
 }
 
-/** Greedy split by serialised size, like the SDK (≤ maxBytes per call; an oversize row alone). */
+/** Greedy split by serialised size, like the SDK (≤ maxBytes per call, a JSON array; an oversize row alone). */
 export function chunkByBytes(rows: Row[], maxBytes: number): Row[][] {
-  const chunks: Row[][] = [];
-  let current: Row[] = [];
-  let size = 2;
-  for (const r of rows) {
-    const n = Buffer.byteLength(JSON.stringify(r)) + 1;
-    if (current.length && size + n > maxBytes) {
-      chunks.push(current);
-      current = [];
-      size = 2;
-    }
-    current.push(r);
-    size += n;
-  }
-  if (current.length) chunks.push(current);
-  return chunks;
+  return sizedBatches(rows, (r) => Buffer.byteLength(JSON.stringify(r)) + 1, maxBytes, 2);
 }
 
 export function createLogAnalyticsSink(config: CausewayConfig, logger: Logger, credential?: TokenCredential): LogAnalyticsSink {

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Producer } from 'kafkajs';
 import { RetryableError } from '../../errors.ts';
+import { sizedBatches } from '../../sizedBatches.ts';
 import { BROADCAST } from '../../model/episode.ts';
 import type { KeyedMessage, Publisher } from '../publisher.ts';
 
@@ -56,21 +57,7 @@ export class KafkaPublisher implements Publisher {
 const MAX_REQUEST_BYTES = 512 * 1024;
 
 export function chunks<T extends { value: string | Buffer }>(messages: T[], maxBytes = MAX_REQUEST_BYTES): T[][] {
-  const out: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
-  for (const m of messages) {
-    const size = Buffer.byteLength(m.value) + 64;
-    if (current.length && bytes + size > maxBytes) {
-      out.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(m);
-    bytes += size;
-  }
-  if (current.length) out.push(current);
-  return out;
+  return sizedBatches(messages, (m) => Buffer.byteLength(m.value) + 64, maxBytes);
 }
 
 /**
