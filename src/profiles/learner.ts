@@ -65,7 +65,8 @@ const MAX_TRACES = 256;
 export class ProfileBook {
   private readonly profiles = new Map<string, Profile>();
   private readonly judged = new Map<Profile, Judged>();
-  private readonly lastTool = new Map<string, string>();
+  /** Per trace, the tool calls seen so far in event-time order (for transitions). */
+  private readonly traceTools = new Map<string, { time: number; tool: string }[]>();
   /** Deviations of the event being handled, for the signal rules that ask. */
   private current: { eventId: string; deviations: Deviation[] } | undefined;
   /** Rows waiting to be written; the stage drains them each batch. */
@@ -78,7 +79,7 @@ export class ProfileBook {
 
   /** Learns from one event, or finds how it deviates; returns the deviations. */
   see(event: RuntimeEvent, workloadFirstSeen: number, now: number): readonly Deviation[] {
-    const o = observationOf(event, this.lastTool);
+    const o = observationOf(event, this.traceTools);
     if (!o) {
       this.current = undefined;
       return [];
@@ -88,7 +89,9 @@ export class ProfileBook {
     let judged = this.judged.get(profile);
     if (!judged) this.judged.set(profile, (judged = new Judged()));
     const keys = keysOf(o);
-    if (profile.status === 'learning' && event.time < (profile.learningEndsAt ?? 0)) {
+    // An event from inside the learning window teaches, even when it arrives after the profile
+    // completed (within the allowed lateness, arrival order is not event order).
+    if (profile.status !== 'imported' && event.time < (profile.learningEndsAt ?? 0)) {
       if (!keys.every((k) => judged.has(k))) {
         observe(profile, o);
         for (const k of keys) judged.add(k);
@@ -155,7 +158,7 @@ export function baselineKey(namespace: string, workloadName: string, container: 
   return `${namespace}/${workloadName}/${container}`;
 }
 
-function observationOf(event: RuntimeEvent, lastTool: Map<string, string>): Observation | undefined {
+function observationOf(event: RuntimeEvent, traceTools: Map<string, { time: number; tool: string }[]>): Observation | undefined {
   switch (event.kind) {
     case 'process.exec':
       return event.process?.binary ? { executable: event.process.binary } : undefined;
@@ -168,11 +171,17 @@ function observationOf(event: RuntimeEvent, lastTool: Map<string, string>): Obse
     case 'mcp.request': {
       const t = event.trace;
       if (!t?.toolName || t.spanKind === 'SERVER') return undefined;
+      // The tool called just before this one in the trace, by event time, not by arrival.
       const key = t.traceId ?? '';
-      const prev = lastTool.get(key);
-      lastTool.delete(key);
-      lastTool.set(key, t.toolName);
-      if (lastTool.size > MAX_TRACES) lastTool.delete(lastTool.keys().next().value as string);
+      let calls = traceTools.get(key);
+      if (!calls) {
+        traceTools.set(key, (calls = []));
+        if (traceTools.size > MAX_TRACES) traceTools.delete(traceTools.keys().next().value as string);
+      }
+      let i = calls.length;
+      while (i > 0 && calls[i - 1]!.time > event.time) i--;
+      const prev = calls[i - 1]?.tool;
+      if (calls.length < 64) calls.splice(i, 0, { time: event.time, tool: t.toolName });
       return { tool: t.toolName, toolTransition: prev && prev !== t.toolName ? `${prev}→${t.toolName}` : undefined };
     }
     default:
