@@ -104,7 +104,7 @@ export class ProfileBook {
       this.current = undefined;
       return [];
     }
-    const deviations = deviationsOf(profile, o, event);
+    const deviations = deviationsOf(profile, o);
     for (const k of keys) judged.add(k);
     for (const d of deviations) this.records.push({ profile: structuredClone(profile), time: event.time, pod: event.workload.pod, deviation: { kind: d.kind, value: d.value } });
     this.current = { eventId: event.id, deviations };
@@ -199,7 +199,7 @@ function keysOf(o: Observation): string[] {
   return keys;
 }
 
-function deviationsOf(p: Profile, o: Observation, event: RuntimeEvent): Deviation[] {
+function deviationsOf(p: Profile, o: Observation): Deviation[] {
   const out: Deviation[] = [];
   const profile = p.status === 'imported' ? 'imported' : 'learned';
   const since = p.status === 'imported' ? `the imported profile (${p.source.join('; ')})` : `the profile learned ${iso(p.learningStartedAt)}–${iso(p.learningEndsAt)} from ${p.observations} events`;
@@ -211,7 +211,6 @@ function deviationsOf(p: Profile, o: Observation, event: RuntimeEvent): Deviatio
   }
   if (o.tool && p.status !== 'imported' && !p.tools.includes(o.tool)) out.push({ kind: 'new-tool', value: o.tool, evidence: `not in ${since}; tools: ${list(p.tools)}`, profile });
   if (o.toolTransition && p.status !== 'imported' && !p.toolTransitions.includes(o.toolTransition)) out.push({ kind: 'new-tool-transition', value: o.toolTransition, evidence: `not in ${since}; transitions: ${list(p.toolTransitions)}`, profile });
-  void event;
   return out;
 }
 

@@ -139,7 +139,7 @@ function ciliumPolicy(p: Profile): Record<string, unknown> {
     if (!rule.ports.some((x) => x.port === e.port && x.protocol === e.protocol)) rule.ports.push({ port: e.port, protocol: e.protocol });
     rules.set(key, rule);
   }
-  const egress = [...rules.entries()]
+  const egress: Record<string, unknown>[] = [...rules.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([, r]) => {
       const toPorts = ciliumPorts(r.ports.sort((a, b) => (a.port ?? 0) - (b.port ?? 0) || a.protocol.localeCompare(b.protocol)));
@@ -150,7 +150,7 @@ function ciliumPolicy(p: Profile): Record<string, unknown> {
     egress.push({
       toEndpoints: [{ matchLabels: { 'k8s:io.kubernetes.pod.namespace': 'kube-system', 'k8s:k8s-app': 'kube-dns' } }],
       toPorts: [{ ports: [{ port: '53', protocol: 'ANY' }], rules: { dns: [...names].sort().map((matchName) => ({ matchName })) } }],
-    } as never);
+    });
   }
   const notes: Record<string, string> = { 'causeway.io/audit': 'enable Cilium policy audit mode for these endpoints before enforcing (policy-audit-mode)' };
   if (sel.guessed) notes['causeway.io/review-selector'] = 'pod labels were not known: the endpointSelector uses app.kubernetes.io/name; set it to the workload pods labels';
