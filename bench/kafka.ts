@@ -17,7 +17,14 @@ import { SignalEngine } from '../src/signals/engine.ts';
 import { LocalTableSink } from '../src/sinks/localTables.ts';
 import { silentLogger } from '../src/telemetry/log.ts';
 import { startKafkaBroker } from '../test/helpers/kafkaBroker.ts';
-import { createRawTopics, kafkaConfig, kafkaOf, produceFlush, produceInputs, waitUntilDrained } from '../test/helpers/kafkaRun.ts';
+import {
+  createRawTopics,
+  kafkaConfig,
+  kafkaOf,
+  produceFlush,
+  produceInputs,
+  waitUntilDrained,
+} from '../test/helpers/kafkaRun.ts';
 import { Mix } from './mix.ts';
 
 const now = () => performance.now();
@@ -32,17 +39,30 @@ export async function kafkaBench(scale: number, line: (s: string) => void, fmt: 
   }
   const kafka = kafkaOf(broker.brokers, 'causeway-bench');
   const admin = kafka.admin();
-  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await admin.connect();
   await producer.connect();
   try {
     const mix = new Mix({ pods: 500, start: Date.parse('2026-11-20T10:00:00Z') });
-    const chunk = mix.chunk(Math.round(100_000 * scale), { ratePerSec: 20_000, attackEvery: 10_000, agentShare: 0.004 });
+    const chunk = mix.chunk(Math.round(100_000 * scale), {
+      ratePerSec: 20_000,
+      attackEvery: 10_000,
+      agentShare: 0.004,
+    });
     const messages = chunk.messages.map((m) => ({ body: m.body, input: m.input }));
 
     const config = kafkaConfig(broker.brokers, 'bench-inproc', { CAUSEWAY_CLUSTER: 'aks-bench' });
     const dir = mkdtempSync(join(tmpdir(), 'cw-bench-'));
-    const pipeline = createPipeline({ config, signals: SignalEngine.load(), sink: new LocalTableSink(join(dir, 'tables')), logger: silentLogger, host: 'bench' });
+    const pipeline = createPipeline({
+      config,
+      signals: SignalEngine.load(),
+      sink: new LocalTableSink(join(dir, 'tables')),
+      logger: silentLogger,
+      host: 'bench',
+    });
     let t = now();
     for (const m of messages) await runBatch(pipeline, [m]);
     await flushPipeline(pipeline);
@@ -58,8 +78,19 @@ export async function kafkaBench(scale: number, line: (s: string) => void, fmt: 
       const work = mkdtempSync(join(tmpdir(), `cw-${name}-`));
       const file = join(work, 'causeway.json');
       writeFileSync(file, JSON.stringify({ kafka: { topics: cfg.kafka.topics } }));
-      const env = { CAUSEWAY_KAFKA_BROKERS: broker.brokers.join(','), CAUSEWAY_KAFKA_GROUP_PREFIX: cfg.kafka.groupPrefix, CAUSEWAY_KAFKA_TICK_SECONDS: '0', CAUSEWAY_KAFKA_SNAPSHOT_SECONDS: '1', CAUSEWAY_STORY_PARTITIONS: '2', CAUSEWAY_CLUSTER: 'aks-bench', CAUSEWAY_STATE_DIR: join(work, 'state'), CAUSEWAY_LOG_LEVEL: 'error' };
-      const procs = Array.from({ length: consumers }, (_, i) => runProcess(file, { ...env, CAUSEWAY_DATA_DIR: join(work, `p${i}`) }));
+      const env = {
+        CAUSEWAY_KAFKA_BROKERS: broker.brokers.join(','),
+        CAUSEWAY_KAFKA_GROUP_PREFIX: cfg.kafka.groupPrefix,
+        CAUSEWAY_KAFKA_TICK_SECONDS: '0',
+        CAUSEWAY_KAFKA_SNAPSHOT_SECONDS: '1',
+        CAUSEWAY_STORY_PARTITIONS: '2',
+        CAUSEWAY_CLUSTER: 'aks-bench',
+        CAUSEWAY_STATE_DIR: join(work, 'state'),
+        CAUSEWAY_LOG_LEVEL: 'error',
+      };
+      const procs = Array.from({ length: consumers }, (_, i) =>
+        runProcess(file, { ...env, CAUSEWAY_DATA_DIR: join(work, `p${i}`) }),
+      );
       try {
         await Promise.all(procs.map((p) => p.ready));
         await waitForMembers(admin, cfg.kafka.groupPrefix, consumers);
@@ -75,9 +106,15 @@ export async function kafkaBench(scale: number, line: (s: string) => void, fmt: 
         rmSync(work, { recursive: true, force: true });
       }
     }
-    line(`5. through a real Kafka broker (KRaft, same machine), ${fmt(chunk.events)} events, ${(chunk.bytes / 1e6).toFixed(0)} MB, produce → 3 stages → tables:`);
-    line(`   in process ${fmt(inProcess)} events/s · 1 consumer process ${fmt(through[0]!)} events/s · ratio ${(through[0]! / inProcess).toFixed(2)} (producing alone: ${fmt(produced[0]!)} events/s)`);
-    line(`   2 consumer processes ${fmt(through[1]!)} events/s · 2 vs 1 consumer ${(through[1]! / through[0]!).toFixed(2)} (2 cores shared with the broker and the producer)`);
+    line(
+      `5. through a real Kafka broker (KRaft, same machine), ${fmt(chunk.events)} events, ${(chunk.bytes / 1e6).toFixed(0)} MB, produce → 3 stages → tables:`,
+    );
+    line(
+      `   in process ${fmt(inProcess)} events/s · 1 consumer process ${fmt(through[0]!)} events/s · ratio ${(through[0]! / inProcess).toFixed(2)} (producing alone: ${fmt(produced[0]!)} events/s)`,
+    );
+    line(
+      `   2 consumer processes ${fmt(through[1]!)} events/s · 2 vs 1 consumer ${(through[1]! / through[0]!).toFixed(2)} (2 cores shared with the broker and the producer)`,
+    );
   } finally {
     await producer.disconnect();
     await admin.disconnect();
@@ -86,10 +123,23 @@ export async function kafkaBench(scale: number, line: (s: string) => void, fmt: 
 }
 
 /** `causeway run` from the compiled sources, as the Kafka host is deployed. */
-function runProcess(configFile: string, env: Record<string, string>): { child: ChildProcess; ready: Promise<void>; exited: Promise<void> } {
+function runProcess(
+  configFile: string,
+  env: Record<string, string>,
+): { child: ChildProcess; ready: Promise<void>; exited: Promise<void> } {
   const main = repoPath('dist', 'src', 'cli', 'main.js');
   const script = `const { main } = await import(${JSON.stringify(main)}); process.exitCode = await main(['run', '--config', ${JSON.stringify(configFile)}, '--port', '0']);`;
-  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_CPU_PROF] : []), '--max-semi-space-size=64', '--input-type=module', '-e', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_CPU_PROF] : []),
+      '--max-semi-space-size=64',
+      '--input-type=module',
+      '-e',
+      script,
+    ],
+    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = new Promise<void>((resolve, reject) => {
@@ -104,9 +154,13 @@ function runProcess(configFile: string, env: Record<string, string>): { child: C
 }
 
 /** Until every stage group is stable with `n` members, so timing starts with the work. */
-async function waitForMembers(admin: ReturnType<ReturnType<typeof kafkaOf>['admin']>, prefix: string, n: number): Promise<void> {
+async function waitForMembers(
+  admin: ReturnType<ReturnType<typeof kafkaOf>['admin']>,
+  prefix: string,
+  n: number,
+): Promise<void> {
   const groups = ['ingest', 'workload', 'story'].map((s) => `${prefix}-${s}`);
-  for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
     const { groups: described } = await admin.describeGroups(groups);
     if (described.every((g) => g.state === 'Stable' && g.members.length === n)) return;
     await new Promise((r) => setTimeout(r, 250));

@@ -66,7 +66,12 @@ const line = (s: string) => process.stdout.write(s + '\n');
 async function decodeBench(): Promise<void> {
   const mix = new Mix({ pods: 500, start: Date.parse('2026-11-20T10:00:00Z') });
   const chunk = mix.chunk(Math.round(120_000 * SCALE), { ratePerSec: 20_000, attackEvery: 1e12, agentShare: 0.002 });
-  const options = { decode: { cluster: 'aks-bench', redaction: config.redaction }, limits: config.limits, signals, now: Date.now };
+  const options = {
+    decode: { cluster: 'aks-bench', redaction: config.redaction },
+    limits: config.limits,
+    signals,
+    now: Date.now,
+  };
   let parseBest = Infinity;
   let decodeBest = Infinity;
   for (let round = 0; round < 3; round++) {
@@ -77,8 +82,12 @@ async function decodeBench(): Promise<void> {
     for (const m of chunk.messages) ingest([{ body: m.body, input: m.input }], options);
     decodeBest = Math.min(decodeBest, now() - t);
   }
-  line(`1. decode + normalise + redact (stage ①), ${fmt(chunk.events)} lines, ${(chunk.bytes / 1e6).toFixed(1)} MB, Tetragon-heavy:`);
-  line(`   JSON.parse ${fmt((chunk.events / parseBest) * 1000)} lines/s · stage ① ${fmt((chunk.events / decodeBest) * 1000)} lines/s · ratio ${(parseBest / decodeBest).toFixed(2)} (target ≥ 0.5)`);
+  line(
+    `1. decode + normalise + redact (stage ①), ${fmt(chunk.events)} lines, ${(chunk.bytes / 1e6).toFixed(1)} MB, Tetragon-heavy:`,
+  );
+  line(
+    `   JSON.parse ${fmt((chunk.events / parseBest) * 1000)} lines/s · stage ① ${fmt((chunk.events / decodeBest) * 1000)} lines/s · ratio ${(parseBest / decodeBest).toFixed(2)} (target ≥ 0.5)`,
+  );
 }
 
 async function pipelineBench(): Promise<void> {
@@ -109,12 +118,28 @@ async function pipelineBench(): Promise<void> {
     attacks += chunk.attacks;
   }
   const live = [...stories.values()].filter((s) => s.status !== 'merged');
-  const complete = live.filter((s) => s.severity === 'High' && s.workloads.length >= 1 && /^aks-attack-/.test(s.cluster) && s.signals.some((x) => x.ruleId === 'CW-SHELL-FROM-TOOL')).length;
-  const benignHigh = live.filter((s) => !/^aks-attack-/.test(s.cluster) && (s.severity === 'High' || s.severity === 'Medium')).length;
-  line(`2. end-to-end pipeline (decode → correlate → rows), ${fmt(events)} events across 500 pods + agents, ${(bytes / 1e6).toFixed(0)} MB:`);
-  line(`   JSON.parse ${fmt((events / parseMs) * 1000)} events/s · pipeline ${fmt((events / pipeMs) * 1000)} events/s · ratio ${(parseMs / pipeMs).toFixed(2)} (target ≥ 0.35)`);
-  line(`   Log Analytics bytes (evidence mode) ${(sink.bytes / 1e6).toFixed(2)} MB = ${((sink.bytes / bytes) * 100).toFixed(2)}% of input (target ≤ 2%); rows ${JSON.stringify(Object.fromEntries(sink.rows))}`);
-  line(`   attack stories complete: ${complete} of ${attacks} injected; Medium/High stories from benign traffic: ${benignHigh}`);
+  const complete = live.filter(
+    (s) =>
+      s.severity === 'High' &&
+      s.workloads.length >= 1 &&
+      /^aks-attack-/.test(s.cluster) &&
+      s.signals.some((x) => x.ruleId === 'CW-SHELL-FROM-TOOL'),
+  ).length;
+  const benignHigh = live.filter(
+    (s) => !/^aks-attack-/.test(s.cluster) && (s.severity === 'High' || s.severity === 'Medium'),
+  ).length;
+  line(
+    `2. end-to-end pipeline (decode → correlate → rows), ${fmt(events)} events across 500 pods + agents, ${(bytes / 1e6).toFixed(0)} MB:`,
+  );
+  line(
+    `   JSON.parse ${fmt((events / parseMs) * 1000)} events/s · pipeline ${fmt((events / pipeMs) * 1000)} events/s · ratio ${(parseMs / pipeMs).toFixed(2)} (target ≥ 0.35)`,
+  );
+  line(
+    `   Log Analytics bytes (evidence mode) ${(sink.bytes / 1e6).toFixed(2)} MB = ${((sink.bytes / bytes) * 100).toFixed(2)}% of input (target ≤ 2%); rows ${JSON.stringify(Object.fromEntries(sink.rows))}`,
+  );
+  line(
+    `   attack stories complete: ${complete} of ${attacks} injected; Medium/High stories from benign traffic: ${benignHigh}`,
+  );
 }
 
 async function latencyBench(): Promise<void> {
@@ -137,9 +162,14 @@ async function latencyBench(): Promise<void> {
     all.push(latency);
     if (m.completesAttack) latencies.push(latency);
   }
-  const p = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? 0;
-  line(`3. latency at ${fmt(rate)} events/s offered (${fmt(offered)} events, ${latencies.length} story-completing messages):`);
-  line(`   story-completing event → row: p50 ${p(latencies, 0.5).toFixed(1)} ms, p99 ${p(latencies, 0.99).toFixed(1)} ms (target ≤ 50 ms); all messages p99 ${p(all, 0.99).toFixed(1)} ms`);
+  const p = (xs: number[], q: number) =>
+    [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? 0;
+  line(
+    `3. latency at ${fmt(rate)} events/s offered (${fmt(offered)} events, ${latencies.length} story-completing messages):`,
+  );
+  line(
+    `   story-completing event → row: p50 ${p(latencies, 0.5).toFixed(1)} ms, p99 ${p(latencies, 0.99).toFixed(1)} ms (target ≤ 50 ms); all messages p99 ${p(all, 0.99).toFixed(1)} ms`,
+  );
 }
 
 async function soakBench(): Promise<void> {
@@ -168,9 +198,14 @@ async function soakBench(): Promise<void> {
   }
   gc();
   const heapEnd = process.memoryUsage().heapUsed;
-  const stats = pipeline.workloadStages.reduce((a, s) => ({ workloads: a.workloads + s.stats.workloads, evictions: a.evictions + s.stats.evictions }), { workloads: 0, evictions: 0 });
+  const stats = pipeline.workloadStages.reduce(
+    (a, s) => ({ workloads: a.workloads + s.stats.workloads, evictions: a.evictions + s.stats.evictions }),
+    { workloads: 0, evictions: 0 },
+  );
   line(`4. steady-churn soak, ${fmt(events)} events in ${((now() - t) / 1000).toFixed(0)} s:`);
-  line(`   heap after ${fmt(first)} ${(heapAtFirst / 1e6).toFixed(0)} MB · after ${fmt(events)} ${(heapEnd / 1e6).toFixed(0)} MB · ratio ${(heapEnd / heapAtFirst).toFixed(2)} (target ≤ 1.1); workloads ${stats.workloads}, evictions ${stats.evictions}`);
+  line(
+    `   heap after ${fmt(first)} ${(heapAtFirst / 1e6).toFixed(0)} MB · after ${fmt(events)} ${(heapEnd / 1e6).toFixed(0)} MB · ratio ${(heapEnd / heapAtFirst).toFixed(2)} (target ≤ 1.1); workloads ${stats.workloads}, evictions ${stats.evictions}`,
+  );
 }
 
 line(`Causeway bench on node ${process.version}, ${process.arch}, scale ${SCALE}`);

@@ -4,12 +4,23 @@
  * take raw bytes (a Tetragon message holds JSON lines, not one JSON document). Each function
  * retries with exponential backoff, because the trigger checkpoints even when a function throws.
  */
-import { app, type EventHubFunctionOptions, type HttpResponseInit, type InvocationContext, type RetryOptions } from '@azure/functions';
+import {
+  app,
+  type EventHubFunctionOptions,
+  type HttpResponseInit,
+  type InvocationContext,
+  type RetryOptions,
+} from '@azure/functions';
 import { functionsRuntime } from '../src/hosts/functions/runtime.ts';
 import type { BatchMeta } from '../src/hosts/partitions.ts';
 import type { SourceName } from '../src/sources/registry.ts';
 
-const retry: RetryOptions = { strategy: 'exponentialBackoff', maxRetryCount: 8, minimumInterval: { seconds: 5 }, maximumInterval: { minutes: 5 } };
+const retry: RetryOptions = {
+  strategy: 'exponentialBackoff',
+  maxRetryCount: 8,
+  minimumInterval: { seconds: 5 },
+  maximumInterval: { minutes: 5 },
+};
 const connection = 'EventHubConnection';
 const meta = (context: InvocationContext) => context.triggerMetadata as BatchMeta;
 
@@ -22,16 +33,56 @@ function ingestFrom(hub: string, accept?: SourceName[]) {
 export const ingestRuntimeSensors = ingestFrom('runtime-sensors', ['tetragon', 'kubescape', 'falco', 'tracee']);
 export const ingestDefenderAlerts = ingestFrom('defender-alerts', ['defender']);
 export const ingestAgentTelemetry = ingestFrom('agent-telemetry', ['otel', 'toolhive']);
-export const workloadStage = async (messages: unknown, context: InvocationContext): Promise<void> => void (await functionsRuntime().workload(messages as unknown[], meta(context)));
-export const storyStage = async (messages: unknown, context: InvocationContext): Promise<void> => void (await functionsRuntime().story(messages as unknown[], meta(context)));
+export const workloadStage = async (messages: unknown, context: InvocationContext): Promise<void> =>
+  void (await functionsRuntime().workload(messages as unknown[], meta(context)));
+export const storyStage = async (messages: unknown, context: InvocationContext): Promise<void> =>
+  void (await functionsRuntime().story(messages as unknown[], meta(context)));
 export const closeIdleStories = async (): Promise<void> => functionsRuntime().closeIdleStories();
 export const health = async (): Promise<HttpResponseInit> => ({ jsonBody: await functionsRuntime().health() });
 
 const binary = { dataType: 'binary' } as Partial<EventHubFunctionOptions>;
-app.eventHub('ingestRuntimeSensors', { connection, eventHubName: 'runtime-sensors', consumerGroup: 'causeway-ingest', cardinality: 'many', retry, ...binary, handler: ingestRuntimeSensors });
-app.eventHub('ingestDefenderAlerts', { connection, eventHubName: 'defender-alerts', consumerGroup: 'causeway-ingest', cardinality: 'many', retry, ...binary, handler: ingestDefenderAlerts });
-app.eventHub('ingestAgentTelemetry', { connection, eventHubName: 'agent-telemetry', consumerGroup: 'causeway-ingest', cardinality: 'many', retry, ...binary, handler: ingestAgentTelemetry });
-app.eventHub('workloadStage', { connection, eventHubName: 'workload-events', consumerGroup: 'causeway-workload', cardinality: 'many', retry, handler: workloadStage });
-app.eventHub('storyStage', { connection, eventHubName: 'episodes', consumerGroup: 'causeway-story', cardinality: 'many', retry, handler: storyStage });
+app.eventHub('ingestRuntimeSensors', {
+  connection,
+  eventHubName: 'runtime-sensors',
+  consumerGroup: 'causeway-ingest',
+  cardinality: 'many',
+  retry,
+  ...binary,
+  handler: ingestRuntimeSensors,
+});
+app.eventHub('ingestDefenderAlerts', {
+  connection,
+  eventHubName: 'defender-alerts',
+  consumerGroup: 'causeway-ingest',
+  cardinality: 'many',
+  retry,
+  ...binary,
+  handler: ingestDefenderAlerts,
+});
+app.eventHub('ingestAgentTelemetry', {
+  connection,
+  eventHubName: 'agent-telemetry',
+  consumerGroup: 'causeway-ingest',
+  cardinality: 'many',
+  retry,
+  ...binary,
+  handler: ingestAgentTelemetry,
+});
+app.eventHub('workloadStage', {
+  connection,
+  eventHubName: 'workload-events',
+  consumerGroup: 'causeway-workload',
+  cardinality: 'many',
+  retry,
+  handler: workloadStage,
+});
+app.eventHub('storyStage', {
+  connection,
+  eventHubName: 'episodes',
+  consumerGroup: 'causeway-story',
+  cardinality: 'many',
+  retry,
+  handler: storyStage,
+});
 app.timer('closeIdleStories', { schedule: '0 */1 * * * *', handler: closeIdleStories });
 app.http('health', { methods: ['GET'], authLevel: 'function', handler: health });

@@ -33,12 +33,18 @@ export function validator<T = unknown>(...parts: string[]): ValidateFunction<T> 
 /** One line per ajv error: `path: message`. */
 export function describeErrors(errors: ErrorObject[] | null | undefined, limit = 5): string {
   if (!errors?.length) return 'unknown schema error';
-  const lines = errors.slice(0, limit).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}${e.params && 'allowedValues' in e.params ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : ''}`.trim());
+  const lines = errors
+    .slice(0, limit)
+    .map((e) =>
+      `${e.instancePath || '/'} ${e.message ?? ''}${e.params && 'allowedValues' in e.params ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : ''}`.trim(),
+    );
   if (errors.length > limit) lines.push(`… and ${errors.length - limit} more`);
   return lines.join('; ');
 }
 
 /** Every `*.json` file in a `schemas/` folder. */
 export function listSchemaFiles(...parts: string[]): string[] {
-  return readdirSync(repoPath('schemas', ...parts)).filter((f) => f.endsWith('.json')).sort();
+  return readdirSync(repoPath('schemas', ...parts))
+    .filter((f) => f.endsWith('.json'))
+    .sort();
 }

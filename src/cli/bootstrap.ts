@@ -21,7 +21,12 @@ export interface Bootstrapped {
   baselines: Profile[];
 }
 
-export async function bootstrap(options: { configFile?: string; flags: FlagSettings; env: Record<string, string | undefined>; tablesDir?: string }): Promise<Bootstrapped> {
+export async function bootstrap(options: {
+  configFile?: string;
+  flags: FlagSettings;
+  env: Record<string, string | undefined>;
+  tablesDir?: string;
+}): Promise<Bootstrapped> {
   const loaded = loadConfig({ file: options.configFile, env: options.env, flags: options.flags });
   const { config } = loaded;
   const logger = createLogger({ level: config.logLevel });
@@ -33,7 +38,10 @@ export async function bootstrap(options: { configFile?: string; flags: FlagSetti
   const signals = SignalEngine.load(config.signals.packs);
   logger.event('info', 'signals.loaded', { rules: signals.rules.length });
   const baselines = loadBaselines(config);
-  if (baselines.length) logger.event('info', 'profiles.imported', { profiles: baselines.map((p) => `${p.identity.namespace}/${p.identity.workloadName}:${p.identity.container}`) });
+  if (baselines.length)
+    logger.event('info', 'profiles.imported', {
+      profiles: baselines.map((p) => `${p.identity.namespace}/${p.identity.workloadName}:${p.identity.container}`),
+    });
   const tablesDir = resolve(options.tablesDir ?? resolve(config.dataDir, 'tables'));
   const sink = await createSink(loaded, tablesDir, logger);
   return { loaded, signals, logger, sink, tablesDir, baselines };

@@ -45,17 +45,40 @@ export async function main(argv: string[], env: Record<string, string | undefine
         const { values, positionals } = parse(rest, { out: { type: 'string' } });
         if (!values.out) return usageError('replay needs --out <dir> (where the table files go)');
         if (!positionals.length) return usageError('replay needs at least one input file');
-        return await replay({ files: positionals, out: String(values.out), configFile: values.config as string | undefined, flags: flagsOf(values), env });
+        return await replay({
+          files: positionals,
+          out: String(values.out),
+          configFile: values.config as string | undefined,
+          flags: flagsOf(values),
+          env,
+        });
       }
       case 'serve': {
         const { serve } = await import('./serve.ts');
-        const { values } = parse(rest, { port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' }, 'no-demo': { type: 'boolean' }, brokers: { type: 'string' } });
+        const { values } = parse(rest, {
+          port: { type: 'string' },
+          host: { type: 'string' },
+          'data-dir': { type: 'string' },
+          'no-demo': { type: 'boolean' },
+          brokers: { type: 'string' },
+        });
         return await serve({ configFile: values.config as string | undefined, flags: flagsOf(values), env });
       }
       case 'run': {
         const { run, parseStages } = await import('./run.ts');
-        const { values } = parse(rest, { stages: { type: 'string' }, brokers: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' } });
-        return await run({ configFile: values.config as string | undefined, flags: flagsOf(values), env, stages: parseStages(values.stages as string | undefined) });
+        const { values } = parse(rest, {
+          stages: { type: 'string' },
+          brokers: { type: 'string' },
+          port: { type: 'string' },
+          host: { type: 'string' },
+          'data-dir': { type: 'string' },
+        });
+        return await run({
+          configFile: values.config as string | undefined,
+          flags: flagsOf(values),
+          env,
+          stages: parseStages(values.stages as string | undefined),
+        });
       }
       case 'flush': {
         const { flush } = await import('./run.ts');
@@ -65,17 +88,31 @@ export async function main(argv: string[], env: Record<string, string | undefine
       case 'report': {
         const { report } = await import('./report.ts');
         const { values, positionals } = parse(rest, { html: { type: 'string' } });
-        if (positionals.length !== 1) return usageError('report needs one tables directory (the --out of replay, or <data-dir>/tables)');
+        if (positionals.length !== 1)
+          return usageError('report needs one tables directory (the --out of replay, or <data-dir>/tables)');
         if (!values.html) return usageError('report needs --html <file>');
         return await report(positionals[0]!, String(values.html));
       }
       case 'profile': {
         const { profileExport } = await import('./profile.ts');
         if (rest[0] !== 'export') return usageError('profile takes one subcommand: export');
-        const { values } = parse(rest.slice(1), { format: { type: 'string' }, from: { type: 'string', multiple: true }, workload: { type: 'string' }, container: { type: 'string' }, out: { type: 'string' } });
+        const { values } = parse(rest.slice(1), {
+          format: { type: 'string' },
+          from: { type: 'string', multiple: true },
+          workload: { type: 'string' },
+          container: { type: 'string' },
+          out: { type: 'string' },
+        });
         const { loadConfig } = await import('../config/config.ts');
         const { config } = loadConfig({ file: values.config as string | undefined, env, flags: flagsOf(values) });
-        return profileExport({ format: String(values.format ?? ''), from: (values.from as unknown as string[] | undefined) ?? [], workload: values.workload as string | undefined, container: values.container as string | undefined, out: values.out as string | undefined, cluster: config.cluster });
+        return profileExport({
+          format: String(values.format ?? ''),
+          from: (values.from as unknown as string[] | undefined) ?? [],
+          workload: values.workload as string | undefined,
+          container: values.container as string | undefined,
+          out: values.out as string | undefined,
+          cluster: config.cluster,
+        });
       }
       case 'rules': {
         const { rulesCheck } = await import('./rulesCheck.ts');
@@ -95,7 +132,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
       process.stderr.write(`causeway: ${e.message}\n`);
       return 2;
     }
-    if (e instanceof TypeError && 'code' in e && String((e as { code: unknown }).code).startsWith('ERR_PARSE_ARGS')) return usageError(e.message);
+    if (e instanceof TypeError && 'code' in e && String((e as { code: unknown }).code).startsWith('ERR_PARSE_ARGS'))
+      return usageError(e.message);
     throw e;
   }
 }
@@ -113,8 +151,16 @@ const COMMON = {
   'log-level': { type: 'string' },
 } as const;
 
-function parse(args: string[], extra: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
-  const { values, positionals } = parseArgs({ args, options: { ...COMMON, ...extra }, allowPositionals: true, strict: true });
+function parse(
+  args: string[],
+  extra: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { ...COMMON, ...extra },
+    allowPositionals: true,
+    strict: true,
+  });
   return { values: values as Record<string, string | boolean | undefined>, positionals };
 }
 
@@ -126,13 +172,27 @@ function flagsOf(values: Record<string, unknown>): FlagSettings {
   };
   set('cluster', 'cluster', values.cluster);
   set('logLevel', 'log-level', values['log-level']);
-  set('serve.port', 'port', values.port !== undefined ? (/^\d+$/.test(String(values.port)) ? Number(values.port) : values.port) : undefined);
+  set(
+    'serve.port',
+    'port',
+    values.port !== undefined ? (/^\d+$/.test(String(values.port)) ? Number(values.port) : values.port) : undefined,
+  );
   set('serve.host', 'host', values.host);
   set('dataDir', 'data-dir', values['data-dir']);
-  set('kafka.brokers', 'brokers', typeof values.brokers === 'string' ? values.brokers.split(',').map((b) => b.trim()).filter(Boolean) : undefined);
+  set(
+    'kafka.brokers',
+    'brokers',
+    typeof values.brokers === 'string'
+      ? values.brokers
+          .split(',')
+          .map((b) => b.trim())
+          .filter(Boolean)
+      : undefined,
+  );
   if (values['no-demo']) set('demo', 'no-demo', false);
   set('sink.logAnalytics.endpoint', 'logs-ingestion-endpoint', values['logs-ingestion-endpoint']);
   set('sink.logAnalytics.dcrImmutableId', 'dcr', values.dcr);
-  if (values['logs-ingestion-endpoint'] !== undefined || values.dcr !== undefined) set('sink.type', 'logs-ingestion-endpoint', 'logAnalytics');
+  if (values['logs-ingestion-endpoint'] !== undefined || values.dcr !== undefined)
+    set('sink.type', 'logs-ingestion-endpoint', 'logAnalytics');
   return flags;
 }

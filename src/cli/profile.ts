@@ -20,20 +20,33 @@ export interface ExportOptions {
 }
 
 export function profileExport(o: ExportOptions): number {
-  if (!POLICY_FORMATS.includes(o.format as PolicyFormat)) return fail(`--format must be one of ${POLICY_FORMATS.join(', ')} (got ${JSON.stringify(o.format)})`);
-  if (!o.from.length) return fail('profile export needs --from <Kubescape profile file or tables directory> (repeatable)');
+  if (!POLICY_FORMATS.includes(o.format as PolicyFormat))
+    return fail(`--format must be one of ${POLICY_FORMATS.join(', ')} (got ${JSON.stringify(o.format)})`);
+  if (!o.from.length)
+    return fail('profile export needs --from <Kubescape profile file or tables directory> (repeatable)');
   try {
     const byId = new Map<string, Profile>();
-    for (const source of o.from) for (const p of load(source, o.cluster)) byId.set(p.id, byId.has(p.id) ? mergeProfiles(byId.get(p.id)!, p) : p);
+    for (const source of o.from)
+      for (const p of load(source, o.cluster)) byId.set(p.id, byId.has(p.id) ? mergeProfiles(byId.get(p.id)!, p) : p);
     const [ns, name] = o.workload?.includes('/') ? o.workload.split('/', 2) : [undefined, o.workload];
     const chosen = [...byId.values()]
-      .filter((p) => (!ns || p.identity.namespace === ns) && (!name || p.identity.workloadName === name) && (!o.container || p.identity.container === o.container))
+      .filter(
+        (p) =>
+          (!ns || p.identity.namespace === ns) &&
+          (!name || p.identity.workloadName === name) &&
+          (!o.container || p.identity.container === o.container),
+      )
       .sort((a, b) => (a.id < b.id ? -1 : 1));
-    if (!chosen.length) return fail(`no profile matches${o.workload ? ` --workload ${o.workload}` : ''}${o.container ? ` --container ${o.container}` : ''} in ${o.from.join(', ')} (found: ${[...byId.values()].map((p) => `${p.identity.namespace}/${p.identity.workloadName}:${p.identity.container}`).join(', ') || 'none'})`);
+    if (!chosen.length)
+      return fail(
+        `no profile matches${o.workload ? ` --workload ${o.workload}` : ''}${o.container ? ` --container ${o.container}` : ''} in ${o.from.join(', ')} (found: ${[...byId.values()].map((p) => `${p.identity.namespace}/${p.identity.workloadName}:${p.identity.container}`).join(', ') || 'none'})`,
+      );
     const text = exportPolicies(chosen, o.format as PolicyFormat);
     if (o.out) {
       writeFileSync(o.out, text);
-      process.stdout.write(`Wrote ${chosen.length} draft ${o.format} ${chosen.length === 1 ? 'policy' : 'policies'} (audit) to ${o.out}\n`);
+      process.stdout.write(
+        `Wrote ${chosen.length} draft ${o.format} ${chosen.length === 1 ? 'policy' : 'policies'} (audit) to ${o.out}\n`,
+      );
     } else process.stdout.write(text);
     return 0;
   } catch (e) {
@@ -56,7 +69,10 @@ function load(source: string, cluster: string): Profile[] {
 /** The latest snapshot row per profile in a tables directory. */
 function fromTables(dir: string): Profile[] {
   const file = join(dir, 'CausewayProfiles_CL.jsonl');
-  if (!existsSync(file)) throw new ProfileImportError(`${file} does not exist: profiles are written by serve/replay once a learning period completes`);
+  if (!existsSync(file))
+    throw new ProfileImportError(
+      `${file} does not exist: profiles are written by serve/replay once a learning period completes`,
+    );
   const latest = new Map<string, Record<string, unknown>>();
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (!line.trim()) continue;
@@ -72,7 +88,13 @@ function fromTables(dir: string): Profile[] {
   }
   return [...latest.values()].map((r) => ({
     id: String(r.ProfileId),
-    identity: { cluster: String(r.Cluster ?? ''), namespace: String(r.Namespace ?? ''), workloadKind: String(r.WorkloadKind ?? ''), workloadName: String(r.WorkloadName ?? ''), container: String(r.Container ?? '') },
+    identity: {
+      cluster: String(r.Cluster ?? ''),
+      namespace: String(r.Namespace ?? ''),
+      workloadKind: String(r.WorkloadKind ?? ''),
+      workloadName: String(r.WorkloadName ?? ''),
+      container: String(r.Container ?? ''),
+    },
     status: (r.ProfileStatus as Profile['status']) ?? 'complete',
     source: String(r.Source ?? 'learned').split('; '),
     learningEndsAt: r.LearningEndsAt ? Date.parse(String(r.LearningEndsAt)) : undefined,

@@ -12,7 +12,9 @@ export class Progress {
     this.last = now;
     const width = 30;
     const filled = this.total ? Math.round((done / this.total) * width) : width;
-    process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.round((done / Math.max(1, this.total)) * 100)}% ${label.slice(0, 40).padEnd(40)}`);
+    process.stderr.write(
+      `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.round((done / Math.max(1, this.total)) * 100)}% ${label.slice(0, 40).padEnd(40)}`,
+    );
   }
 
   done(): void {

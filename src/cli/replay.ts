@@ -19,10 +19,28 @@ import { renderStory } from './renderStory.ts';
 /** Big JSON Lines files go through the pipeline in chunks of about this many bytes. */
 const CHUNK_BYTES = 4 * 1024 * 1024;
 
-export async function replay(options: { files: string[]; out: string; configFile?: string; flags: FlagSettings; env: Record<string, string | undefined> }): Promise<number> {
-  const boot = await bootstrap({ configFile: options.configFile, flags: options.flags, env: options.env, tablesDir: options.out });
+export async function replay(options: {
+  files: string[];
+  out: string;
+  configFile?: string;
+  flags: FlagSettings;
+  env: Record<string, string | undefined>;
+}): Promise<number> {
+  const boot = await bootstrap({
+    configFile: options.configFile,
+    flags: options.flags,
+    env: options.env,
+    tablesDir: options.out,
+  });
   if (boot.sink instanceof LocalTableSink) for (const t of TABLE_NAMES) rmSync(boot.sink.path(t), { force: true });
-  const pipeline = createPipeline({ config: boot.loaded.config, signals: boot.signals, sink: boot.sink, logger: boot.logger, host: 'replay', baselines: boot.baselines });
+  const pipeline = createPipeline({
+    config: boot.loaded.config,
+    signals: boot.signals,
+    sink: boot.sink,
+    logger: boot.logger,
+    host: 'replay',
+    baselines: boot.baselines,
+  });
   const started = Date.now();
   const records = emptyReport();
   const rows = emptyReport();
@@ -59,10 +77,16 @@ export async function replay(options: { files: string[]; out: string; configFile
   await boot.sink.close();
   progress.done();
 
-  const stories = [...latest.values()].filter((s) => s.status !== 'merged').sort((a, b) => b.riskScore - a.riskScore || a.storyId.localeCompare(b.storyId));
-  const bySeverity = ['High', 'Medium', 'Low', 'Informational'].map((sev) => `${sev} ${stories.filter((s) => s.severity === sev).length}`).join(', ');
+  const stories = [...latest.values()]
+    .filter((s) => s.status !== 'merged')
+    .sort((a, b) => b.riskScore - a.riskScore || a.storyId.localeCompare(b.storyId));
+  const bySeverity = ['High', 'Medium', 'Low', 'Informational']
+    .map((sev) => `${sev} ${stories.filter((s) => s.severity === sev).length}`)
+    .join(', ');
   const out = process.stdout;
-  out.write(`Replayed ${options.files.length} file(s), ${(totalBytes / 1e6).toFixed(1)} MB, in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  out.write(
+    `Replayed ${options.files.length} file(s), ${(totalBytes / 1e6).toFixed(1)} MB, in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+  );
   out.write(`Records: ${formatReport(records)}\n`);
   if (stages.counts.dropped) out.write(`Correlation: ${formatReport(stages)}\n`);
   out.write(`Rows: ${formatReport(rows)}\n`);

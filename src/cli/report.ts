@@ -28,7 +28,9 @@ function readRows(file: string): { rows: Row[]; skipped: number } {
 export async function report(dir: string, html: string): Promise<number> {
   const storiesFile = join(dir, 'CausewayStories_CL.jsonl');
   if (!existsSync(storiesFile)) {
-    process.stderr.write(`causeway: ${storiesFile} does not exist; pass the --out directory of replay or <data-dir>/tables of serve\n`);
+    process.stderr.write(
+      `causeway: ${storiesFile} does not exist; pass the --out directory of replay or <data-dir>/tables of serve\n`,
+    );
     return 2;
   }
   const storyRows = readRows(storiesFile);
@@ -45,6 +47,8 @@ export async function report(dir: string, html: string): Promise<number> {
   }
   writeFileSync(html, await renderReport(stories, evidence, `report of ${dir}, ${new Date().toISOString()}`));
   const skipped = storyRows.skipped + evidenceRows.skipped;
-  process.stdout.write(`Wrote ${stories.length} stories to ${html}${skipped ? ` (skipped ${skipped} lines that are not JSON objects)` : ''}\n`);
+  process.stdout.write(
+    `Wrote ${stories.length} stories to ${html}${skipped ? ` (skipped ${skipped} lines that are not JSON objects)` : ''}\n`,
+  );
   return 0;
 }

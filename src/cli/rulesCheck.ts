@@ -5,7 +5,8 @@ import { DEFAULT_PACK, loadRulePacks } from '../signals/loadRules.ts';
 export function rulesCheck(files: string[]): number {
   try {
     const packs = loadRulePacks([DEFAULT_PACK, ...files]);
-    for (const p of packs) process.stdout.write(`${p.file}: ${p.pack.pack} ${p.pack.version}, ${p.pack.rules.length} rules OK\n`);
+    for (const p of packs)
+      process.stdout.write(`${p.file}: ${p.pack.pack} ${p.pack.version}, ${p.pack.rules.length} rules OK\n`);
     return 0;
   } catch (e) {
     if (e instanceof ConfigError) {

@@ -10,11 +10,30 @@ import { createPipeline } from '../pipeline/pipeline.ts';
 import { bootstrap } from './bootstrap.ts';
 import { renderStory } from './renderStory.ts';
 
-export async function serve(options: { configFile?: string; flags: FlagSettings; env: Record<string, string | undefined>; signal?: AbortSignal; onListening?: (port: number) => void }): Promise<number> {
+export async function serve(options: {
+  configFile?: string;
+  flags: FlagSettings;
+  env: Record<string, string | undefined>;
+  signal?: AbortSignal;
+  onListening?: (port: number) => void;
+}): Promise<number> {
   const boot = await bootstrap({ configFile: options.configFile, flags: options.flags, env: options.env });
   const { config } = boot.loaded;
-  const pipeline = createPipeline({ config, signals: boot.signals, sink: boot.sink, logger: boot.logger, host: 'local', baselines: boot.baselines });
-  const host = new LocalHost({ pipeline, host: config.serve.host, port: config.serve.port, maxBodyBytes: config.serve.maxBodyBytes, stateDir: resolve(config.dataDir, 'state') });
+  const pipeline = createPipeline({
+    config,
+    signals: boot.signals,
+    sink: boot.sink,
+    logger: boot.logger,
+    host: 'local',
+    baselines: boot.baselines,
+  });
+  const host = new LocalHost({
+    pipeline,
+    host: config.serve.host,
+    port: config.serve.port,
+    maxBodyBytes: config.serve.maxBodyBytes,
+    stateDir: resolve(config.dataDir, 'state'),
+  });
   const port = await host.listen();
   const out = process.stdout;
   out.write(`Causeway is listening on http://${config.serve.host}:${port}\n`);
@@ -23,14 +42,21 @@ export async function serve(options: { configFile?: string; flags: FlagSettings;
   out.write(`  GET  /                   the story viewer\n`);
   out.write(`Tables: ${boot.tablesDir} (${boot.sink.name} sink)\n`);
   options.onListening?.(port);
-  const kafkaInput = config.kafka.brokers || config.kafka.sasl?.eventHubsNamespace ? await startKafkaInput(options.env, boot, host) : undefined;
+  const kafkaInput =
+    config.kafka.brokers || config.kafka.sasl?.eventHubsNamespace
+      ? await startKafkaInput(options.env, boot, host)
+      : undefined;
 
   if (config.demo) {
     const base = Date.now() - 30 * 60_000;
     const inputs = demoAttack(config.cluster, base);
     for (const input of inputs) await host.submit([{ body: input.body, input: `demo/${input.input}` }]);
-    const stories = [...host.stories.values()].filter((s) => s.status !== 'merged' && s.severity !== 'Informational').sort((a, b) => b.riskScore - a.riskScore);
-    out.write(`\nDemo: replayed ${inputs.length} messages of a cross-layer attack with benign traffic (--no-demo to skip).\n`);
+    const stories = [...host.stories.values()]
+      .filter((s) => s.status !== 'merged' && s.severity !== 'Informational')
+      .sort((a, b) => b.riskScore - a.riskScore);
+    out.write(
+      `\nDemo: replayed ${inputs.length} messages of a cross-layer attack with benign traffic (--no-demo to skip).\n`,
+    );
     for (const s of stories.slice(0, 3)) out.write(renderStory(s) + '\n');
   }
 
@@ -47,12 +73,23 @@ export async function serve(options: { configFile?: string; flags: FlagSettings;
   return 0;
 }
 
-async function startKafkaInput(env: Record<string, string | undefined>, boot: Awaited<ReturnType<typeof bootstrap>>, host: LocalHost) {
+async function startKafkaInput(
+  env: Record<string, string | undefined>,
+  boot: Awaited<ReturnType<typeof bootstrap>>,
+  host: LocalHost,
+) {
   const { kafkaClient } = await import('../hosts/kafka/client.ts');
   const { KafkaInput } = await import('../hosts/kafka/input.ts');
   const { config } = boot.loaded;
-  const input = new KafkaInput({ kafka: await kafkaClient({ config, env, logger: boot.logger }), config, host, logger: boot.logger });
+  const input = new KafkaInput({
+    kafka: await kafkaClient({ config, env, logger: boot.logger }),
+    config,
+    host,
+    logger: boot.logger,
+  });
   await input.start();
-  process.stdout.write(`Consuming Kafka topics ${[config.kafka.topics.sensors, config.kafka.topics.defender, config.kafka.topics.telemetry].join(', ')} as group ${config.kafka.groupPrefix}-local\n`);
+  process.stdout.write(
+    `Consuming Kafka topics ${[config.kafka.topics.sensors, config.kafka.topics.defender, config.kafka.topics.telemetry].join(', ')} as group ${config.kafka.groupPrefix}-local\n`,
+  );
   return input;
 }

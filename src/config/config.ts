@@ -50,7 +50,12 @@ export interface CausewayConfig {
     clientId: string;
     groupPrefix: string;
     tls: boolean;
-    sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512' | 'oauthbearer-entra'; username?: string; passwordEnv?: string; eventHubsNamespace?: string };
+    sasl?: {
+      mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512' | 'oauthbearer-entra';
+      username?: string;
+      passwordEnv?: string;
+      eventHubsNamespace?: string;
+    };
     topics: { sensors: string; defender: string; telemetry: string; workloadEvents: string; episodes: string };
     /** Create missing topics (Apache Kafka); on Event Hubs the hubs come from Bicep. */
     createTopics: boolean;
@@ -118,7 +123,9 @@ export interface LoadedConfig {
  * Loads and validates the configuration. Throws ConfigError listing every problem at once.
  * `env` and `flags` are injected so tests never touch the real environment.
  */
-export function loadConfig(options: { file?: string; env?: Record<string, string | undefined>; flags?: FlagSettings } = {}): LoadedConfig {
+export function loadConfig(
+  options: { file?: string; env?: Record<string, string | undefined>; flags?: FlagSettings } = {},
+): LoadedConfig {
   const env = options.env ?? {};
   const origins = new Map<string, string>();
   const config = structuredClone(DEFAULTS) as unknown as Record<string, unknown>;
@@ -148,7 +155,10 @@ export function loadConfig(options: { file?: string; env?: Record<string, string
   const la = (config.sink as { logAnalytics?: { endpoint?: unknown; dcrImmutableId?: unknown } }).logAnalytics;
   if ((la?.endpoint !== undefined || la?.dcrImmutableId !== undefined) && origins.get('sink.type') === 'default') {
     setPath(config, 'sink.type', 'logAnalytics');
-    origins.set('sink.type', origins.get('sink.logAnalytics.endpoint') ?? origins.get('sink.logAnalytics.dcrImmutableId') ?? 'default');
+    origins.set(
+      'sink.type',
+      origins.get('sink.logAnalytics.endpoint') ?? origins.get('sink.logAnalytics.dcrImmutableId') ?? 'default',
+    );
   }
   if (!problems.length) problems.push(...schemaProblems(config, origins));
   if (!problems.length) problems.push(...crossFieldProblems(config as unknown as CausewayConfig, origins));
@@ -160,19 +170,31 @@ export function loadConfig(options: { file?: string; env?: Record<string, string
 
 function readConfigFile(file: string, problems: ConfigProblem[]): Record<string, unknown> | undefined {
   if (!existsSync(file)) {
-    problems.push({ setting: file, problem: 'the configuration file does not exist', fix: 'pass the path of an existing JSON or YAML file with --config or CAUSEWAY_CONFIG' });
+    problems.push({
+      setting: file,
+      problem: 'the configuration file does not exist',
+      fix: 'pass the path of an existing JSON or YAML file with --config or CAUSEWAY_CONFIG',
+    });
     return undefined;
   }
   try {
     const text = readFileSync(file, 'utf8');
     const value: unknown = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      problems.push({ setting: file, problem: 'the file does not hold an object at the top level', fix: 'write the settings as one JSON or YAML object, e.g. {"cluster": "aks-prod"}' });
+      problems.push({
+        setting: file,
+        problem: 'the file does not hold an object at the top level',
+        fix: 'write the settings as one JSON or YAML object, e.g. {"cluster": "aks-prod"}',
+      });
       return undefined;
     }
     return value as Record<string, unknown>;
   } catch (e) {
-    problems.push({ setting: file, problem: `the file is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'} (${(e as Error).message.split('\n')[0]})`, fix: 'correct the syntax at the position given' });
+    problems.push({
+      setting: file,
+      problem: `the file is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'} (${(e as Error).message.split('\n')[0]})`,
+      fix: 'correct the syntax at the position given',
+    });
     return undefined;
   }
 }
@@ -182,14 +204,17 @@ function schemaProblems(config: Record<string, unknown>, origins: Map<string, st
   if (validate(config)) return [];
   return (validate.errors ?? []).map((e) => {
     const path = e.instancePath.slice(1).replaceAll('/', '.');
-    const extra = e.keyword === 'additionalProperties' ? String((e.params as { additionalProperty: string }).additionalProperty) : '';
+    const extra =
+      e.keyword === 'additionalProperties'
+        ? String((e.params as { additionalProperty: string }).additionalProperty)
+        : '';
     const fullPath = extra ? (path ? `${path}.${extra}` : extra) : path;
     const setting = originName(origins, fullPath);
     const fix =
       e.keyword === 'additionalProperties'
         ? `remove "${extra}" or correct its spelling (see schemas/config/causeway.config.schema.json for the known settings)`
         : e.keyword === 'enum'
-          ? `use one of: ${((e.params as { allowedValues: unknown[] }).allowedValues).join(', ')}`
+          ? `use one of: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`
           : e.keyword === 'pattern' && fullPath.endsWith('dcrImmutableId')
             ? 'use the DCR immutableId (dcr-<32 hex>, shown as "Immutable Id" on the DCR overview), not its resource id'
             : e.keyword === 'pattern' && fullPath.endsWith('endpoint')
@@ -199,7 +224,11 @@ function schemaProblems(config: Record<string, unknown>, origins: Map<string, st
                 : e.keyword === 'minimum' || e.keyword === 'maximum'
                   ? `use a value ${e.keyword === 'minimum' ? 'of at least' : 'of at most'} ${String((e.params as { limit: number }).limit)}`
                   : `use a value that matches schemas/config/causeway.config.schema.json (${e.keyword})`;
-    return { setting, problem: `${describeErrors([e]).replace(/^\S+\s/, '')} (got ${JSON.stringify(getPath(config, fullPath))})`, fix };
+    return {
+      setting,
+      problem: `${describeErrors([e]).replace(/^\S+\s/, '')} (got ${JSON.stringify(getPath(config, fullPath))})`,
+      fix,
+    };
   });
 }
 
@@ -207,21 +236,55 @@ function crossFieldProblems(config: CausewayConfig, origins: Map<string, string>
   const problems: ConfigProblem[] = [];
   const la = config.sink.logAnalytics;
   if (config.sink.type === 'logAnalytics') {
-    if (!la.endpoint) problems.push({ setting: originName(origins, 'sink.logAnalytics.endpoint'), problem: 'the Log Analytics sink needs the logs ingestion endpoint', fix: 'set --logs-ingestion-endpoint or CAUSEWAY_LOGS_INGESTION_ENDPOINT to the DCR logsIngestion endpoint' });
-    if (!la.dcrImmutableId) problems.push({ setting: originName(origins, 'sink.logAnalytics.dcrImmutableId'), problem: 'the Log Analytics sink needs the DCR immutable id', fix: 'set --dcr or CAUSEWAY_DCR_IMMUTABLE_ID to the DCR immutableId (dcr-<32 hex>)' });
+    if (!la.endpoint)
+      problems.push({
+        setting: originName(origins, 'sink.logAnalytics.endpoint'),
+        problem: 'the Log Analytics sink needs the logs ingestion endpoint',
+        fix: 'set --logs-ingestion-endpoint or CAUSEWAY_LOGS_INGESTION_ENDPOINT to the DCR logsIngestion endpoint',
+      });
+    if (!la.dcrImmutableId)
+      problems.push({
+        setting: originName(origins, 'sink.logAnalytics.dcrImmutableId'),
+        problem: 'the Log Analytics sink needs the DCR immutable id',
+        fix: 'set --dcr or CAUSEWAY_DCR_IMMUTABLE_ID to the DCR immutableId (dcr-<32 hex>)',
+      });
   }
   if (config.kafka.sasl?.mechanism === 'oauthbearer-entra' && !config.kafka.sasl.eventHubsNamespace) {
-    problems.push({ setting: originName(origins, 'kafka.sasl.eventHubsNamespace'), problem: 'OAUTHBEARER with Entra needs the Event Hubs namespace to request a token for', fix: 'set kafka.sasl.eventHubsNamespace to <namespace>.servicebus.windows.net' });
+    problems.push({
+      setting: originName(origins, 'kafka.sasl.eventHubsNamespace'),
+      problem: 'OAUTHBEARER with Entra needs the Event Hubs namespace to request a token for',
+      fix: 'set kafka.sasl.eventHubsNamespace to <namespace>.servicebus.windows.net',
+    });
   }
-  const eventHubs = config.kafka.sasl?.eventHubsNamespace !== undefined || config.kafka.sasl?.username === '$ConnectionString' || (config.kafka.brokers ?? []).some((b) => b.includes('.servicebus.'));
+  const eventHubs =
+    config.kafka.sasl?.eventHubsNamespace !== undefined ||
+    config.kafka.sasl?.username === '$ConnectionString' ||
+    (config.kafka.brokers ?? []).some((b) => b.includes('.servicebus.'));
   if (eventHubs && !config.kafka.tls) {
-    problems.push({ setting: originName(origins, 'kafka.tls'), problem: "Event Hubs' Kafka endpoint only speaks TLS (port 9093)", fix: 'set kafka.tls true (CAUSEWAY_KAFKA_TLS=true) and use <namespace>.servicebus.windows.net:9093' });
+    problems.push({
+      setting: originName(origins, 'kafka.tls'),
+      problem: "Event Hubs' Kafka endpoint only speaks TLS (port 9093)",
+      fix: 'set kafka.tls true (CAUSEWAY_KAFKA_TLS=true) and use <namespace>.servicebus.windows.net:9093',
+    });
   }
-  if (config.kafka.sasl?.eventHubsNamespace !== undefined && !/^[a-z0-9][a-z0-9-]{4,48}\.servicebus\.(windows\.net|chinacloudapi\.cn|usgovcloudapi\.net)$/i.test(config.kafka.sasl.eventHubsNamespace)) {
-    problems.push({ setting: originName(origins, 'kafka.sasl.eventHubsNamespace'), problem: `is not an Event Hubs namespace host name (got ${JSON.stringify(config.kafka.sasl.eventHubsNamespace)})`, fix: 'use <namespace>.servicebus.windows.net, without scheme or port' });
+  if (
+    config.kafka.sasl?.eventHubsNamespace !== undefined &&
+    !/^[a-z0-9][a-z0-9-]{4,48}\.servicebus\.(windows\.net|chinacloudapi\.cn|usgovcloudapi\.net)$/i.test(
+      config.kafka.sasl.eventHubsNamespace,
+    )
+  ) {
+    problems.push({
+      setting: originName(origins, 'kafka.sasl.eventHubsNamespace'),
+      problem: `is not an Event Hubs namespace host name (got ${JSON.stringify(config.kafka.sasl.eventHubsNamespace)})`,
+      fix: 'use <namespace>.servicebus.windows.net, without scheme or port',
+    });
   }
   if (config.kafka.sasl && config.kafka.sasl.mechanism !== 'oauthbearer-entra' && !config.kafka.sasl.passwordEnv) {
-    problems.push({ setting: originName(origins, 'kafka.sasl.passwordEnv'), problem: `SASL ${config.kafka.sasl.mechanism} needs a password`, fix: 'set kafka.sasl.passwordEnv to the NAME of the environment variable that holds it (the secret itself never goes in the file)' });
+    problems.push({
+      setting: originName(origins, 'kafka.sasl.passwordEnv'),
+      problem: `SASL ${config.kafka.sasl.mechanism} needs a password`,
+      fix: 'set kafka.sasl.passwordEnv to the NAME of the environment variable that holds it (the secret itself never goes in the file)',
+    });
   }
   return problems;
 }
@@ -243,7 +306,10 @@ function coerce(raw: string, type: 'string' | 'integer' | 'boolean' | 'list'): u
     case 'boolean':
       return /^(true|1|yes|on)$/i.test(raw) ? true : /^(false|0|no|off)$/i.test(raw) ? false : raw;
     case 'list':
-      return raw.split(',').map((s) => s.trim()).filter(Boolean);
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     default:
       return raw;
   }
@@ -256,11 +322,23 @@ function leafPaths(value: Record<string, unknown>, prefix = ''): string[] {
   });
 }
 
-function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>, prefix: string, onLeaf: (path: string) => void): void {
+function mergeInto(
+  target: Record<string, unknown>,
+  source: Record<string, unknown>,
+  prefix: string,
+  onLeaf: (path: string) => void,
+): void {
   for (const [k, v] of Object.entries(source)) {
     const path = prefix ? `${prefix}.${k}` : k;
     const existing = target[k];
-    if (v && typeof v === 'object' && !Array.isArray(v) && existing && typeof existing === 'object' && !Array.isArray(existing)) {
+    if (
+      v &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      existing &&
+      typeof existing === 'object' &&
+      !Array.isArray(existing)
+    ) {
       mergeInto(existing as Record<string, unknown>, v as Record<string, unknown>, path, onLeaf);
     } else {
       target[k] = v;
@@ -280,5 +358,10 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
 }
 
 function getPath(target: Record<string, unknown>, path: string): unknown {
-  return path.split('.').reduce<unknown>((node, part) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined), target);
+  return path
+    .split('.')
+    .reduce<unknown>(
+      (node, part) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined),
+      target,
+    );
 }

@@ -33,7 +33,8 @@ export interface Proc {
   cwd?: string;
 }
 
-const iso = (ms: number, extraNanos = 0) => new Date(ms).toISOString().replace('Z', '') + String(extraNanos).padStart(6, '0') + 'Z';
+const iso = (ms: number, extraNanos = 0) =>
+  new Date(ms).toISOString().replace('Z', '') + String(extraNanos).padStart(6, '0') + 'Z';
 
 /** Deterministic hex of any length from a seed (ids that look real and never collide). */
 export function hex(seed: string, length: number): string {
@@ -45,10 +46,19 @@ export function hex(seed: string, length: number): string {
 /** Kubernetes' rand.SafeEncodeString alphabet, as in pod-template-hash and pod suffixes. */
 const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
 function safe(seed: string, length: number): string {
-  return [...hex(seed, length * 2).matchAll(/../g)].slice(0, length).map((m) => SAFE[Number.parseInt(m[0], 16) % SAFE.length]).join('');
+  return [...hex(seed, length * 2).matchAll(/../g)]
+    .slice(0, length)
+    .map((m) => SAFE[Number.parseInt(m[0], 16) % SAFE.length])
+    .join('');
 }
 
-export function pod(cluster: string, namespace: string, workload: string, index: number, extra: Partial<Pod> = {}): Pod {
+export function pod(
+  cluster: string,
+  namespace: string,
+  workload: string,
+  index: number,
+  extra: Partial<Pod> = {},
+): Pod {
   const name = `${workload}-${safe(`${namespace}/${workload}`, 10)}-${safe(`${workload}${index}`, 5)}`;
   return {
     cluster,
@@ -67,9 +77,28 @@ export function pod(cluster: string, namespace: string, workload: string, index:
 }
 
 /** exec_id = base64("<node>:<ktime ns>:<pid>") as Tetragon builds it; ktime here derives from the start time. */
-export function proc(p: Pod, pid: number, binary: string, args: string, start: number, parent?: Proc, extra: Partial<Proc> = {}): Proc {
+export function proc(
+  p: Pod,
+  pid: number,
+  binary: string,
+  args: string,
+  start: number,
+  parent?: Proc,
+  extra: Partial<Proc> = {},
+): Proc {
   const ktime = BigInt(Math.round((start - 1_700_000_000_000) * 1000)) * 1_000n + BigInt(pid);
-  return { pod: p, pid, binary, args, start, parent, execId: Buffer.from(`${p.node}:${ktime}:${pid}`).toString('base64'), uid: 0, cwd: '/app', ...extra };
+  return {
+    pod: p,
+    pid,
+    binary,
+    args,
+    start,
+    parent,
+    execId: Buffer.from(`${p.node}:${ktime}:${pid}`).toString('base64'),
+    uid: 0,
+    cwd: '/app',
+    ...extra,
+  };
 }
 
 function tetragonProcess(p: Proc) {
@@ -86,7 +115,13 @@ function tetragonProcess(p: Proc) {
     pod: {
       namespace: p.pod.namespace,
       name: p.pod.name,
-      container: { id: `containerd://${p.pod.containerId}`, name: p.pod.container, image: { id: `${p.pod.image}@sha256:${hex(p.pod.image, 64)}`, name: p.pod.image }, start_time: iso(p.start - 3_600_000).slice(0, 19) + 'Z', pid: 1 },
+      container: {
+        id: `containerd://${p.pod.containerId}`,
+        name: p.pod.container,
+        image: { id: `${p.pod.image}@sha256:${hex(p.pod.image, 64)}`, name: p.pod.image },
+        start_time: iso(p.start - 3_600_000).slice(0, 19) + 'Z',
+        pid: 1,
+      },
       pod_labels: { app: p.pod.workload },
       workload: p.pod.workload,
       workload_kind: p.pod.kind,
@@ -99,15 +134,35 @@ function tetragonProcess(p: Proc) {
 
 function parentOf(p: Proc) {
   if (p.parent) return tetragonProcess(p.parent);
-  return { exec_id: Buffer.from(`${p.pod.node}:1:1`).toString('base64'), pid: 4021, uid: 0, cwd: '/run/containerd', binary: '/usr/bin/containerd-shim-runc-v2', arguments: `-namespace k8s.io -id ${p.pod.containerId}`, flags: 'execve clone', start_time: iso(p.start - 3_600_000), auid: 4294967295 };
+  return {
+    exec_id: Buffer.from(`${p.pod.node}:1:1`).toString('base64'),
+    pid: 4021,
+    uid: 0,
+    cwd: '/run/containerd',
+    binary: '/usr/bin/containerd-shim-runc-v2',
+    arguments: `-namespace k8s.io -id ${p.pod.containerId}`,
+    flags: 'execve clone',
+    start_time: iso(p.start - 3_600_000),
+    auid: 4294967295,
+  };
 }
 
 export function tetragonExec(p: Proc): string {
-  return JSON.stringify({ process_exec: { process: tetragonProcess(p), parent: parentOf(p) }, node_name: p.pod.node, cluster_name: p.pod.cluster, time: iso(p.start, 123) });
+  return JSON.stringify({
+    process_exec: { process: tetragonProcess(p), parent: parentOf(p) },
+    node_name: p.pod.node,
+    cluster_name: p.pod.cluster,
+    time: iso(p.start, 123),
+  });
 }
 
 export function tetragonExit(p: Proc, at: number): string {
-  return JSON.stringify({ process_exit: { process: tetragonProcess(p), parent: parentOf(p), status: 0, time: iso(at) }, node_name: p.pod.node, cluster_name: p.pod.cluster, time: iso(at, 7) });
+  return JSON.stringify({
+    process_exit: { process: tetragonProcess(p), parent: parentOf(p), status: 0, time: iso(at) },
+    node_name: p.pod.node,
+    cluster_name: p.pod.cluster,
+    time: iso(at, 7),
+  });
 }
 
 export function tetragonFile(p: Proc, at: number, path: string, mask = 4): string {
@@ -128,13 +183,33 @@ export function tetragonFile(p: Proc, at: number, path: string, mask = 4): strin
   });
 }
 
-export function tetragonConnect(p: Proc, at: number, daddr: string, dport: number, sport = 40000 + (p.pid % 20000)): string {
+export function tetragonConnect(
+  p: Proc,
+  at: number,
+  daddr: string,
+  dport: number,
+  sport = 40000 + (p.pid % 20000),
+): string {
   return JSON.stringify({
     process_kprobe: {
       process: tetragonProcess(p),
       parent: parentOf(p),
       function_name: 'tcp_connect',
-      args: [{ sock_arg: { family: 'AF_INET', type: 'SOCK_STREAM', protocol: 'IPPROTO_TCP', saddr: p.pod.ip, daddr, sport, dport, cookie: String(18446620000000000000n + BigInt(p.pid)), state: 'TCP_SYN_SENT' } }],
+      args: [
+        {
+          sock_arg: {
+            family: 'AF_INET',
+            type: 'SOCK_STREAM',
+            protocol: 'IPPROTO_TCP',
+            saddr: p.pod.ip,
+            daddr,
+            sport,
+            dport,
+            cookie: String(18446620000000000000n + BigInt(p.pid)),
+            state: 'TCP_SYN_SENT',
+          },
+        },
+      ],
       action: 'KPROBE_ACTION_POST',
       policy_name: 'connect',
     },
@@ -157,7 +232,17 @@ export interface SpanSpec {
 
 /** One OTLP/JSON ExportTraceServiceRequest from a pod (resource attributes as k8sattributesprocessor adds them). */
 export function otlpRequest(p: Pod, spans: SpanSpec[]): string {
-  const kv = (k: string, v: string | number | boolean) => ({ key: k, value: typeof v === 'string' ? { stringValue: v } : typeof v === 'boolean' ? { boolValue: v } : Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v } });
+  const kv = (k: string, v: string | number | boolean) => ({
+    key: k,
+    value:
+      typeof v === 'string'
+        ? { stringValue: v }
+        : typeof v === 'boolean'
+          ? { boolValue: v }
+          : Number.isInteger(v)
+            ? { intValue: String(v) }
+            : { doubleValue: v },
+  });
   return JSON.stringify({
     resourceSpans: [
       {
@@ -196,7 +281,21 @@ export function otlpRequest(p: Pod, spans: SpanSpec[]): string {
 }
 
 /** Defender for Cloud continuous export, the flat PascalCase alert that actually arrives on the hub. */
-export function defenderAlert(spec: { alertType: string; name: string; severity: string; start: number; generated: number; id: string; description: string; intent: string; entities: object[]; extended: Record<string, string>; resourceId: string; compromised: string; productComponent?: string }): string {
+export function defenderAlert(spec: {
+  alertType: string;
+  name: string;
+  severity: string;
+  start: number;
+  generated: number;
+  id: string;
+  description: string;
+  intent: string;
+  entities: object[];
+  extended: Record<string, string>;
+  resourceId: string;
+  compromised: string;
+  productComponent?: string;
+}): string {
   return JSON.stringify({
     VendorName: 'Microsoft',
     AlertType: spec.alertType,
@@ -221,7 +320,14 @@ export function defenderAlert(spec: { alertType: string; name: string; severity:
     Description: spec.description,
     Entities: spec.entities,
     ExtendedLinks: [],
-    ResourceIdentifiers: [{ $id: '1', AzureResourceId: spec.resourceId, Type: 'AzureResource', AzureResourceTenantId: '72f988bf-0000-0000-0000-2d7cd011db47' }],
+    ResourceIdentifiers: [
+      {
+        $id: '1',
+        AzureResourceId: spec.resourceId,
+        Type: 'AzureResource',
+        AzureResourceTenantId: '72f988bf-0000-0000-0000-2d7cd011db47',
+      },
+    ],
     RemediationSteps: ['Review the prompts sent by the application and the tools it called.'],
     ExtendedProperties: spec.extended,
     AlertUri: `https://portal.azure.com/#blade/Microsoft_Azure_Security/AlertBlade/alertId/${spec.id}`,
@@ -229,14 +335,33 @@ export function defenderAlert(spec: { alertType: string; name: string; severity:
 }
 
 /** Kubescape node-agent HTTP exporter body with one alert and its process chain. */
-export function kubescapeAlert(spec: { ruleId: string; name: string; severity: number; at: number; proc: Proc; chain: Proc[]; args: Record<string, unknown>; message: string }): string {
+export function kubescapeAlert(spec: {
+  ruleId: string;
+  name: string;
+  severity: number;
+  at: number;
+  proc: Proc;
+  chain: Proc[];
+  args: Record<string, unknown>;
+  message: string;
+}): string {
   const p = spec.proc.pod;
   const node = (procs: Proc[]): object | undefined => {
     const [head, ...rest] = procs;
     if (!head) return undefined;
     const child = node(rest);
     const comm = head.binary.split('/').pop()!;
-    return { pid: head.pid, ppid: head.parent?.pid ?? 0, comm, cmdline: `${head.binary} ${head.args}`.trim(), path: head.binary, uid: head.uid ?? 0, gid: 0, startTime: iso(head.start), ...(child ? { childrenMap: { [`${(rest[0]!.binary.split('/').pop())}\u241f${rest[0]!.pid}`]: child } } : {}) };
+    return {
+      pid: head.pid,
+      ppid: head.parent?.pid ?? 0,
+      comm,
+      cmdline: `${head.binary} ${head.args}`.trim(),
+      path: head.binary,
+      uid: head.uid ?? 0,
+      gid: 0,
+      startTime: iso(head.start),
+      ...(child ? { childrenMap: { [`${rest[0]!.binary.split('/').pop()}\u241f${rest[0]!.pid}`]: child } } : {}),
+    };
   };
   return JSON.stringify({
     kind: 'RuntimeAlerts',
@@ -252,8 +377,16 @@ export function kubescapeAlert(spec: { ruleId: string; name: string; severity: n
           timestamp: iso(spec.at),
           trace: {},
           uniqueID: hex(`${spec.ruleId}${spec.proc.execId}`, 32),
-          profileMetadata: { status: 'completed', completion: 'complete', name: `replicaset-${p.workload}`, failOnProfile: true, type: 0 },
-          identifiers: { process: { name: spec.proc.binary.split('/').pop(), commandLine: `${spec.proc.binary} ${spec.proc.args}` } },
+          profileMetadata: {
+            status: 'completed',
+            completion: 'complete',
+            name: `replicaset-${p.workload}`,
+            failOnProfile: true,
+            type: 0,
+          },
+          identifiers: {
+            process: { name: spec.proc.binary.split('/').pop(), commandLine: `${spec.proc.binary} ${spec.proc.args}` },
+          },
           ruleID: spec.ruleId,
           message: spec.message,
           clusterName: p.cluster,
@@ -279,7 +412,16 @@ export function kubescapeAlert(spec: { ruleId: string; name: string; severity: n
 }
 
 /** A Falcosidekick payload (Falco alert + uuid), with the append_output fields that make lineage safe. */
-export function falcoAlert(spec: { rule: string; priority: string; at: number; proc: Proc; tags: string[]; fields: Record<string, unknown>; output: string; uuid: string }): string {
+export function falcoAlert(spec: {
+  rule: string;
+  priority: string;
+  at: number;
+  proc: Proc;
+  tags: string[];
+  fields: Record<string, unknown>;
+  output: string;
+  uuid: string;
+}): string {
   const p = spec.proc.pod;
   return JSON.stringify({
     uuid: spec.uuid,

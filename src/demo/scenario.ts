@@ -27,7 +27,8 @@ export class ScenarioBuilder {
 
   build(): ScenarioInput[] {
     const out = [...this.items];
-    for (const [bucket, lines] of this.tetragon) out.push({ at: bucket, input: 'tetragon', body: lines.join('\n') + '\n' });
+    for (const [bucket, lines] of this.tetragon)
+      out.push({ at: bucket, input: 'tetragon', body: lines.join('\n') + '\n' });
     return out.sort((a, b) => a.at - b.at || (a.input < b.input ? -1 : a.input > b.input ? 1 : 0));
   }
 }

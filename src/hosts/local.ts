@@ -19,9 +19,15 @@ import { liveScript, renderIndex, renderStoryPage, SERVED_CSP, stylesheet } from
 
 /** Endpoints and the products each accepts. Paths follow each product's own exporter defaults. */
 export const ENDPOINTS: Record<string, { accept?: SourceName[]; describe: string }> = {
-  '/v1/runtimealerts': { accept: ['kubescape'], describe: 'Kubescape node-agent HTTP exporter (httpExporterConfig.url)' },
+  '/v1/runtimealerts': {
+    accept: ['kubescape'],
+    describe: 'Kubescape node-agent HTTP exporter (httpExporterConfig.url)',
+  },
   '/falco': { accept: ['falco'], describe: 'Falcosidekick webhook output / Falco http_output' },
-  '/v1/traces': { accept: ['otel'], describe: 'OTLP/HTTP JSON traces (OTel Collector otlphttp exporter, encoding json)' },
+  '/v1/traces': {
+    accept: ['otel'],
+    describe: 'OTLP/HTTP JSON traces (OTel Collector otlphttp exporter, encoding json)',
+  },
   '/tetragon': { accept: ['tetragon'], describe: 'Tetragon JSON export lines' },
   '/defender': { accept: ['defender'], describe: 'Defender alerts in any supported envelope' },
   '/ingest': { describe: 'any supported format, detected per record' },
@@ -52,7 +58,14 @@ export class LocalHost {
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private closing = false;
-  readonly counters: Counters = { startedAt: new Date().toISOString(), requests: 0, records: emptyReport(), stages: emptyReport(), rows: emptyReport(), stories: 0 };
+  readonly counters: Counters = {
+    startedAt: new Date().toISOString(),
+    requests: 0,
+    records: emptyReport(),
+    stages: emptyReport(),
+    rows: emptyReport(),
+    stories: 0,
+  };
   /** Latest version of every story, for the viewer and /api/stories. */
   readonly stories = new Map<string, Story>();
   /** Every evidence row written for each story (versions carry only their new evidence). */
@@ -123,38 +136,87 @@ export class LocalHost {
       if (req.method !== 'POST') return json(res, 405, { error: `${url.pathname} accepts POST` });
       if (this.closing) return json(res, 503, { error: 'shutting down' });
       if (url.pathname === '/v1/traces' && /protobuf/i.test(req.headers['content-type'] ?? '')) {
-        return json(res, 415, { error: 'OTLP protobuf is not accepted here: set the OTel Collector otlphttp exporter to encoding: json' });
+        return json(res, 415, {
+          error: 'OTLP protobuf is not accepted here: set the OTel Collector otlphttp exporter to encoding: json',
+        });
       }
       const body = await readBody(req, this.options.maxBodyBytes);
-      if (body === 'too-large') return json(res, 413, { error: `body larger than ${this.options.maxBodyBytes} bytes (serve.maxBodyBytes); split it or raise the limit` });
+      if (body === 'too-large')
+        return json(res, 413, {
+          error: `body larger than ${this.options.maxBodyBytes} bytes (serve.maxBodyBytes); split it or raise the limit`,
+        });
       this.counters.requests++;
       const result = await this.submit([{ body, input: `POST ${url.pathname}`, accept: endpoint.accept }]);
       const { records } = result;
       const accepted = records.counts.delivered;
       const reasons = Object.fromEntries(Object.entries(records.reasons.rejected));
       if (accepted === 0 && records.counts.rejected > 0) {
-        return json(res, 400, { error: 'nothing in the body could be decoded', rejected: records.counts.rejected, reasons, deadLettered: true });
+        return json(res, 400, {
+          error: 'nothing in the body could be decoded',
+          rejected: records.counts.rejected,
+          reasons,
+          deadLettered: true,
+        });
       }
       if (url.pathname === '/v1/traces') {
-        return json(res, 200, records.counts.rejected ? { partialSuccess: { rejectedSpans: records.counts.rejected, errorMessage: `rejected: ${JSON.stringify(reasons)}` } } : {});
+        return json(
+          res,
+          200,
+          records.counts.rejected
+            ? {
+                partialSuccess: {
+                  rejectedSpans: records.counts.rejected,
+                  errorMessage: `rejected: ${JSON.stringify(reasons)}`,
+                },
+              }
+            : {},
+        );
       }
-      return json(res, 200, { accepted, rejected: records.counts.rejected, dropped: records.counts.dropped, reasons: { rejected: reasons, dropped: records.reasons.dropped } });
+      return json(res, 200, {
+        accepted,
+        rejected: records.counts.rejected,
+        dropped: records.counts.dropped,
+        reasons: { rejected: reasons, dropped: records.reasons.dropped },
+      });
     } catch (e) {
       this.counters.lastError = ensureError(e).message;
-      this.options.pipeline.logger.event('error', 'host.request-failed', { path: url.pathname, error: this.counters.lastError });
+      this.options.pipeline.logger.event('error', 'host.request-failed', {
+        path: url.pathname,
+        error: this.counters.lastError,
+      });
       return json(res, 500, { error: this.counters.lastError });
     }
   }
 
   /** The story viewer: list, story pages, the list as JSON for live updates, static assets. */
   private async view(path: string): Promise<{ status: number; type: string; body: string } | undefined> {
-    const live = () => [...this.stories.values()].filter((s) => s.status !== 'merged').sort((a, b) => b.riskScore - a.riskScore || b.lastSeen - a.lastSeen);
-    if (path === '/') return { status: 200, type: 'text/html; charset=utf-8', body: renderIndex(live().map(storyRow), { live: true, href: (id) => `/story/${encodeURIComponent(id)}` }) };
+    const live = () =>
+      [...this.stories.values()]
+        .filter((s) => s.status !== 'merged')
+        .sort((a, b) => b.riskScore - a.riskScore || b.lastSeen - a.lastSeen);
+    if (path === '/')
+      return {
+        status: 200,
+        type: 'text/html; charset=utf-8',
+        body: renderIndex(live().map(storyRow), { live: true, href: (id) => `/story/${encodeURIComponent(id)}` }),
+      };
     if (path === '/api/stories')
       return {
         status: 200,
         type: 'application/json',
-        body: JSON.stringify(live().map((s) => ({ storyId: s.storyId, severity: s.severity, riskScore: s.riskScore, title: s.title, workloads: s.workloads, layers: s.layers, firstSeen: new Date(s.firstSeen).toISOString(), lastSeen: new Date(s.lastSeen).toISOString(), version: s.version }))),
+        body: JSON.stringify(
+          live().map((s) => ({
+            storyId: s.storyId,
+            severity: s.severity,
+            riskScore: s.riskScore,
+            title: s.title,
+            workloads: s.workloads,
+            layers: s.layers,
+            firstSeen: new Date(s.firstSeen).toISOString(),
+            lastSeen: new Date(s.lastSeen).toISOString(),
+            version: s.version,
+          })),
+        ),
       };
     if (path === '/static/causeway.css') return { status: 200, type: 'text/css; charset=utf-8', body: stylesheet() };
     if (path === '/static/live.js') return { status: 200, type: 'text/javascript; charset=utf-8', body: liveScript() };
@@ -168,7 +230,11 @@ export class LocalHost {
       }
       const story = this.stories.get(id);
       if (!story) return { status: 404, type: 'text/plain; charset=utf-8', body: 'No such story' };
-      return { status: 200, type: 'text/html; charset=utf-8', body: await renderStoryPage(storyRow(story), [...(this.evidence.get(story.storyId)?.values() ?? [])]) };
+      return {
+        status: 200,
+        type: 'text/html; charset=utf-8',
+        body: await renderStoryPage(storyRow(story), [...(this.evidence.get(story.storyId)?.values() ?? [])]),
+      };
     }
     return undefined;
   }
@@ -216,7 +282,8 @@ export class LocalHost {
   private restoreState(): void {
     if (!this.options.stateDir) return;
     const p = this.options.pipeline;
-    const read = (path: string | undefined) => (path && existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : undefined);
+    const read = (path: string | undefined) =>
+      path && existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : undefined;
     try {
       p.workloadStages.forEach((s, i) => {
         const snap = read(this.statePath('workload', i));
@@ -227,7 +294,10 @@ export class LocalHost {
         if (snap) s.restore(snap);
       });
     } catch (e) {
-      p.logger.event('warn', 'host.state-not-restored', { error: ensureError(e).message, fix: `delete ${this.options.stateDir} to start from empty state` });
+      p.logger.event('warn', 'host.state-not-restored', {
+        error: ensureError(e).message,
+        fix: `delete ${this.options.stateDir} to start from empty state`,
+      });
     }
   }
 }
@@ -238,7 +308,14 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 
 /** Every response carries the strict CSP and no-sniff, whatever it is. */
 function send(res: ServerResponse, status: number, type: string, text: string): void {
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', 'content-security-policy': SERVED_CSP, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' });
+  res.writeHead(status, {
+    'content-type': type,
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    'content-security-policy': SERVED_CSP,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+  });
   res.end(text);
 }
 

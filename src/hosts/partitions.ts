@@ -37,7 +37,12 @@ import type { StateStore } from './stateStore.ts';
  * worker); the Kafka host fills the same fields (partition, offsets as sequence numbers).
  */
 export interface BatchMeta {
-  partitionContext?: { partitionId?: string; eventHubName?: string; consumerGroup?: string; fullyQualifiedNamespace?: string };
+  partitionContext?: {
+    partitionId?: string;
+    eventHubName?: string;
+    consumerGroup?: string;
+    fullyQualifiedNamespace?: string;
+  };
   sequenceNumberArray?: number[];
   offsetArray?: string[];
   enqueuedTimeUtcArray?: string[];
@@ -122,12 +127,29 @@ export class PartitionedStages {
       else inputs.push({ body, input: hub, accept, partition, offset: String(meta.sequenceNumberArray?.[i] ?? '') });
     });
     const d = this.deps;
-    const out = ingest(inputs, { decode: { cluster: d.config.cluster, redaction: d.config.redaction }, limits: d.config.limits, signals: d.signals, now: d.clock });
+    const out = ingest(inputs, {
+      decode: { cluster: d.config.cluster, redaction: d.config.redaction },
+      limits: d.config.limits,
+      signals: d.signals,
+      now: d.clock,
+    });
     return this.guard(async () => {
-      await d.publisher.publish('workload-events', out.workloadEvents.map((k) => ({ key: k.key, body: k })));
-      await d.publisher.publish('episodes', out.episodes.map((k) => ({ key: k.key, body: k })));
-      await d.publisher.publish('workload-events', markers.map((body) => ({ key: BROADCAST, body })));
-      await this.write('CausewayPipeline_CL', [...out.deadLetters.map((x) => deadLetterRow(x, d.host)), ...out.health.map((h) => upstreamHealthRow(h, d.host))]);
+      await d.publisher.publish(
+        'workload-events',
+        out.workloadEvents.map((k) => ({ key: k.key, body: k })),
+      );
+      await d.publisher.publish(
+        'episodes',
+        out.episodes.map((k) => ({ key: k.key, body: k })),
+      );
+      await d.publisher.publish(
+        'workload-events',
+        markers.map((body) => ({ key: BROADCAST, body })),
+      );
+      await this.write('CausewayPipeline_CL', [
+        ...out.deadLetters.map((x) => deadLetterRow(x, d.host)),
+        ...out.health.map((h) => upstreamHealthRow(h, d.host)),
+      ]);
       return out.report;
     });
   }
@@ -135,52 +157,89 @@ export class PartitionedStages {
   /** Stage ② for one partition of `workload-events`. */
   async workload(messages: unknown[], meta: BatchMeta): Promise<BatchReport> {
     const partition = meta.partitionContext?.partitionId ?? '0';
-    const owned = await this.own(this.workloads, `workload/${partition}`, meta, () => this.newWorkloadStage(), (s, snap: WorkloadSnapshot) => s.restore(snap));
+    const owned = await this.own(
+      this.workloads,
+      `workload/${partition}`,
+      meta,
+      () => this.newWorkloadStage(),
+      (s, snap: WorkloadSnapshot) => s.restore(snap),
+    );
     const { valid, deadLetters } = this.unseen(messages, meta, owned, 'workload', isKeyedEvent);
     const last = lastSequence(meta, owned);
-    return this.guard(async () => {
-      const report = emptyReport();
-      // Runs of events between control messages, in partition order.
-      for (const run of runs(valid)) {
-        const c = run.control;
-        if (c?.control === 'flush' && !gathered(owned, c)) continue;
-        const out = !c ? owned.stage.process(run.messages, String(last)) : c.control === 'tick' ? owned.stage.tick(c.now) : owned.stage.flush();
-        mergeReports(report, out.report);
-        await this.deps.publisher.publish('episodes', out.episodes.map((k) => ({ key: k.key, body: k })));
-        await this.write('CausewayProfiles_CL', out.profiles.map((r) => profileRow(r.profile, r.time, r.deviation, r.pod)));
-        if (c?.control === 'flush') await this.deps.publisher.publish('episodes', [{ key: BROADCAST, body: FLUSH }]);
-      }
-      if (!valid.length) owned.stage.process([], String(last));
-      await this.deadLetter(deadLetters, report);
-      owned.lastSequence = last;
-      await this.persist(`workload/${partition}`, owned, false);
-      return report;
-    }, () => this.workloads.delete(`workload/${partition}`), owned);
+    return this.guard(
+      async () => {
+        const report = emptyReport();
+        // Runs of events between control messages, in partition order.
+        for (const run of runs(valid)) {
+          const c = run.control;
+          if (c?.control === 'flush' && !gathered(owned, c)) continue;
+          const out = !c
+            ? owned.stage.process(run.messages, String(last))
+            : c.control === 'tick'
+              ? owned.stage.tick(c.now)
+              : owned.stage.flush();
+          mergeReports(report, out.report);
+          await this.deps.publisher.publish(
+            'episodes',
+            out.episodes.map((k) => ({ key: k.key, body: k })),
+          );
+          await this.write(
+            'CausewayProfiles_CL',
+            out.profiles.map((r) => profileRow(r.profile, r.time, r.deviation, r.pod)),
+          );
+          if (c?.control === 'flush') await this.deps.publisher.publish('episodes', [{ key: BROADCAST, body: FLUSH }]);
+        }
+        if (!valid.length) owned.stage.process([], String(last));
+        await this.deadLetter(deadLetters, report);
+        owned.lastSequence = last;
+        await this.persist(`workload/${partition}`, owned, false);
+        return report;
+      },
+      () => this.workloads.delete(`workload/${partition}`),
+      owned,
+    );
   }
 
   /** Stage ③ for one partition of `episodes` (episodes and timer ticks). */
   async story(messages: unknown[], meta: BatchMeta): Promise<BatchReport> {
     const partition = meta.partitionContext?.partitionId ?? '0';
-    const owned = await this.own(this.stories, `story/${partition}`, meta, () => this.newStoryStage(Number(partition)), (s, snap: StorySnapshot) => s.restore(snap));
+    const owned = await this.own(
+      this.stories,
+      `story/${partition}`,
+      meta,
+      () => this.newStoryStage(Number(partition)),
+      (s, snap: StorySnapshot) => s.restore(snap),
+    );
     const { valid, deadLetters } = this.unseen(messages, meta, owned, 'story', isKeyedEpisode);
     const last = lastSequence(meta, owned);
-    return this.guard(async () => {
-      const report = emptyReport();
-      const stories: Story[] = [];
-      for (const run of runs(valid)) {
-        const out = !run.control ? owned.stage.process(run.messages, String(last)) : run.control.control === 'tick' ? owned.stage.tick(run.control.now) : owned.stage.flush();
-        mergeReports(report, out.report);
-        stories.push(...out.stories);
-      }
-      if (!valid.length) owned.stage.process([], String(last));
-      await this.deadLetter(deadLetters, report);
-      // Deliver, then snapshot: a crash between the two replays the batch into identical rows.
-      await this.write('CausewayStories_CL', stories.map(storyRow));
-      await this.write('CausewayEvidence_CL', stories.flatMap((s) => s.evidence.map((e) => evidenceRow(s.storyId, e))));
-      owned.lastSequence = last;
-      await this.persist(`story/${partition}`, owned, false);
-      return report;
-    }, () => this.stories.delete(`story/${partition}`), owned);
+    return this.guard(
+      async () => {
+        const report = emptyReport();
+        const stories: Story[] = [];
+        for (const run of runs(valid)) {
+          const out = !run.control
+            ? owned.stage.process(run.messages, String(last))
+            : run.control.control === 'tick'
+              ? owned.stage.tick(run.control.now)
+              : owned.stage.flush();
+          mergeReports(report, out.report);
+          stories.push(...out.stories);
+        }
+        if (!valid.length) owned.stage.process([], String(last));
+        await this.deadLetter(deadLetters, report);
+        // Deliver, then snapshot: a crash between the two replays the batch into identical rows.
+        await this.write('CausewayStories_CL', stories.map(storyRow));
+        await this.write(
+          'CausewayEvidence_CL',
+          stories.flatMap((s) => s.evidence.map((e) => evidenceRow(s.storyId, e))),
+        );
+        owned.lastSequence = last;
+        await this.persist(`story/${partition}`, owned, false);
+        return report;
+      },
+      () => this.stories.delete(`story/${partition}`),
+      owned,
+    );
   }
 
   /**
@@ -201,7 +260,10 @@ export class PartitionedStages {
    * Their state is already in the store, saved after the last batch this instance delivered.
    */
   release(owned: { workload?: readonly string[]; story?: readonly string[] }): void {
-    for (const [map, keep, prefix] of [[this.workloads, owned.workload, 'workload/'], [this.stories, owned.story, 'story/']] as const) {
+    for (const [map, keep, prefix] of [
+      [this.workloads, owned.workload, 'workload/'],
+      [this.stories, owned.story, 'story/'],
+    ] as const) {
       if (!keep) continue;
       for (const key of [...map.keys()]) if (!keep.includes(key.slice(prefix.length))) map.delete(key);
     }
@@ -216,13 +278,17 @@ export class PartitionedStages {
   /** Saves every partition with progress past its snapshot (a clean stop). */
   async snapshotAll(): Promise<void> {
     for (const map of [this.workloads, this.stories] as Map<string, Owned<{ snapshot(): unknown }>>[]) {
-      for (const [key, owned] of map) if (!owned.busy && owned.savedSequence < owned.lastSequence) await this.persist(key, owned, true);
+      for (const [key, owned] of map)
+        if (!owned.busy && owned.savedSequence < owned.lastSequence) await this.persist(key, owned, true);
     }
   }
 
   /** Partitions with a stage in memory, by stage. */
   partitions(): { workload: string[]; story: string[] } {
-    return { workload: [...this.workloads.keys()].map((k) => k.slice('workload/'.length)), story: [...this.stories.keys()].map((k) => k.slice('story/'.length)) };
+    return {
+      workload: [...this.workloads.keys()].map((k) => k.slice('workload/'.length)),
+      story: [...this.stories.keys()].map((k) => k.slice('story/'.length)),
+    };
   }
 
   /** Health: configuration summary, sink reachability (a health row written now), last error. */
@@ -231,7 +297,15 @@ export class PartitionedStages {
     let sinkReachable = true;
     let sinkError: string | undefined;
     try {
-      await this.write('CausewayPipeline_CL', [healthRow(d.clock(), d.host, 'functions', { ...this.totals.counts }, { workloadPartitions: [...this.workloads.keys()], storyPartitions: [...this.stories.keys()] })]);
+      await this.write('CausewayPipeline_CL', [
+        healthRow(
+          d.clock(),
+          d.host,
+          'functions',
+          { ...this.totals.counts },
+          { workloadPartitions: [...this.workloads.keys()], storyPartitions: [...this.stories.keys()] },
+        ),
+      ]);
     } catch (e) {
       sinkReachable = false;
       sinkError = (e as Error).message;
@@ -239,7 +313,13 @@ export class PartitionedStages {
     return {
       status: sinkReachable && !this.lastError ? 'ok' : 'degraded',
       cluster: d.config.cluster,
-      sink: { type: d.sink.name, endpoint: d.config.sink.logAnalytics.endpoint, dcr: d.config.sink.logAnalytics.dcrImmutableId, reachable: sinkReachable, error: sinkError },
+      sink: {
+        type: d.sink.name,
+        endpoint: d.config.sink.logAnalytics.endpoint,
+        dcr: d.config.sink.logAnalytics.dcrImmutableId,
+        reachable: sinkReachable,
+        error: sinkError,
+      },
       partitions: { workload: [...this.workloads.keys()], story: [...this.stories.keys()] },
       totals: this.totals,
       lastError: this.lastError,
@@ -257,7 +337,11 @@ export class PartitionedStages {
    * not thrown. Either way the partition's in-memory stage is dropped (`forget`): it already folded
    * the batch in, so the replay must start again from the last snapshot.
    */
-  private async guard(work: () => Promise<BatchReport>, forget: () => void = () => {}, owned?: { busy: boolean }): Promise<BatchReport> {
+  private async guard(
+    work: () => Promise<BatchReport>,
+    forget: () => void = () => {},
+    owned?: { busy: boolean },
+  ): Promise<BatchReport> {
     if (owned) owned.busy = true;
     try {
       const report = await work();
@@ -280,7 +364,13 @@ export class PartitionedStages {
    * The stage for a partition: restored from the store on first use, and again when the batch
    * does not follow on from what this instance processed (ownership moved away and back).
    */
-  private async own<S extends { lastOffset: string | undefined; snapshot(): unknown }, Snap>(map: Map<string, Owned<S>>, key: string, meta: BatchMeta, create: () => S, restore: (s: S, snap: Snap) => void): Promise<Owned<S>> {
+  private async own<S extends { lastOffset: string | undefined; snapshot(): unknown }, Snap>(
+    map: Map<string, Owned<S>>,
+    key: string,
+    meta: BatchMeta,
+    create: () => S,
+    restore: (s: S, snap: Snap) => void,
+  ): Promise<Owned<S>> {
     const first = meta.sequenceNumberArray?.[0];
     let owned = map.get(key);
     const continues = owned && (first === undefined || first <= owned.lastSequence + 1);
@@ -289,7 +379,14 @@ export class PartitionedStages {
       const snap = await this.deps.state.load<Saved<Snap>>(key);
       if (snap) restore(stage, snap);
       const restoredTo = stage.lastOffset !== undefined ? Number(stage.lastOffset) : -1;
-      owned = { stage, lastSequence: restoredTo, savedSequence: restoredTo, savedAt: this.deps.clock(), busy: false, flushes: new Map((snap?.pendingFlushes ?? []).map(([id, from]) => [id, new Set(from)])) };
+      owned = {
+        stage,
+        lastSequence: restoredTo,
+        savedSequence: restoredTo,
+        savedAt: this.deps.clock(),
+        busy: false,
+        flushes: new Map((snap?.pendingFlushes ?? []).map(([id, from]) => [id, new Set(from)])),
+      };
       map.set(key, owned);
     }
     return owned;
@@ -299,7 +396,13 @@ export class PartitionedStages {
    * Messages above the snapshot's offset (a replayed batch starts at or below it), parsed; one that
    * is not JSON or not the stage's contract becomes a dead letter.
    */
-  private unseen<T>(messages: unknown[], meta: BatchMeta, owned: Owned<unknown>, stage: 'workload' | 'story', isData: (m: unknown) => m is T): { valid: (T | Control)[]; deadLetters: DeadLetter[] } {
+  private unseen<T>(
+    messages: unknown[],
+    meta: BatchMeta,
+    owned: Owned<unknown>,
+    stage: 'workload' | 'story',
+    isData: (m: unknown) => m is T,
+  ): { valid: (T | Control)[]; deadLetters: DeadLetter[] } {
     const seqs = meta.sequenceNumberArray;
     const valid: (T | Control)[] = [];
     const deadLetters: DeadLetter[] = [];
@@ -307,12 +410,17 @@ export class PartitionedStages {
       if (seqs?.[i] !== undefined && seqs[i]! <= owned.lastSequence) return;
       const parsed = parseMessage(raw);
       if (parsed.ok && (isData(parsed.value) || isControl(parsed.value))) return void valid.push(parsed.value);
-      const bytes = Buffer.isBuffer(raw) || raw instanceof Uint8Array ? Buffer.from(raw) : Buffer.from(typeof raw === 'string' ? raw : (JSON.stringify(raw) ?? ''));
+      const bytes =
+        Buffer.isBuffer(raw) || raw instanceof Uint8Array
+          ? Buffer.from(raw)
+          : Buffer.from(typeof raw === 'string' ? raw : (JSON.stringify(raw) ?? ''));
       deadLetters.push({
         time: this.deps.clock(),
         stage,
         reasonCode: 'malformed-message',
-        reason: parsed.ok ? `not a ${stage === 'workload' ? 'keyed event ({key, event})' : 'keyed episode ({key, episode}) or control message'}` : `not JSON (${parsed.error})`,
+        reason: parsed.ok
+          ? `not a ${stage === 'workload' ? 'keyed event ({key, event})' : 'keyed episode ({key, episode}) or control message'}`
+          : `not JSON (${parsed.error})`,
         sourceFormat: 'causeway',
         input: meta.partitionContext?.eventHubName ?? (stage === 'workload' ? 'workload-events' : 'episodes'),
         sizeBytes: bytes.length,
@@ -340,7 +448,10 @@ export class PartitionedStages {
   private async deadLetter(deadLetters: DeadLetter[], report: BatchReport): Promise<void> {
     if (!deadLetters.length) return;
     for (const _ of deadLetters) count(report, 'rejected', 'malformed-message');
-    await this.write('CausewayPipeline_CL', deadLetters.map((x) => deadLetterRow(x, this.deps.host)));
+    await this.write(
+      'CausewayPipeline_CL',
+      deadLetters.map((x) => deadLetterRow(x, this.deps.host)),
+    );
   }
 
   private newWorkloadStage(): WorkloadStage {
@@ -352,14 +463,28 @@ export class PartitionedStages {
       parkingTimeoutMs: c.parkingTimeoutSeconds * 1000,
       maxParked: c.maxParked,
       maxWorkloads: c.maxWorkloadsPerPartition,
-      limits: { maxProcesses: c.maxProcessesPerWorkload, maxBuffered: c.maxBufferedEventsPerContainer, maxEvidence: c.maxEvidencePerEpisode, maxEpisodes: 512, maxSeen: 2048 },
+      limits: {
+        maxProcesses: c.maxProcessesPerWorkload,
+        maxBuffered: c.maxBufferedEventsPerContainer,
+        maxEvidence: c.maxEvidencePerEpisode,
+        maxEpisodes: 512,
+        maxSeen: 2048,
+      },
       baselines: this.deps.baselines,
     });
   }
 
   private newStoryStage(partition: number): StoryStage {
     const c = this.deps.config.correlation;
-    return new StoryStage({ signals: this.deps.signals, allowedLatenessMs: c.allowedLatenessMinutes * 60_000, storyIdleMs: c.storyIdleMinutes * 60_000, maxEpisodes: c.maxEpisodesPerPartition, maxStories: c.maxStoriesPerPartition, partition, partitions: c.storyPartitions });
+    return new StoryStage({
+      signals: this.deps.signals,
+      allowedLatenessMs: c.allowedLatenessMinutes * 60_000,
+      storyIdleMs: c.storyIdleMinutes * 60_000,
+      maxEpisodes: c.maxEpisodesPerPartition,
+      maxStories: c.maxStoriesPerPartition,
+      partition,
+      partitions: c.storyPartitions,
+    });
   }
 }
 
@@ -370,7 +495,9 @@ function lastSequence(meta: BatchMeta, owned: Owned<unknown>): number {
 
 function saved(owned: Owned<{ snapshot(): unknown }>): unknown {
   const snapshot = owned.stage.snapshot() as Record<string, unknown>;
-  return owned.flushes.size ? { ...snapshot, pendingFlushes: [...owned.flushes].map(([id, from]) => [id, [...from]]) } : snapshot;
+  return owned.flushes.size
+    ? { ...snapshot, pendingFlushes: [...owned.flushes].map(([id, from]) => [id, [...from]]) }
+    : snapshot;
 }
 
 /** Whether this flush completes its marker (or is a plain flush that needs no gathering). */
@@ -389,17 +516,34 @@ function gathered(owned: Owned<unknown>, c: FlushMessage): boolean {
 function isControl(m: unknown): m is Control {
   if (typeof m !== 'object' || m === null) return false;
   const c = m as Partial<TickMessage>;
-  return (c.control === 'tick' && typeof c.now === 'number' && Number.isFinite(c.now)) || (c.control as string) === 'flush';
+  return (
+    (c.control === 'tick' && typeof c.now === 'number' && Number.isFinite(c.now)) || (c.control as string) === 'flush'
+  );
 }
 
 function isKeyedEvent(m: unknown): m is KeyedEvent {
   const e = (m as Partial<KeyedEvent> | null)?.event;
-  return typeof (m as Partial<KeyedEvent>)?.key === 'string' && typeof e === 'object' && e !== null && typeof e.time === 'number' && typeof e.kind === 'string' && typeof e.layer === 'string' && typeof e.id === 'string';
+  return (
+    typeof (m as Partial<KeyedEvent>)?.key === 'string' &&
+    typeof e === 'object' &&
+    e !== null &&
+    typeof e.time === 'number' &&
+    typeof e.kind === 'string' &&
+    typeof e.layer === 'string' &&
+    typeof e.id === 'string'
+  );
 }
 
 function isKeyedEpisode(m: unknown): m is KeyedEpisode {
   const e = (m as Partial<KeyedEpisode> | null)?.episode;
-  return typeof (m as Partial<KeyedEpisode>)?.key === 'string' && typeof e === 'object' && e !== null && typeof e.id === 'string' && Array.isArray(e.evidence) && Array.isArray(e.signals);
+  return (
+    typeof (m as Partial<KeyedEpisode>)?.key === 'string' &&
+    typeof e === 'object' &&
+    e !== null &&
+    typeof e.id === 'string' &&
+    Array.isArray(e.evidence) &&
+    Array.isArray(e.signals)
+  );
 }
 
 /** Splits a batch into runs of data messages and single control messages, in order. */
@@ -424,9 +568,17 @@ function flushMarker(body: Buffer | string): FlushMessage | undefined {
   if (body.length > 200) return undefined;
   try {
     const v = JSON.parse(body.toString()) as Partial<FlushMessage> | null;
-    if (typeof v !== 'object' || v === null || v.control !== 'flush' || Object.keys(v).some((k) => !['control', 'id', 'of'].includes(k))) return undefined;
+    if (
+      typeof v !== 'object' ||
+      v === null ||
+      v.control !== 'flush' ||
+      Object.keys(v).some((k) => !['control', 'id', 'of'].includes(k))
+    )
+      return undefined;
     if (v.id === undefined && v.of === undefined) return FLUSH;
-    return typeof v.id === 'string' && Number.isInteger(v.of) && v.of! > 0 ? { control: 'flush', id: v.id.slice(0, 64), of: v.of } : undefined;
+    return typeof v.id === 'string' && Number.isInteger(v.of) && v.of! > 0
+      ? { control: 'flush', id: v.id.slice(0, 64), of: v.of }
+      : undefined;
   } catch {
     return undefined;
   }
@@ -442,7 +594,8 @@ function bodyOf(m: unknown): Buffer | string {
 
 function parseMessage(m: unknown): { ok: true; value: unknown } | { ok: false; error: string } {
   try {
-    if (Buffer.isBuffer(m) || m instanceof Uint8Array) return { ok: true, value: JSON.parse(Buffer.from(m).toString('utf8')) };
+    if (Buffer.isBuffer(m) || m instanceof Uint8Array)
+      return { ok: true, value: JSON.parse(Buffer.from(m).toString('utf8')) };
     if (typeof m === 'string') return { ok: true, value: JSON.parse(m) };
     return { ok: true, value: m };
   } catch (e) {

@@ -27,16 +27,25 @@ export class EventHubsPublisher implements Publisher {
       const byKey = new Map<string, unknown[]>();
       for (const m of messages) byKey.set(m.key, [...(byKey.get(m.key) ?? []), m.body]);
       for (const [key, bodies] of byKey) {
-        const targets = key === BROADCAST ? (await producer.getPartitionIds()).map((partitionId) => ({ partitionId })) : [{ partitionKey: key }];
+        const targets =
+          key === BROADCAST
+            ? (await producer.getPartitionIds()).map((partitionId) => ({ partitionId }))
+            : [{ partitionKey: key }];
         for (const target of targets) await this.sendAll(producer, bodies, target);
       }
     } catch (e) {
-      throw new RetryableError(`publishing to ${hub} failed: ${(e as Error).message}`, 'sink-unavailable', { cause: e });
+      throw new RetryableError(`publishing to ${hub} failed: ${(e as Error).message}`, 'sink-unavailable', {
+        cause: e,
+      });
     }
   }
 
   /** Fills as many batches as needed (1 MB each on Standard) for one partition key or partition. */
-  private async sendAll(producer: EventHubProducerClient, bodies: unknown[], target: { partitionKey?: string; partitionId?: string }): Promise<void> {
+  private async sendAll(
+    producer: EventHubProducerClient,
+    bodies: unknown[],
+    target: { partitionKey?: string; partitionId?: string },
+  ): Promise<void> {
     let batch = await producer.createBatch(target);
     for (const body of bodies) {
       if (batch.tryAdd({ body })) continue;

@@ -27,7 +27,9 @@ export class BlobStateStore implements StateStore {
 
   async save(key: string, snapshot: unknown): Promise<void> {
     const body = JSON.stringify(snapshot);
-    await this.container.getBlockBlobClient(`${key}.json`).upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: 'application/json' } });
+    await this.container
+      .getBlockBlobClient(`${key}.json`)
+      .upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: 'application/json' } });
   }
 }
 

@@ -66,7 +66,8 @@ export function normaliseTactics(value: unknown): string[] {
 /** `T1059`, `T1059.001`, `Valid Accounts (T1078)` → technique ids. */
 export function normaliseTechniques(value: unknown): string[] {
   const out = new Set<string>();
-  for (const item of listOf(value)) for (const m of item.matchAll(/\bT\d{4}(?:\.\d{3})?\b/gi)) out.add(m[0].toUpperCase());
+  for (const item of listOf(value))
+    for (const m of item.matchAll(/\bT\d{4}(?:\.\d{3})?\b/gi)) out.add(m[0].toUpperCase());
   return [...out];
 }
 
@@ -82,5 +83,8 @@ function listOf(value: unknown): string[] {
       /* fall through to splitting */
     }
   }
-  return t.split(/[,;]/).map((s) => s.trim()).filter(Boolean);
+  return t
+    .split(/[,;]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

@@ -51,7 +51,13 @@ export function ingest(inputs: readonly IngestInput[], options: IngestOptions): 
 }
 
 function ingestOne(input: IngestInput, options: IngestOptions, out: IngestOutput): void {
-  const reject = (reason: DeadLetter['reasonCode'], detail: string, text: string, sourceFormat: string, size = Buffer.byteLength(text)) => {
+  const reject = (
+    reason: DeadLetter['reasonCode'],
+    detail: string,
+    text: string,
+    sourceFormat: string,
+    size = Buffer.byteLength(text),
+  ) => {
     count(out.report, 'rejected', reason);
     out.deadLetters.push({
       time: options.now(),
@@ -85,7 +91,13 @@ function ingestOne(input: IngestInput, options: IngestOptions, out: IngestOutput
       decoded = source.decode(record.value, options.decode);
     } catch (e) {
       if (!isPermanentError(e)) throw e;
-      reject(e.code === 'config' || e.code === 'internal' ? 'schema-mismatch' : e.code, `record ${record.position}: ${e.message}`, JSON.stringify(record.value), source.name, record.size);
+      reject(
+        e.code === 'config' || e.code === 'internal' ? 'schema-mismatch' : e.code,
+        `record ${record.position}: ${e.message}`,
+        JSON.stringify(record.value),
+        source.name,
+        record.size,
+      );
       continue;
     }
     for (const drop of decoded.drops) count(out.report, 'dropped', drop.reason);

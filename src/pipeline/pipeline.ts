@@ -26,7 +26,15 @@ export interface Pipeline {
   readonly clock: () => number;
 }
 
-export function createPipeline(options: { config: CausewayConfig; signals: SignalEngine; sink: Sink; logger: Logger; clock?: () => number; host?: string; baselines?: readonly Profile[] }): Pipeline {
+export function createPipeline(options: {
+  config: CausewayConfig;
+  signals: SignalEngine;
+  sink: Sink;
+  logger: Logger;
+  clock?: () => number;
+  host?: string;
+  baselines?: readonly Profile[];
+}): Pipeline {
   const { config, signals } = options;
   const c = config.correlation;
   const clock = options.clock ?? Date.now;
@@ -37,7 +45,12 @@ export function createPipeline(options: { config: CausewayConfig; signals: Signa
     clock,
     sink: options.sink,
     logger: options.logger,
-    ingestOptions: { decode: { cluster: config.cluster, redaction: config.redaction }, limits: config.limits, signals, now: clock },
+    ingestOptions: {
+      decode: { cluster: config.cluster, redaction: config.redaction },
+      limits: config.limits,
+      signals,
+      now: clock,
+    },
     workloadEvents: new PartitionedBus(c.workloadPartitions),
     episodes: new PartitionedBus(c.storyPartitions),
     workloadStages: Array.from(
@@ -50,7 +63,13 @@ export function createPipeline(options: { config: CausewayConfig; signals: Signa
           parkingTimeoutMs: c.parkingTimeoutSeconds * 1000,
           maxParked: c.maxParked,
           maxWorkloads: c.maxWorkloadsPerPartition,
-          limits: { maxProcesses: c.maxProcessesPerWorkload, maxBuffered: c.maxBufferedEventsPerContainer, maxEvidence: c.maxEvidencePerEpisode, maxEpisodes: 512, maxSeen: 2048 },
+          limits: {
+            maxProcesses: c.maxProcessesPerWorkload,
+            maxBuffered: c.maxBufferedEventsPerContainer,
+            maxEvidence: c.maxEvidencePerEpisode,
+            maxEpisodes: 512,
+            maxSeen: 2048,
+          },
           baselines: options.baselines,
         }),
     ),

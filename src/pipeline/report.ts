@@ -38,7 +38,9 @@ export function total(report: BatchReport): number {
 export function formatReport(report: BatchReport): string {
   return (Object.keys(report.counts) as RecordStatus[])
     .map((s) => {
-      const reasons = Object.entries(report.reasons[s]).map(([r, n]) => `${r} ${n}`).join(', ');
+      const reasons = Object.entries(report.reasons[s])
+        .map(([r, n]) => `${r} ${n}`)
+        .join(', ');
       return `${s} ${report.counts[s]}${reasons ? ` (${reasons})` : ''}`;
     })
     .join(' · ');

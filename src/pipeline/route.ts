@@ -23,7 +23,8 @@ export function deploymentOfPod(pod: string): string | undefined {
 /** The workload key, or undefined when the event names no workload. */
 export function workloadKey(w: WorkloadIdentity): string | undefined {
   const cluster = w.cluster ?? '-';
-  if (w.namespace && w.workloadKind && w.workloadName) return `${cluster}/${w.namespace}/${w.workloadKind}/${w.workloadName}`;
+  if (w.namespace && w.workloadKind && w.workloadName)
+    return `${cluster}/${w.namespace}/${w.workloadKind}/${w.workloadName}`;
   const deployment = w.pod ? deploymentOfPod(w.pod) : undefined;
   if (w.namespace && deployment) return `${cluster}/${w.namespace}/Deployment/${deployment}`;
   if (w.namespace && w.pod) return `${cluster}/${w.namespace}/Pod/${w.pod}`;

@@ -91,12 +91,21 @@ function runStoryStages(p: Pipeline, stages: BatchReport): Story[] {
   return stories;
 }
 
-export async function deliver(p: Pipeline, stories: readonly Story[], deadLetters: readonly DeadLetter[], health: readonly RuntimeEvent[], profiles: readonly ProfileRecord[] = []): Promise<BatchReport> {
+export async function deliver(
+  p: Pipeline,
+  stories: readonly Story[],
+  deadLetters: readonly DeadLetter[],
+  health: readonly RuntimeEvent[],
+  profiles: readonly ProfileRecord[] = [],
+): Promise<BatchReport> {
   const tables: [TableName, Row[]][] = [
     ['CausewayStories_CL', stories.map(storyRow)],
     ['CausewayEvidence_CL', stories.flatMap((s) => s.evidence.map((e) => evidenceRow(s.storyId, e)))],
     ['CausewayProfiles_CL', profiles.map((r) => profileRow(r.profile, r.time, r.deviation, r.pod))],
-    ['CausewayPipeline_CL', [...deadLetters.map((d) => deadLetterRow(d, p.host)), ...health.map((h) => upstreamHealthRow(h, p.host))]],
+    [
+      'CausewayPipeline_CL',
+      [...deadLetters.map((d) => deadLetterRow(d, p.host)), ...health.map((h) => upstreamHealthRow(h, p.host))],
+    ],
   ];
   const report = emptyReport();
   for (const [table, rows] of tables) if (rows.length) mergeReports(report, await p.sink.write(table, rows));

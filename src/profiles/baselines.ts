@@ -10,14 +10,23 @@ export function loadBaselines(config: CausewayConfig): Profile[] {
   const problems = [];
   for (const file of config.profiles.import) {
     if (!existsSync(file)) {
-      problems.push({ setting: `profiles.import (CAUSEWAY_PROFILES_IMPORT): ${file}`, problem: 'the file does not exist', fix: 'name Kubescape ApplicationProfile / NetworkNeighborhood files (kubectl get applicationprofile,networkneighborhood -n <ns> -o yaml)' });
+      problems.push({
+        setting: `profiles.import (CAUSEWAY_PROFILES_IMPORT): ${file}`,
+        problem: 'the file does not exist',
+        fix: 'name Kubescape ApplicationProfile / NetworkNeighborhood files (kubectl get applicationprofile,networkneighborhood -n <ns> -o yaml)',
+      });
       continue;
     }
     try {
-      for (const p of importKubescape(readFileSync(file, 'utf8'), file, config.cluster)) byId.set(p.id, byId.has(p.id) ? mergeProfiles(byId.get(p.id)!, p) : p);
+      for (const p of importKubescape(readFileSync(file, 'utf8'), file, config.cluster))
+        byId.set(p.id, byId.has(p.id) ? mergeProfiles(byId.get(p.id)!, p) : p);
     } catch (e) {
       if (!(e instanceof ProfileImportError)) throw e;
-      problems.push({ setting: `profiles.import (CAUSEWAY_PROFILES_IMPORT): ${file}`, problem: e.message, fix: 'export the objects with kubectl get applicationprofile,networkneighborhood -o yaml' });
+      problems.push({
+        setting: `profiles.import (CAUSEWAY_PROFILES_IMPORT): ${file}`,
+        problem: e.message,
+        fix: 'export the objects with kubectl get applicationprofile,networkneighborhood -o yaml',
+      });
     }
   }
   if (problems.length) throw new ConfigError(problems);

@@ -17,8 +17,19 @@ export class ProfileImportError extends Error {
 interface KsObject {
   apiVersion?: string;
   kind?: string;
-  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec?: { containers?: KsContainer[]; initContainers?: KsContainer[]; ephemeralContainers?: KsContainer[]; matchLabels?: Record<string, string>; architectures?: string[] };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  spec?: {
+    containers?: KsContainer[];
+    initContainers?: KsContainer[];
+    ephemeralContainers?: KsContainer[];
+    matchLabels?: Record<string, string>;
+    architectures?: string[];
+  };
   items?: KsObject[];
 }
 
@@ -46,19 +57,32 @@ export function importKubescape(text: string, name: string, cluster: string): Pr
   const byId = new Map<string, Profile>();
   for (const o of objects) {
     if (!o.apiVersion?.startsWith(GROUP) || (o.kind !== 'ApplicationProfile' && o.kind !== 'NetworkNeighborhood')) {
-      throw new ProfileImportError(`${name}: ${o.kind ?? 'an object'} (${o.apiVersion ?? 'no apiVersion'}) is not a Kubescape ApplicationProfile or NetworkNeighborhood (${GROUP}v1beta1)`);
+      throw new ProfileImportError(
+        `${name}: ${o.kind ?? 'an object'} (${o.apiVersion ?? 'no apiVersion'}) is not a Kubescape ApplicationProfile or NetworkNeighborhood (${GROUP}v1beta1)`,
+      );
     }
     const labels = o.metadata?.labels ?? {};
     const namespace = labels['kubescape.io/workload-namespace'] ?? o.metadata?.namespace;
     const workloadName = labels['kubescape.io/workload-name'];
     const workloadKind = labels['kubescape.io/workload-kind'];
-    if (!namespace || !workloadName || !workloadKind) throw new ProfileImportError(`${name}: ${o.kind} ${o.metadata?.name ?? ''} lacks the kubescape.io/workload-namespace, -kind and -name labels that say which workload it is for`);
+    if (!namespace || !workloadName || !workloadKind)
+      throw new ProfileImportError(
+        `${name}: ${o.kind} ${o.metadata?.name ?? ''} lacks the kubescape.io/workload-namespace, -kind and -name labels that say which workload it is for`,
+      );
     const kind = workloadKind.charAt(0).toUpperCase() + workloadKind.slice(1);
     const source = `kubescape ${o.kind} ${o.metadata?.namespace ?? namespace}/${o.metadata?.name ?? workloadName}`;
-    const containers = [...(o.spec?.containers ?? []), ...(o.spec?.initContainers ?? []), ...(o.spec?.ephemeralContainers ?? [])];
+    const containers = [
+      ...(o.spec?.containers ?? []),
+      ...(o.spec?.initContainers ?? []),
+      ...(o.spec?.ephemeralContainers ?? []),
+    ];
     for (const c of containers) {
       if (!c.name) continue;
-      const p = emptyProfile({ cluster, namespace, workloadKind: kind, workloadName, container: c.name }, 'imported', source);
+      const p = emptyProfile(
+        { cluster, namespace, workloadKind: kind, workloadName, container: c.name },
+        'imported',
+        source,
+      );
       for (const e of c.execs ?? []) if (e.path) add(p.executables, e.path);
       for (const f of c.opens ?? []) if (f.path) add(p.filePaths, f.path);
       for (const s of c.syscalls ?? []) add(p.syscalls, s);
@@ -76,12 +100,17 @@ function parseObjects(text: string, name: string): KsObject[] {
   let docs: unknown[];
   const trimmed = text.trimStart();
   try {
-    docs = trimmed.startsWith('{') || trimmed.startsWith('[') ? [JSON.parse(text) as unknown] : parseAllDocuments(text).map((d) => {
-      if (d.errors.length) throw new Error(d.errors[0]!.message);
-      return d.toJS() as unknown;
-    });
+    docs =
+      trimmed.startsWith('{') || trimmed.startsWith('[')
+        ? [JSON.parse(text) as unknown]
+        : parseAllDocuments(text).map((d) => {
+            if (d.errors.length) throw new Error(d.errors[0]!.message);
+            return d.toJS() as unknown;
+          });
   } catch (e) {
-    throw new ProfileImportError(`${name}: not valid ${trimmed.startsWith('{') ? 'JSON' : 'YAML'} (${(e as Error).message.split('\n')[0]})`);
+    throw new ProfileImportError(
+      `${name}: not valid ${trimmed.startsWith('{') ? 'JSON' : 'YAML'} (${(e as Error).message.split('\n')[0]})`,
+    );
   }
   const out: KsObject[] = [];
   const visit = (d: unknown) => {
@@ -99,9 +128,16 @@ function parseObjects(text: string, name: string): KsObject[] {
 
 function egressOf(n: KsNeighbor): Egress[] {
   const ips = [...(n.ipAddresses ?? []), ...(n.ipAddress ? [n.ipAddress] : [])];
-  const dns = [...new Set([...(n.dnsNames ?? []), ...(n.dns ? [n.dns] : [])].map((d) => d.replace(/\.$/, '').toLowerCase()).filter(Boolean))].sort();
+  const dns = [
+    ...new Set(
+      [...(n.dnsNames ?? []), ...(n.dns ? [n.dns] : [])].map((d) => d.replace(/\.$/, '').toLowerCase()).filter(Boolean),
+    ),
+  ].sort();
   const ports = n.ports?.length ? n.ports : [{}];
-  const selectors = { ...(n.podSelector?.matchLabels ? { podSelector: n.podSelector.matchLabels } : {}), ...(n.namespaceSelector?.matchLabels ? { namespaceSelector: n.namespaceSelector.matchLabels } : {}) };
+  const selectors = {
+    ...(n.podSelector?.matchLabels ? { podSelector: n.podSelector.matchLabels } : {}),
+    ...(n.namespaceSelector?.matchLabels ? { namespaceSelector: n.namespaceSelector.matchLabels } : {}),
+  };
   const out: Egress[] = [];
   for (const port of ports) {
     const base = { port: port.port, protocol: (port.protocol ?? 'TCP').toUpperCase(), dns, ...selectors };

@@ -6,7 +6,16 @@
  * profile when its learning completes. Part of the workload's snapshot.
  */
 import type { RuntimeEvent } from '../model/event.ts';
-import { collapsePath, egressCovered, emptyProfile, observe, pathCovered, type DeviationKind, type Egress, type Profile } from './profile.ts';
+import {
+  collapsePath,
+  egressCovered,
+  emptyProfile,
+  observe,
+  pathCovered,
+  type DeviationKind,
+  type Egress,
+  type Profile,
+} from './profile.ts';
 
 export interface ProfileRecord {
   profile: Profile;
@@ -106,7 +115,13 @@ export class ProfileBook {
     }
     const deviations = deviationsOf(profile, o);
     for (const k of keys) judged.add(k);
-    for (const d of deviations) this.records.push({ profile: structuredClone(profile), time: event.time, pod: event.workload.pod, deviation: { kind: d.kind, value: d.value } });
+    for (const d of deviations)
+      this.records.push({
+        profile: structuredClone(profile),
+        time: event.time,
+        pod: event.workload.pod,
+        deviation: { kind: d.kind, value: d.value },
+      });
     this.current = { eventId: event.id, deviations };
     return deviations;
   }
@@ -134,9 +149,19 @@ export class ProfileBook {
     const container = w.container ?? '';
     let p = this.profiles.get(container);
     if (p) return p;
-    const identity = { cluster: w.cluster ?? '', namespace: w.namespace ?? '', workloadKind: w.workloadKind ?? 'Pod', workloadName: w.workloadName ?? w.pod ?? '', container };
+    const identity = {
+      cluster: w.cluster ?? '',
+      namespace: w.namespace ?? '',
+      workloadKind: w.workloadKind ?? 'Pod',
+      workloadName: w.workloadName ?? w.pod ?? '',
+      container,
+    };
     const imported = this.baselines.get(baselineKey(identity.namespace, identity.workloadName, container));
-    if (imported) p = { ...structuredClone(imported), identity: { ...imported.identity, cluster: identity.cluster || imported.identity.cluster } };
+    if (imported)
+      p = {
+        ...structuredClone(imported),
+        identity: { ...imported.identity, cluster: identity.cluster || imported.identity.cluster },
+      };
     else {
       p = emptyProfile(identity, 'learning', 'learned');
       p.learningStartedAt = workloadFirstSeen;
@@ -158,14 +183,24 @@ export function baselineKey(namespace: string, workloadName: string, container: 
   return `${namespace}/${workloadName}/${container}`;
 }
 
-function observationOf(event: RuntimeEvent, traceTools: Map<string, { time: number; tool: string }[]>): Observation | undefined {
+function observationOf(
+  event: RuntimeEvent,
+  traceTools: Map<string, { time: number; tool: string }[]>,
+): Observation | undefined {
   switch (event.kind) {
     case 'process.exec':
       return event.process?.binary ? { executable: event.process.binary } : undefined;
     case 'network.connect': {
       const n = event.network;
       if (!n?.dstIp || LOOPBACK.test(n.dstIp)) return undefined;
-      return { egress: { ip: n.dstIp, port: n.dstPort, protocol: (n.protocol ?? 'TCP').toUpperCase(), dns: n.domain ? [n.domain.replace(/\.$/, '').toLowerCase()] : [] } };
+      return {
+        egress: {
+          ip: n.dstIp,
+          port: n.dstPort,
+          protocol: (n.protocol ?? 'TCP').toUpperCase(),
+          dns: n.domain ? [n.domain.replace(/\.$/, '').toLowerCase()] : [],
+        },
+      };
     }
     case 'tool.execute':
     case 'mcp.request': {
@@ -202,15 +237,43 @@ function keysOf(o: Observation): string[] {
 function deviationsOf(p: Profile, o: Observation): Deviation[] {
   const out: Deviation[] = [];
   const profile = p.status === 'imported' ? 'imported' : 'learned';
-  const since = p.status === 'imported' ? `the imported profile (${p.source.join('; ')})` : `the profile learned ${iso(p.learningStartedAt)}–${iso(p.learningEndsAt)} from ${p.observations} events`;
-  const list = (xs: readonly string[]) => (xs.length ? `${xs.slice(0, 6).join(', ')}${xs.length > 6 ? `, … ${xs.length} in all` : ''}` : 'none');
-  if (o.executable && !p.executables.some((x) => x === o.executable || pathCovered(x, o.executable!))) out.push({ kind: 'new-executable', value: o.executable, evidence: `not in ${since}; executables: ${list(p.executables)}`, profile });
-  if (o.filePath && !p.filePaths.some((x) => pathCovered(x, o.filePath!))) out.push({ kind: 'new-file-path', value: collapsePath(o.filePath), evidence: `not in ${since}; ${p.filePaths.length} path patterns`, profile });
+  const since =
+    p.status === 'imported'
+      ? `the imported profile (${p.source.join('; ')})`
+      : `the profile learned ${iso(p.learningStartedAt)}–${iso(p.learningEndsAt)} from ${p.observations} events`;
+  const list = (xs: readonly string[]) =>
+    xs.length ? `${xs.slice(0, 6).join(', ')}${xs.length > 6 ? `, … ${xs.length} in all` : ''}` : 'none';
+  if (o.executable && !p.executables.some((x) => x === o.executable || pathCovered(x, o.executable!)))
+    out.push({
+      kind: 'new-executable',
+      value: o.executable,
+      evidence: `not in ${since}; executables: ${list(p.executables)}`,
+      profile,
+    });
+  if (o.filePath && !p.filePaths.some((x) => pathCovered(x, o.filePath!)))
+    out.push({
+      kind: 'new-file-path',
+      value: collapsePath(o.filePath),
+      evidence: `not in ${since}; ${p.filePaths.length} path patterns`,
+      profile,
+    });
   if (o.egress && !egressCovered(p, { ip: o.egress.ip, port: o.egress.port, dns: o.egress.dns[0] })) {
-    out.push({ kind: 'new-egress', value: `${o.egress.dns[0] ?? o.egress.ip}:${o.egress.port ?? '*'}`, evidence: `not in ${since}; egress: ${list(p.egress.map((e) => `${e.dns[0] ?? (e.ip || 'selector')}:${e.port ?? '*'}`))}`, profile });
+    out.push({
+      kind: 'new-egress',
+      value: `${o.egress.dns[0] ?? o.egress.ip}:${o.egress.port ?? '*'}`,
+      evidence: `not in ${since}; egress: ${list(p.egress.map((e) => `${e.dns[0] ?? (e.ip || 'selector')}:${e.port ?? '*'}`))}`,
+      profile,
+    });
   }
-  if (o.tool && p.status !== 'imported' && !p.tools.includes(o.tool)) out.push({ kind: 'new-tool', value: o.tool, evidence: `not in ${since}; tools: ${list(p.tools)}`, profile });
-  if (o.toolTransition && p.status !== 'imported' && !p.toolTransitions.includes(o.toolTransition)) out.push({ kind: 'new-tool-transition', value: o.toolTransition, evidence: `not in ${since}; transitions: ${list(p.toolTransitions)}`, profile });
+  if (o.tool && p.status !== 'imported' && !p.tools.includes(o.tool))
+    out.push({ kind: 'new-tool', value: o.tool, evidence: `not in ${since}; tools: ${list(p.tools)}`, profile });
+  if (o.toolTransition && p.status !== 'imported' && !p.toolTransitions.includes(o.toolTransition))
+    out.push({
+      kind: 'new-tool-transition',
+      value: o.toolTransition,
+      evidence: `not in ${since}; transitions: ${list(p.toolTransitions)}`,
+      profile,
+    });
   return out;
 }
 

@@ -22,7 +22,8 @@ export function exportPolicies(profiles: readonly Profile[], format: PolicyForma
 
 export function policyFor(profile: Profile, format: PolicyFormat): Record<string, unknown> {
   if (format === 'seccomp') return seccomp(profile);
-  if (!profile.egress.length) throw new PolicyExportError(`${describe(profile)} has no egress destinations: nothing to allow`);
+  if (!profile.egress.length)
+    throw new PolicyExportError(`${describe(profile)} has no egress destinations: nothing to allow`);
   return format === 'networkpolicy' ? networkPolicy(profile) : ciliumPolicy(profile);
 }
 
@@ -32,7 +33,11 @@ function describe(p: Profile): string {
 }
 
 function name(p: Profile, suffix: string): string {
-  return `causeway-draft-${p.identity.workloadName}-${p.identity.container}-${suffix}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 63).replace(/-+$/, '');
+  return `causeway-draft-${p.identity.workloadName}-${p.identity.container}-${suffix}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 63)
+    .replace(/-+$/, '');
 }
 
 function metadata(p: Profile, suffix: string, extra: Record<string, string> = {}): Record<string, unknown> {
@@ -52,13 +57,18 @@ function metadata(p: Profile, suffix: string, extra: Record<string, string> = {}
 }
 
 function evidence(p: Profile): string {
-  const when = p.learningStartedAt !== undefined && p.learningEndsAt !== undefined ? `, learned ${new Date(p.learningStartedAt).toISOString()} to ${new Date(p.learningEndsAt).toISOString()}` : '';
+  const when =
+    p.learningStartedAt !== undefined && p.learningEndsAt !== undefined
+      ? `, learned ${new Date(p.learningStartedAt).toISOString()} to ${new Date(p.learningEndsAt).toISOString()}`
+      : '';
   return `${p.status} profile from ${p.source.join('; ')}${p.observations ? `, ${p.observations} observations` : ''}${when}`;
 }
 
 /** The pods a policy applies to; without known labels, the conventional name label (review it). */
 function selector(p: Profile): { labels: Record<string, string>; guessed: boolean } {
-  return p.podLabels && Object.keys(p.podLabels).length ? { labels: { ...p.podLabels }, guessed: false } : { labels: { 'app.kubernetes.io/name': p.identity.workloadName }, guessed: true };
+  return p.podLabels && Object.keys(p.podLabels).length
+    ? { labels: { ...p.podLabels }, guessed: false }
+    : { labels: { 'app.kubernetes.io/name': p.identity.workloadName }, guessed: true };
 }
 
 /** Egress entries grouped by destination, ports sorted, in a stable order. */
@@ -67,7 +77,8 @@ function destinations(p: Profile): { key: string; egress: Egress; ports: { port?
   for (const e of p.egress) {
     const key = JSON.stringify([e.ip, e.podSelector ?? null, e.namespaceSelector ?? null, e.ip ? [] : e.dns]);
     const g = groups.get(key) ?? { key, egress: e, ports: [] };
-    if (!g.ports.some((x) => x.port === e.port && x.protocol === e.protocol)) g.ports.push({ port: e.port, protocol: e.protocol });
+    if (!g.ports.some((x) => x.port === e.port && x.protocol === e.protocol))
+      g.ports.push({ port: e.port, protocol: e.protocol });
     groups.set(key, g);
   }
   const out = [...groups.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
@@ -94,7 +105,11 @@ function networkPolicy(p: Profile): Record<string, unknown> {
     let peer: Record<string, unknown> | undefined;
     if (e.ip === '*') peer = { ipBlock: { cidr: '0.0.0.0/0' } };
     else if (e.ip) peer = { ipBlock: { cidr: cidr(e.ip) } };
-    else if (e.podSelector || e.namespaceSelector) peer = { ...(e.podSelector ? { podSelector: { matchLabels: e.podSelector } } : {}), ...(e.namespaceSelector ? { namespaceSelector: { matchLabels: e.namespaceSelector } } : {}) };
+    else if (e.podSelector || e.namespaceSelector)
+      peer = {
+        ...(e.podSelector ? { podSelector: { matchLabels: e.podSelector } } : {}),
+        ...(e.namespaceSelector ? { namespaceSelector: { matchLabels: e.namespaceSelector } } : {}),
+      };
     if (!peer) {
       unexpressed.push(...e.dns);
       continue;
@@ -103,9 +118,18 @@ function networkPolicy(p: Profile): Record<string, unknown> {
     egress.push({ to: [peer], ...(ports ? { ports } : {}) });
   }
   const notes: Record<string, string> = {};
-  if (unexpressed.length) notes['causeway.io/not-expressible'] = `destinations known only by DNS name (NetworkPolicy cannot name them; see the CiliumNetworkPolicy draft): ${[...new Set(unexpressed)].join(', ')}`;
-  if (sel.guessed) notes['causeway.io/review-selector'] = 'pod labels were not known: the podSelector uses app.kubernetes.io/name; set it to the workload pods labels';
-  return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: metadata(p, 'egress', notes), spec: { podSelector: { matchLabels: sel.labels }, policyTypes: ['Egress'], egress } };
+  if (unexpressed.length)
+    notes['causeway.io/not-expressible'] =
+      `destinations known only by DNS name (NetworkPolicy cannot name them; see the CiliumNetworkPolicy draft): ${[...new Set(unexpressed)].join(', ')}`;
+  if (sel.guessed)
+    notes['causeway.io/review-selector'] =
+      'pod labels were not known: the podSelector uses app.kubernetes.io/name; set it to the workload pods labels';
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: metadata(p, 'egress', notes),
+    spec: { podSelector: { matchLabels: sel.labels }, policyTypes: ['Egress'], egress },
+  };
 }
 
 function ciliumPorts(ports: { port?: number; protocol: string }[]): Record<string, unknown>[] | undefined {
@@ -129,37 +153,61 @@ function ciliumPolicy(p: Profile): Record<string, unknown> {
     else if (e.ip) peer = { toCIDR: [cidr(e.ip)] };
     else if (e.podSelector || e.namespaceSelector) {
       const labels: Record<string, string> = { ...(e.podSelector ?? {}) };
-      for (const [k, v] of Object.entries(e.namespaceSelector ?? {})) labels[k === 'kubernetes.io/metadata.name' ? 'k8s:io.kubernetes.pod.namespace' : `k8s:io.cilium.k8s.namespace.labels.${k}`] = v;
+      for (const [k, v] of Object.entries(e.namespaceSelector ?? {}))
+        labels[
+          k === 'kubernetes.io/metadata.name'
+            ? 'k8s:io.kubernetes.pod.namespace'
+            : `k8s:io.cilium.k8s.namespace.labels.${k}`
+        ] = v;
       if (!e.namespaceSelector) labels['k8s:io.kubernetes.pod.namespace'] = p.identity.namespace;
       peer = { toEndpoints: [{ matchLabels: labels }] };
     }
     if (!peer) continue;
     const key = JSON.stringify(peer);
     const rule = rules.get(key) ?? { peer, ports: [] };
-    if (!rule.ports.some((x) => x.port === e.port && x.protocol === e.protocol)) rule.ports.push({ port: e.port, protocol: e.protocol });
+    if (!rule.ports.some((x) => x.port === e.port && x.protocol === e.protocol))
+      rule.ports.push({ port: e.port, protocol: e.protocol });
     rules.set(key, rule);
   }
   const egress: Record<string, unknown>[] = [...rules.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([, r]) => {
-      const toPorts = ciliumPorts(r.ports.sort((a, b) => (a.port ?? 0) - (b.port ?? 0) || a.protocol.localeCompare(b.protocol)));
+      const toPorts = ciliumPorts(
+        r.ports.sort((a, b) => (a.port ?? 0) - (b.port ?? 0) || a.protocol.localeCompare(b.protocol)),
+      );
       return { ...r.peer, ...(toPorts ? { toPorts } : {}) };
     });
   if (names.size) {
     // toFQDNs needs Cilium's DNS proxy to see the lookups: allow them to kube-dns for these names only.
     egress.push({
       toEndpoints: [{ matchLabels: { 'k8s:io.kubernetes.pod.namespace': 'kube-system', 'k8s:k8s-app': 'kube-dns' } }],
-      toPorts: [{ ports: [{ port: '53', protocol: 'ANY' }], rules: { dns: [...names].sort().map((matchName) => ({ matchName })) } }],
+      toPorts: [
+        {
+          ports: [{ port: '53', protocol: 'ANY' }],
+          rules: { dns: [...names].sort().map((matchName) => ({ matchName })) },
+        },
+      ],
     });
   }
-  const notes: Record<string, string> = { 'causeway.io/audit': 'enable Cilium policy audit mode for these endpoints before enforcing (policy-audit-mode)' };
-  if (sel.guessed) notes['causeway.io/review-selector'] = 'pod labels were not known: the endpointSelector uses app.kubernetes.io/name; set it to the workload pods labels';
-  return { apiVersion: 'cilium.io/v2', kind: 'CiliumNetworkPolicy', metadata: metadata(p, 'egress', notes), spec: { endpointSelector: { matchLabels: sel.labels }, egress } };
+  const notes: Record<string, string> = {
+    'causeway.io/audit': 'enable Cilium policy audit mode for these endpoints before enforcing (policy-audit-mode)',
+  };
+  if (sel.guessed)
+    notes['causeway.io/review-selector'] =
+      'pod labels were not known: the endpointSelector uses app.kubernetes.io/name; set it to the workload pods labels';
+  return {
+    apiVersion: 'cilium.io/v2',
+    kind: 'CiliumNetworkPolicy',
+    metadata: metadata(p, 'egress', notes),
+    spec: { endpointSelector: { matchLabels: sel.labels }, egress },
+  };
 }
 
 function seccomp(p: Profile): Record<string, unknown> {
   if (!p.syscalls.length) {
-    throw new PolicyExportError(`${describe(p)} has no syscalls: the sensors that built it do not report them (import the workload's Kubescape ApplicationProfile, which records them)`);
+    throw new PolicyExportError(
+      `${describe(p)} has no syscalls: the sensors that built it do not report them (import the workload's Kubescape ApplicationProfile, which records them)`,
+    );
   }
   return {
     apiVersion: 'security-profiles-operator.x-k8s.io/v1beta1',

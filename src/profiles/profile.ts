@@ -57,12 +57,26 @@ export interface Profile {
 export type DeviationKind = 'new-executable' | 'new-file-path' | 'new-egress' | 'new-tool' | 'new-tool-transition';
 
 export function profileId(i: ProfileIdentity): string {
-  const h = createHash('sha256').update(`causeway-profile:${i.cluster}/${i.namespace}/${i.workloadKind}/${i.workloadName}/${i.container}`).digest('hex');
+  const h = createHash('sha256')
+    .update(`causeway-profile:${i.cluster}/${i.namespace}/${i.workloadKind}/${i.workloadName}/${i.container}`)
+    .digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
 export function emptyProfile(identity: ProfileIdentity, status: ProfileStatus, source: string): Profile {
-  return { id: profileId(identity), identity, status, source: [source], observations: 0, executables: [], filePaths: [], egress: [], tools: [], toolTransitions: [], syscalls: [] };
+  return {
+    id: profileId(identity),
+    identity,
+    status,
+    source: [source],
+    observations: 0,
+    executables: [],
+    filePaths: [],
+    egress: [],
+    tools: [],
+    toolTransitions: [],
+    syscalls: [],
+  };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -76,7 +90,11 @@ export function collapsePath(path: string): string {
   if (!path.startsWith('/')) return path;
   return path
     .split('/')
-    .map((seg) => (seg && (NUMBER.test(seg) || UUID.test(seg) || HEXISH.test(seg) || (seg.length > 6 && EMBEDDED.test(seg))) ? DYNAMIC : seg))
+    .map((seg) =>
+      seg && (NUMBER.test(seg) || UUID.test(seg) || HEXISH.test(seg) || (seg.length > 6 && EMBEDDED.test(seg)))
+        ? DYNAMIC
+        : seg,
+    )
     .join('/');
 }
 
@@ -109,7 +127,10 @@ export function egressKey(e: Pick<Egress, 'ip' | 'port' | 'protocol'>): string {
 }
 
 /** Whether a destination is inside the profile's egress (IP or CIDR match, port, or a known DNS name). */
-export function egressCovered(profile: Profile, dst: { ip?: string; port?: number; protocol?: string; dns?: string }): boolean {
+export function egressCovered(
+  profile: Profile,
+  dst: { ip?: string; port?: number; protocol?: string; dns?: string },
+): boolean {
   const name = dst.dns?.replace(/\.$/, '').toLowerCase();
   return profile.egress.some((e) => {
     if (e.port !== undefined && dst.port !== undefined && e.port !== dst.port) return false;
@@ -150,16 +171,34 @@ function addSorted(list: string[], value: string, cap: number): boolean {
 }
 
 /** Caps per profile: a profile that would grow past these is not a baseline any more. */
-export const PROFILE_CAPS = { executables: 256, filePaths: 1024, egress: 512, tools: 256, toolTransitions: 1024, syscalls: 512 };
+export const PROFILE_CAPS = {
+  executables: 256,
+  filePaths: 1024,
+  egress: 512,
+  tools: 256,
+  toolTransitions: 1024,
+  syscalls: 512,
+};
 
 /** Adds one observation; returns whether the profile changed. */
-export function observe(profile: Profile, o: { executable?: string; filePath?: string; egress?: Egress; tool?: string; toolTransition?: string; syscall?: string }): boolean {
+export function observe(
+  profile: Profile,
+  o: {
+    executable?: string;
+    filePath?: string;
+    egress?: Egress;
+    tool?: string;
+    toolTransition?: string;
+    syscall?: string;
+  },
+): boolean {
   let changed = false;
   profile.observations++;
   if (o.executable) changed = addSorted(profile.executables, o.executable, PROFILE_CAPS.executables) || changed;
   if (o.filePath) changed = addSorted(profile.filePaths, collapsePath(o.filePath), PROFILE_CAPS.filePaths) || changed;
   if (o.tool) changed = addSorted(profile.tools, o.tool, PROFILE_CAPS.tools) || changed;
-  if (o.toolTransition) changed = addSorted(profile.toolTransitions, o.toolTransition, PROFILE_CAPS.toolTransitions) || changed;
+  if (o.toolTransition)
+    changed = addSorted(profile.toolTransitions, o.toolTransition, PROFILE_CAPS.toolTransitions) || changed;
   if (o.syscall) changed = addSorted(profile.syscalls, o.syscall, PROFILE_CAPS.syscalls) || changed;
   if (o.egress) {
     const key = egressKey(o.egress);
@@ -188,7 +227,13 @@ export function mergeProfiles(into: Profile, from: Profile): Profile {
   for (const x of from.tools) addSorted(into.tools, x, Infinity);
   for (const x of from.toolTransitions) addSorted(into.toolTransitions, x, Infinity);
   for (const x of from.syscalls) addSorted(into.syscalls, x, Infinity);
-  for (const e of from.egress) if (!into.egress.some((k) => egressKey(k) === egressKey(e) && JSON.stringify(k.podSelector) === JSON.stringify(e.podSelector))) into.egress.push(e);
+  for (const e of from.egress)
+    if (
+      !into.egress.some(
+        (k) => egressKey(k) === egressKey(e) && JSON.stringify(k.podSelector) === JSON.stringify(e.podSelector),
+      )
+    )
+      into.egress.push(e);
   into.observations += from.observations;
   return into;
 }

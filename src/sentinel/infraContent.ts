@@ -10,8 +10,26 @@ import { repoPath } from '../repoPath.ts';
 import { tableSchemas } from '../sinks/tables.ts';
 
 /** Log Analytics table column types (workspaces/tables) and DCR stream types differ in one spelling. */
-const TABLE_TYPE: Record<string, string> = { datetime: 'dateTime', string: 'string', int: 'int', long: 'long', real: 'real', boolean: 'boolean', dynamic: 'dynamic', guid: 'guid' };
-const STREAM_TYPE: Record<string, string> = { datetime: 'datetime', string: 'string', int: 'int', long: 'long', real: 'real', boolean: 'boolean', dynamic: 'dynamic', guid: 'string' };
+const TABLE_TYPE: Record<string, string> = {
+  datetime: 'dateTime',
+  string: 'string',
+  int: 'int',
+  long: 'long',
+  real: 'real',
+  boolean: 'boolean',
+  dynamic: 'dynamic',
+  guid: 'guid',
+};
+const STREAM_TYPE: Record<string, string> = {
+  datetime: 'datetime',
+  string: 'string',
+  int: 'int',
+  long: 'long',
+  real: 'real',
+  boolean: 'boolean',
+  dynamic: 'dynamic',
+  guid: 'string',
+};
 
 const OPERATORS: Record<string, string> = { gt: 'GreaterThan', lt: 'LessThan', eq: 'Equal', ne: 'NotEqual' };
 
@@ -55,7 +73,13 @@ export function generateInfraContent(): Record<string, unknown> {
     };
     const scheduled =
       r.kind === 'Scheduled'
-        ? { queryFrequency: isoDuration(String(r.queryFrequency)), queryPeriod: isoDuration(String(r.queryPeriod)), triggerOperator: OPERATORS[String(r.triggerOperator)] ?? r.triggerOperator, triggerThreshold: r.triggerThreshold, eventGroupingSettings: r.eventGroupingSettings }
+        ? {
+            queryFrequency: isoDuration(String(r.queryFrequency)),
+            queryPeriod: isoDuration(String(r.queryPeriod)),
+            triggerOperator: OPERATORS[String(r.triggerOperator)] ?? r.triggerOperator,
+            triggerThreshold: r.triggerThreshold,
+            eventGroupingSettings: r.eventGroupingSettings,
+          }
         : {};
     return { id: r.id, file, kind: r.kind, properties: { ...common, ...scheduled } };
   });
@@ -76,9 +100,18 @@ export function generateInfraContent(): Record<string, unknown> {
     return {
       file,
       name,
-      displayName: String((p.Function as { Title?: string } | undefined)?.Title ?? (p.Parser as { Title?: string } | undefined)?.Title ?? name),
+      displayName: String(
+        (p.Function as { Title?: string } | undefined)?.Title ??
+          (p.Parser as { Title?: string } | undefined)?.Title ??
+          name,
+      ),
       query: p.FunctionQuery ?? p.ParserQuery,
-      functionParameters: params.map((x) => `${x.Name}:${x.Type}${x.Default !== undefined ? `=${x.Type === 'string' ? `'${String(x.Default)}'` : String(x.Default)}` : ''}`).join(', '),
+      functionParameters: params
+        .map(
+          (x) =>
+            `${x.Name}:${x.Type}${x.Default !== undefined ? `=${x.Type === 'string' ? `'${String(x.Default)}'` : String(x.Default)}` : ''}`,
+        )
+        .join(', '),
     };
   });
   const workbook = readFileSync(repoPath('kql', 'workbooks', 'CausewayAttackStories.json'), 'utf8');
@@ -87,12 +120,18 @@ export function generateInfraContent(): Record<string, unknown> {
     'rules.json': { $comment: 'Generated from kql/rules by `npm run content`. Do not edit.', rules },
     'hunting.json': { $comment: 'Generated from kql/hunting by `npm run content`. Do not edit.', queries: hunting },
     'parsers.json': { $comment: 'Generated from kql/parsers by `npm run content`. Do not edit.', parsers },
-    'workbook.json': { $comment: 'Generated from kql/workbooks by `npm run content`. Do not edit.', displayName: 'Causeway attack stories', serializedData: JSON.stringify(JSON.parse(workbook)) },
+    'workbook.json': {
+      $comment: 'Generated from kql/workbooks by `npm run content`. Do not edit.',
+      displayName: 'Causeway attack stories',
+      serializedData: JSON.stringify(JSON.parse(workbook)),
+    },
   };
 }
 
 export function renderInfraContent(): Map<string, string> {
-  return new Map(Object.entries(generateInfraContent()).map(([file, value]) => [file, JSON.stringify(value, null, 2) + '\n']));
+  return new Map(
+    Object.entries(generateInfraContent()).map(([file, value]) => [file, JSON.stringify(value, null, 2) + '\n']),
+  );
 }
 
 /** `npm run content`: rewrites infra/generated/. */

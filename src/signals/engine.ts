@@ -29,7 +29,11 @@ export interface SignalState {
   /** How the event falls outside its container's profile, with the profile evidence (else undefined). */
   deviation?(kind: DeviationKind, event: RuntimeEvent, profile?: 'learned' | 'imported'): string | undefined;
   /** The most recent event carrying one of `tags` within `withinMs` before `event`, if any. */
-  taggedBefore(tags: readonly string[], withinMs: number, event: RuntimeEvent): { eventId: string; tag: string } | undefined;
+  taggedBefore(
+    tags: readonly string[],
+    withinMs: number,
+    event: RuntimeEvent,
+  ): { eventId: string; tag: string } | undefined;
   /** In the event's agent turn, a benign tool was called before this high-risk one. */
   toolJump(event: RuntimeEvent, risk: ToolRisk): string | undefined;
 }
@@ -126,13 +130,16 @@ export class SignalEngine {
   private condition(rule: CompiledRule, event: RuntimeEvent, state: SignalState): string | undefined {
     const c = rule.def.condition!;
     if (c.deviation) {
-      const { kind, profile } = typeof c.deviation === 'string' ? { kind: c.deviation, profile: undefined } : c.deviation;
+      const { kind, profile } =
+        typeof c.deviation === 'string' ? { kind: c.deviation, profile: undefined } : c.deviation;
       const why = state.deviation?.(kind, event, profile);
       return why ? `${describeEvent(event)} (${kind} ${why})` : undefined;
     }
     if (c.firstSeen) {
       const key = rule.keyGetters.map((g) => String(g(event) ?? '')).join('|');
-      return state.firstSeen(c.firstSeen.per, event, `${rule.def.id}:${key}`) ? `${describeEvent(event)} (first time for this ${c.firstSeen.per})` : undefined;
+      return state.firstSeen(c.firstSeen.per, event, `${rule.def.id}:${key}`)
+        ? `${describeEvent(event)} (first time for this ${c.firstSeen.per})`
+        : undefined;
     }
     if (c.after) {
       const before = state.taggedBefore(c.after.tags, c.after.withinSeconds * 1000, event);
@@ -142,7 +149,9 @@ export class SignalEngine {
       const risk = this.toolRisk(event.trace?.toolName);
       if (risk !== 'high') return undefined;
       const from = state.toolJump(event, risk);
-      return from ? `high-risk tool ${event.trace?.toolName} after benign tool ${from} in the same agent turn` : undefined;
+      return from
+        ? `high-risk tool ${event.trace?.toolName} after benign tool ${from} in the same agent turn`
+        : undefined;
     }
     return undefined;
   }
@@ -152,7 +161,8 @@ function compileRule(def: RuleDefinition): CompiledRule {
   const all = (def.when.all ?? []).map(compileTest);
   const any = (def.when.any ?? []).map(compileTest);
   const none = (def.when.none ?? []).map(compileTest);
-  const matches: Predicate = (e) => all.every((p) => p(e)) && (any.length === 0 || any.some((p) => p(e))) && !none.some((p) => p(e));
+  const matches: Predicate = (e) =>
+    all.every((p) => p(e)) && (any.length === 0 || any.some((p) => p(e))) && !none.some((p) => p(e));
   return {
     def,
     kinds: new Set(def.when.kind),

@@ -12,7 +12,13 @@ import type { RulePack } from './rulePack.ts';
 
 export const DEFAULT_PACK = repoPath('schemas', 'signals', 'packs', 'default.yaml');
 
-export type RuleErrorCode = 'CW-RULE-READ' | 'CW-RULE-SYNTAX' | 'CW-RULE-SCHEMA' | 'CW-RULE-DUPLICATE-ID' | 'CW-RULE-BAD-REGEX' | 'CW-RULE-UNKNOWN-TAG';
+export type RuleErrorCode =
+  | 'CW-RULE-READ'
+  | 'CW-RULE-SYNTAX'
+  | 'CW-RULE-SCHEMA'
+  | 'CW-RULE-DUPLICATE-ID'
+  | 'CW-RULE-BAD-REGEX'
+  | 'CW-RULE-UNKNOWN-TAG';
 
 export interface RuleError {
   code: RuleErrorCode;
@@ -65,7 +71,12 @@ function readPack(file: string, errors: RuleError[]): LoadedPack | undefined {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    errors.push({ code: 'CW-RULE-READ', file, line: 0, message: `cannot read the rule pack (${(e as Error).message})` });
+    errors.push({
+      code: 'CW-RULE-READ',
+      file,
+      line: 0,
+      message: `cannot read the rule pack (${(e as Error).message})`,
+    });
     return undefined;
   }
   return parsePack(file, text, errors);
@@ -82,7 +93,13 @@ function parsePack(file: string, text: string, errors: RuleError[]): ParsedPack 
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length) {
-    for (const e of doc.errors) errors.push({ code: 'CW-RULE-SYNTAX', file, line: lines.linePos(e.pos[0]).line, message: e.message.split('\n')[0] ?? 'syntax error' });
+    for (const e of doc.errors)
+      errors.push({
+        code: 'CW-RULE-SYNTAX',
+        file,
+        line: lines.linePos(e.pos[0]).line,
+        message: e.message.split('\n')[0] ?? 'syntax error',
+      });
     return undefined;
   }
   const value: unknown = doc.toJS();
@@ -95,9 +112,18 @@ function parsePack(file: string, text: string, errors: RuleError[]): ParsedPack 
       if (seen.has(e.instancePath)) continue;
       seen.add(e.instancePath);
       void key;
-      const extra = e.keyword === 'additionalProperties' ? ` "${(e.params as { additionalProperty: string }).additionalProperty}"` : '';
-      const allowed = e.keyword === 'enum' ? ` (${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')})` : '';
-      errors.push({ code: 'CW-RULE-SCHEMA', file, line: lineOf(doc, lines, e.instancePath), message: `${ruleLabel(value, e.instancePath)}${e.instancePath || '/'} ${e.message}${extra}${allowed}` });
+      const extra =
+        e.keyword === 'additionalProperties'
+          ? ` "${(e.params as { additionalProperty: string }).additionalProperty}"`
+          : '';
+      const allowed =
+        e.keyword === 'enum' ? ` (${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')})` : '';
+      errors.push({
+        code: 'CW-RULE-SCHEMA',
+        file,
+        line: lineOf(doc, lines, e.instancePath),
+        message: `${ruleLabel(value, e.instancePath)}${e.instancePath || '/'} ${e.message}${extra}${allowed}`,
+      });
     }
     return undefined;
   }
@@ -116,18 +142,39 @@ function crossChecks(packs: LoadedPack[], errors: RuleError[]): void {
     pack.rules.forEach((rule, i) => {
       const line = (path: string) => (parsed ? lineOf(parsed.doc, parsed.lines, `/rules/${i}${path}`) : 0);
       const first = ids.get(rule.id);
-      if (first) errors.push({ code: 'CW-RULE-DUPLICATE-ID', file, line: line('/id'), message: `rule id ${rule.id} is already defined in ${first}` });
+      if (first)
+        errors.push({
+          code: 'CW-RULE-DUPLICATE-ID',
+          file,
+          line: line('/id'),
+          message: `rule id ${rule.id} is already defined in ${first}`,
+        });
       else ids.set(rule.id, file);
-      for (const [j, test] of [...(rule.when.all ?? []), ...(rule.when.any ?? []), ...(rule.when.none ?? [])].entries()) {
+      for (const [j, test] of [
+        ...(rule.when.all ?? []),
+        ...(rule.when.any ?? []),
+        ...(rule.when.none ?? []),
+      ].entries()) {
         if (test.regex === undefined) continue;
         try {
           new RegExp(test.regex);
         } catch (e) {
-          errors.push({ code: 'CW-RULE-BAD-REGEX', file, line: line(`/when`), message: `rule ${rule.id} test ${j + 1}: ${(e as Error).message}` });
+          errors.push({
+            code: 'CW-RULE-BAD-REGEX',
+            file,
+            line: line(`/when`),
+            message: `rule ${rule.id} test ${j + 1}: ${(e as Error).message}`,
+          });
         }
       }
       for (const t of rule.condition?.after?.tags ?? []) {
-        if (!tags.has(t)) errors.push({ code: 'CW-RULE-UNKNOWN-TAG', file, line: line('/condition/after/tags'), message: `rule ${rule.id} waits for tag "${t}", which no rule declares` });
+        if (!tags.has(t))
+          errors.push({
+            code: 'CW-RULE-UNKNOWN-TAG',
+            file,
+            line: line('/condition/after/tags'),
+            message: `rule ${rule.id} waits for tag "${t}", which no rule declares`,
+          });
       }
     });
   }
@@ -142,7 +189,10 @@ function ruleLabel(value: unknown, pointer: string): string {
 
 /** The line of a JSON pointer in the YAML document (the nearest existing ancestor). */
 function lineOf(doc: Document, lines: LineCounter, pointer: string): number {
-  const parts = pointer.split('/').slice(1).map((p) => (/^\d+$/.test(p) ? Number(p) : p.replaceAll('~1', '/').replaceAll('~0', '~')));
+  const parts = pointer
+    .split('/')
+    .slice(1)
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p.replaceAll('~1', '/').replaceAll('~0', '~')));
   for (let n = parts.length; n >= 0; n--) {
     const node = doc.getIn(parts.slice(0, n), true) as { range?: [number, number, number] } | undefined;
     if (node && typeof node === 'object' && node.range) return lines.linePos(node.range[0]).line;

@@ -78,7 +78,9 @@ export function compileTest(test: RuleTest): Predicate {
     const re = new RegExp(test.regex);
     return (e) => {
       const v = get(e);
-      return typeof v === 'string' ? re.test(v) : Array.isArray(v) && v.some((x) => typeof x === 'string' && re.test(x));
+      return typeof v === 'string'
+        ? re.test(v)
+        : Array.isArray(v) && v.some((x) => typeof x === 'string' && re.test(x));
     };
   }
   if (test.cidr) {

@@ -44,7 +44,10 @@ export class LogAnalyticsSink implements Sink {
 
   constructor(private readonly options: LogAnalyticsSinkOptions) {
     // Our own retry loop owns retries (one table for 429/5xx/413), so the pipeline's is off.
-    this.client = new LogsIngestionClient(options.endpoint, options.credential, { ...options.clientOptions, retryOptions: { maxRetries: 0 } });
+    this.client = new LogsIngestionClient(options.endpoint, options.credential, {
+      ...options.clientOptions,
+      retryOptions: { maxRetries: 0 },
+    });
   }
 
   async write(table: TableName, rows: readonly Row[]): Promise<BatchReport> {
@@ -78,7 +81,8 @@ export class LogAnalyticsSink implements Sink {
     this.pending.delete(table);
     const errored: Row[] = [];
     const deadLetters: Row[] = [];
-    for (const chunk of chunkByBytes(p.rows, this.options.maxBatchBytes)) await this.send(table, chunk, report, errored, deadLetters);
+    for (const chunk of chunkByBytes(p.rows, this.options.maxBatchBytes))
+      await this.send(table, chunk, report, errored, deadLetters);
     if (deadLetters.length) mergeReports(report, await this.write('CausewayPipeline_CL', deadLetters));
     mergeReports(this.totals, report);
     if (errored.length) {
@@ -86,12 +90,21 @@ export class LogAnalyticsSink implements Sink {
       back.rows.unshift(...errored);
       back.bytes += errored.reduce((n, r) => n + Buffer.byteLength(JSON.stringify(r)), 0);
       this.pending.set(table, back);
-      throw new RetryableError(`${errored.length} ${table} rows could not be delivered after ${this.options.maxAttempts} attempts: ${this.lastError}`, 'sink-unavailable');
+      throw new RetryableError(
+        `${errored.length} ${table} rows could not be delivered after ${this.options.maxAttempts} attempts: ${this.lastError}`,
+        'sink-unavailable',
+      );
     }
     return report;
   }
 
-  private async send(table: TableName, rows: Row[], report: BatchReport, errored: Row[], deadLetters: Row[]): Promise<void> {
+  private async send(
+    table: TableName,
+    rows: Row[],
+    report: BatchReport,
+    errored: Row[],
+    deadLetters: Row[],
+  ): Promise<void> {
     const sleep = this.options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
     for (let attempt = 0; ; attempt++) {
       const failure = await this.upload(table, rows);
@@ -103,7 +116,14 @@ export class LogAnalyticsSink implements Sink {
       this.lastError = `${table}: HTTP ${failure.status ?? 'no response'} ${failure.message}`;
       if (action.kind === 'split') {
         if (rows.length === 1) {
-          this.reject(table, rows, 'sink-too-large', 'a single row is larger than the 1 MB Logs Ingestion limit; it is never retried', report, deadLetters);
+          this.reject(
+            table,
+            rows,
+            'sink-too-large',
+            'a single row is larger than the 1 MB Logs Ingestion limit; it is never retried',
+            report,
+            deadLetters,
+          );
           return;
         }
         const half = Math.ceil(rows.length / 2);
@@ -113,22 +133,49 @@ export class LogAnalyticsSink implements Sink {
         return;
       }
       if (action.kind === 'reject') {
-        this.reject(table, rows, action.reason, `HTTP ${failure.status}: ${failure.message}. Fix: ${action.fix}`, report, deadLetters);
+        this.reject(
+          table,
+          rows,
+          action.reason,
+          `HTTP ${failure.status}: ${failure.message}. Fix: ${action.fix}`,
+          report,
+          deadLetters,
+        );
         return;
       }
       if (attempt + 1 >= this.options.maxAttempts) {
         count(report, 'errored', action.reason, rows.length);
         errored.push(...rows);
-        this.options.logger.event('error', 'sink.errored', { table, rows: rows.length, status: failure.status, cause: failure.message, attempts: attempt + 1 });
+        this.options.logger.event('error', 'sink.errored', {
+          table,
+          rows: rows.length,
+          status: failure.status,
+          cause: failure.message,
+          attempts: attempt + 1,
+        });
         return;
       }
       const wait = backoffMs(attempt, failure.retryAfterMs);
-      this.options.logger.event('warn', 'sink.retry', { table, rows: rows.length, status: failure.status, retryAfterMs: failure.retryAfterMs, waitMs: wait, attempt: attempt + 1 });
+      this.options.logger.event('warn', 'sink.retry', {
+        table,
+        rows: rows.length,
+        status: failure.status,
+        retryAfterMs: failure.retryAfterMs,
+        waitMs: wait,
+        attempt: attempt + 1,
+      });
       await sleep(wait);
     }
   }
 
-  private reject(table: TableName, rows: Row[], reason: Parameters<typeof count>[2], detail: string, report: BatchReport, deadLetters: Row[]): void {
+  private reject(
+    table: TableName,
+    rows: Row[],
+    reason: Parameters<typeof count>[2],
+    detail: string,
+    report: BatchReport,
+    deadLetters: Row[],
+  ): void {
     count(report, 'rejected', reason, rows.length);
     this.options.logger.event('error', 'sink.rejected', { table, rows: rows.length, reason, detail });
     // When the pipeline table itself is refused as a whole (no role, no stream), a dead letter
@@ -153,15 +200,26 @@ export class LogAnalyticsSink implements Sink {
   }
 
   /** One upload call; returns the failure, with the cause the aggregate error hides. */
-  private async upload(table: TableName, rows: Row[]): Promise<{ status?: number; message: string; retryAfterMs?: number } | undefined> {
+  private async upload(
+    table: TableName,
+    rows: Row[],
+  ): Promise<{ status?: number; message: string; retryAfterMs?: number } | undefined> {
     try {
       await this.client.upload(this.options.dcrImmutableId, streamName(table), rows, { maxConcurrency: 1 });
       return undefined;
     } catch (e) {
       // AggregateLogsUploadError's own message is literally "undefined\n}": use errors[].cause.
       const cause: unknown = isAggregateLogsUploadError(e) ? e.errors[0]?.cause : e;
-      const rest = cause as { statusCode?: number; message?: string; response?: { headers?: { get(n: string): string | undefined } } };
-      return { status: rest.statusCode, message: rest.message ?? String(cause), retryAfterMs: retryAfterMs(rest.response?.headers) };
+      const rest = cause as {
+        statusCode?: number;
+        message?: string;
+        response?: { headers?: { get(n: string): string | undefined } };
+      };
+      return {
+        status: rest.statusCode,
+        message: rest.message ?? String(cause),
+        retryAfterMs: retryAfterMs(rest.response?.headers),
+      };
     }
   }
 }
@@ -171,12 +229,20 @@ export function chunkByBytes(rows: Row[], maxBytes: number): Row[][] {
   return sizedBatches(rows, (r) => Buffer.byteLength(JSON.stringify(r)) + 1, maxBytes, 2);
 }
 
-export function createLogAnalyticsSink(config: CausewayConfig, logger: Logger, credential?: TokenCredential): LogAnalyticsSink {
+export function createLogAnalyticsSink(
+  config: CausewayConfig,
+  logger: Logger,
+  credential?: TokenCredential,
+): LogAnalyticsSink {
   const la = config.sink.logAnalytics;
   return new LogAnalyticsSink({
     endpoint: la.endpoint!,
     dcrImmutableId: la.dcrImmutableId!,
-    credential: credential ?? new DefaultAzureCredential(la.managedIdentityClientId ? { managedIdentityClientId: la.managedIdentityClientId } : {}),
+    credential:
+      credential ??
+      new DefaultAzureCredential(
+        la.managedIdentityClientId ? { managedIdentityClientId: la.managedIdentityClientId } : {},
+      ),
     maxBatchBytes: la.maxBatchBytes,
     maxAttempts: la.maxAttempts,
     logger,

@@ -41,7 +41,17 @@ export function storyRow(s: Story): Row {
     Graph: s.graph,
     Narrative: s.narrative,
     Chain: s.chain,
-    Signals: s.signals.map((x) => ({ ruleId: x.ruleId, name: x.name, severity: x.severity, tactics: x.tactics, techniques: x.techniques, atlas: x.atlas, reason: x.reason, eventId: x.eventId, time: iso(x.time) })),
+    Signals: s.signals.map((x) => ({
+      ruleId: x.ruleId,
+      name: x.name,
+      severity: x.severity,
+      tactics: x.tactics,
+      techniques: x.techniques,
+      atlas: x.atlas,
+      reason: x.reason,
+      eventId: x.eventId,
+      time: iso(x.time),
+    })),
     FirstSeen: iso(s.firstSeen),
     LastSeen: iso(s.lastSeen),
     EvidenceCount: s.timeline.length,
@@ -141,12 +151,32 @@ export function upstreamHealthRow(e: RuntimeEvent, host: string): Row {
   });
 }
 
-export function healthRow(time: number, host: string, stage: string, counters: Record<string, unknown>, details: Record<string, unknown> = {}): Row {
-  return shape('CausewayPipeline_CL', { TimeGenerated: iso(time), RecordType: 'health', Host: host, Stage: stage, ReasonCode: 'health', Reason: 'periodic health sample', Counters: counters, Details: details });
+export function healthRow(
+  time: number,
+  host: string,
+  stage: string,
+  counters: Record<string, unknown>,
+  details: Record<string, unknown> = {},
+): Row {
+  return shape('CausewayPipeline_CL', {
+    TimeGenerated: iso(time),
+    RecordType: 'health',
+    Host: host,
+    Stage: stage,
+    ReasonCode: 'health',
+    Reason: 'periodic health sample',
+    Counters: counters,
+    Details: details,
+  });
 }
 
 /** A profile as it stands (learning finished, imported, or changed), or one deviation from it. */
-export function profileRow(p: Profile, time: number, deviation?: { kind: DeviationKind; value: string; storyId?: string }, pod?: string): Row {
+export function profileRow(
+  p: Profile,
+  time: number,
+  deviation?: { kind: DeviationKind; value: string; storyId?: string },
+  pod?: string,
+): Row {
   return shape('CausewayProfiles_CL', {
     TimeGenerated: iso(time),
     ProfileId: p.id,

@@ -9,7 +9,12 @@ export interface TableSchema {
   columns: { name: string; type: ColumnType; description: string }[];
 }
 
-export const TABLE_NAMES = ['CausewayStories_CL', 'CausewayEvidence_CL', 'CausewayProfiles_CL', 'CausewayPipeline_CL'] as const;
+export const TABLE_NAMES = [
+  'CausewayStories_CL',
+  'CausewayEvidence_CL',
+  'CausewayProfiles_CL',
+  'CausewayPipeline_CL',
+] as const;
 export type TableName = (typeof TABLE_NAMES)[number];
 
 let cache: Map<TableName, TableSchema> | undefined;

@@ -47,7 +47,12 @@ export function unwrap(body: Buffer | string, limits: EnvelopeLimits): Unwrapped
     try {
       text = gunzipSync(body, { maxOutputLength: limits.maxInflatedBytes ?? 256 * 1024 * 1024 }).toString('utf8');
     } catch (e) {
-      out.rejections.push({ reason: 'malformed-gzip', detail: `gzip body could not be inflated: ${(e as Error).message}`, text: body.toString('latin1'), position: 1 });
+      out.rejections.push({
+        reason: 'malformed-gzip',
+        detail: `gzip body could not be inflated: ${(e as Error).message}`,
+        text: body.toString('latin1'),
+        position: 1,
+      });
       return out;
     }
   } else {
@@ -76,7 +81,12 @@ export function unwrap(body: Buffer | string, limits: EnvelopeLimits): Unwrapped
   const firstLine = trimmed.slice(0, Math.max(0, trimmed.indexOf('\n')) || trimmed.length).trim();
   if (!(firstLine.startsWith('{') || firstLine.startsWith('['))) {
     const looksYaml = /^(---|[A-Za-z_][\w.-]*:(\s|$)|#)/.test(firstLine);
-    out.rejections.push({ reason: 'malformed-json', detail: `the body is not JSON, a JSON array or JSON Lines${looksYaml ? ' (it looks like YAML; Kubescape profiles are imported with `causeway profile import`)' : ''}`, text, position: 1 });
+    out.rejections.push({
+      reason: 'malformed-json',
+      detail: `the body is not JSON, a JSON array or JSON Lines${looksYaml ? ' (it looks like YAML; Kubescape profiles are imported with `causeway profile import`)' : ''}`,
+      text,
+      position: 1,
+    });
     return out;
   }
   splitLines(text, limits, out);
@@ -95,37 +105,71 @@ function splitLines(text: string, limits: EnvelopeLimits, out: Unwrapped): void 
     if (raw === '') continue;
     const size = byteSize(raw, limits.maxRecordBytes);
     if (size > limits.maxRecordBytes) {
-      out.rejections.push({ reason: 'too-large', detail: `line ${line} is ${size} bytes; the limit is ${limits.maxRecordBytes} (limits.maxRecordBytes)`, text: raw, position: line });
+      out.rejections.push({
+        reason: 'too-large',
+        detail: `line ${line} is ${size} bytes; the limit is ${limits.maxRecordBytes} (limits.maxRecordBytes)`,
+        text: raw,
+        position: line,
+      });
       continue;
     }
     const parsed = tryParse(raw);
     if (!parsed.ok) {
-      out.rejections.push({ reason: 'malformed-json', detail: `line ${line}: ${parsed.error}`, text: raw, position: line });
+      out.rejections.push({
+        reason: 'malformed-json',
+        detail: `line ${line}: ${parsed.error}`,
+        text: raw,
+        position: line,
+      });
       continue;
     }
     addDocument(parsed.value, size, raw, limits, out, line);
   }
 }
 
-function addDocument(value: unknown, size: number, text: string, limits: EnvelopeLimits, out: Unwrapped, position = 1): void {
+function addDocument(
+  value: unknown,
+  size: number,
+  text: string,
+  limits: EnvelopeLimits,
+  out: Unwrapped,
+  position = 1,
+): void {
   // One depth scan of the whole text; elements are only measured one by one when it fails.
   const deep = exceedsDepth(text, limits.maxDepth);
   const elements = Array.isArray(value) ? value : envelopeRecords(value);
   if (elements) {
     const oversized = size > limits.maxRecordBytes;
-    elements.forEach((element, i) => addElement(element, limits, out, position + i, oversized || deep, size / Math.max(1, elements.length)));
+    elements.forEach((element, i) =>
+      addElement(element, limits, out, position + i, oversized || deep, size / Math.max(1, elements.length)),
+    );
     return;
   }
   if (value === null || typeof value !== 'object') {
-    out.rejections.push({ reason: 'unknown-format', detail: `record ${position} is a JSON ${value === null ? 'null' : typeof value}, not an object`, text, position });
+    out.rejections.push({
+      reason: 'unknown-format',
+      detail: `record ${position} is a JSON ${value === null ? 'null' : typeof value}, not an object`,
+      text,
+      position,
+    });
     return;
   }
   if (size > limits.maxRecordBytes) {
-    out.rejections.push({ reason: 'too-large', detail: `record ${position} is ${size} bytes; the limit is ${limits.maxRecordBytes} (limits.maxRecordBytes)`, text, position });
+    out.rejections.push({
+      reason: 'too-large',
+      detail: `record ${position} is ${size} bytes; the limit is ${limits.maxRecordBytes} (limits.maxRecordBytes)`,
+      text,
+      position,
+    });
     return;
   }
   if (deep) {
-    out.rejections.push({ reason: 'too-deep', detail: `record ${position} nests deeper than ${limits.maxDepth} levels (limits.maxDepth)`, text, position });
+    out.rejections.push({
+      reason: 'too-deep',
+      detail: `record ${position} nests deeper than ${limits.maxDepth} levels (limits.maxDepth)`,
+      text,
+      position,
+    });
     return;
   }
   out.records.push({ value: value as Record<string, unknown>, size, position });
@@ -141,9 +185,21 @@ function envelopeRecords(value: unknown): unknown[] | undefined {
   return Array.isArray(records) && Object.keys(value).length === 1 ? records : undefined;
 }
 
-function addElement(element: unknown, limits: EnvelopeLimits, out: Unwrapped, position: number, measure: boolean, approxSize: number): void {
+function addElement(
+  element: unknown,
+  limits: EnvelopeLimits,
+  out: Unwrapped,
+  position: number,
+  measure: boolean,
+  approxSize: number,
+): void {
   if (element === null || typeof element !== 'object' || Array.isArray(element)) {
-    out.rejections.push({ reason: 'unknown-format', detail: `element ${position} is not a JSON object`, text: JSON.stringify(element) ?? String(element), position });
+    out.rejections.push({
+      reason: 'unknown-format',
+      detail: `element ${position} is not a JSON object`,
+      text: JSON.stringify(element) ?? String(element),
+      position,
+    });
     return;
   }
   if (!measure) {
@@ -153,11 +209,21 @@ function addElement(element: unknown, limits: EnvelopeLimits, out: Unwrapped, po
   const elementText = JSON.stringify(element);
   const size = Buffer.byteLength(elementText);
   if (size > limits.maxRecordBytes) {
-    out.rejections.push({ reason: 'too-large', detail: `element ${position} is ${size} bytes; the limit is ${limits.maxRecordBytes} (limits.maxRecordBytes)`, text: elementText, position });
+    out.rejections.push({
+      reason: 'too-large',
+      detail: `element ${position} is ${size} bytes; the limit is ${limits.maxRecordBytes} (limits.maxRecordBytes)`,
+      text: elementText,
+      position,
+    });
     return;
   }
   if (exceedsDepth(elementText, limits.maxDepth)) {
-    out.rejections.push({ reason: 'too-deep', detail: `element ${position} nests deeper than ${limits.maxDepth} levels (limits.maxDepth)`, text: elementText, position });
+    out.rejections.push({
+      reason: 'too-deep',
+      detail: `element ${position} nests deeper than ${limits.maxDepth} levels (limits.maxDepth)`,
+      text: elementText,
+      position,
+    });
     return;
   }
   out.records.push({ value: element as Record<string, unknown>, size, position });
@@ -177,7 +243,13 @@ function tryParse(text: string): { ok: true; value: unknown } | { ok: false; err
  */
 export function parseErrorWithoutPayload(message: string): string {
   const where = /at position (\d+)(?: \(line (\d+) column (\d+)\))?/.exec(message);
-  const what = /^Unexpected end/.test(message) ? 'unexpected end of input' : /^Unexpected token|^Unexpected non-whitespace/.test(message) ? 'unexpected character' : /^Expected/.test(message) ? message.replace(/ in JSON.*$/, '').replace(/"[^"]*"|'[^']*'/g, '…') : 'syntax error';
+  const what = /^Unexpected end/.test(message)
+    ? 'unexpected end of input'
+    : /^Unexpected token|^Unexpected non-whitespace/.test(message)
+      ? 'unexpected character'
+      : /^Expected/.test(message)
+        ? message.replace(/ in JSON.*$/, '').replace(/"[^"]*"|'[^']*'/g, '…')
+        : 'syntax error';
   return where ? `${what} at position ${where[1]}${where[2] ? ` (line ${where[2]} column ${where[3]})` : ''}` : what;
 }
 
@@ -194,7 +266,8 @@ export function exceedsDepth(text: string, maxDepth: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped char
+      if (c === 92)
+        i++; // backslash: skip the escaped char
       else if (c === 34) inString = false;
     } else if (c === 34) inString = true;
     else if (c === 123 || c === 91) {

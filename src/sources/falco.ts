@@ -35,22 +35,37 @@ export const falco: Source = {
   name: 'falco',
 
   detect(record) {
-    return typeof record.rule === 'string' && typeof record.priority === 'string' && (record.output !== undefined || record.output_fields !== undefined);
+    return (
+      typeof record.rule === 'string' &&
+      typeof record.priority === 'string' &&
+      (record.output !== undefined || record.output_fields !== undefined)
+    );
   },
 
   decode(record, ctx): DecodeResult {
     const validate = validator('sources', 'falco.schema.json');
-    if (!validate(record)) throw new PermanentError(`Falco alert does not match the JSON output format: ${describeErrors(validate.errors)}`, 'schema-mismatch');
+    if (!validate(record))
+      throw new PermanentError(
+        `Falco alert does not match the JSON output format: ${describeErrors(validate.errors)}`,
+        'schema-mismatch',
+      );
     const rule = record.rule as string;
     if (rule.startsWith('Falco internal') || record.source === 'internal') {
-      return result([], [{ reason: 'falco-internal', detail: `Falco internal event "${rule}" (metrics or drop notice), not an alert` }]);
+      return result(
+        [],
+        [{ reason: 'falco-internal', detail: `Falco internal event "${rule}" (metrics or drop notice), not an alert` }],
+      );
     }
     const f: Json = obj(record.output_fields) ?? {};
     const time = parseTime(record.time) ?? parseTime(f['evt.time']) ?? parseTime(f['evt.time.iso8601']);
     if (time === undefined) throw new PermanentError(`Falco alert "${rule}" has no usable time`, 'schema-mismatch');
     const node = str(record.hostname) ?? str(f['evt.hostname']);
     const containerId = normaliseContainerId(f['container.full_id']) ?? normaliseContainerId(f['container.id']);
-    const image = str(f['container.image']) ?? (str(f['container.image.repository']) ? `${f['container.image.repository']}${str(f['container.image.tag']) ? ':' + String(f['container.image.tag']) : ''}` : undefined);
+    const image =
+      str(f['container.image']) ??
+      (str(f['container.image.repository'])
+        ? `${f['container.image.repository']}${str(f['container.image.tag']) ? ':' + String(f['container.image.tag']) : ''}`
+        : undefined);
     const workload = compact<WorkloadIdentity>({
       cluster: str(f['k8s.cluster.name']) ?? ctx.cluster,
       namespace: str(f['k8s.ns.name']),
@@ -72,9 +87,18 @@ export const falco: Source = {
     const fdName = str(f['fd.name']);
     const tuple = fdName ? parseTuple(fdName) : undefined;
     const network = tuple
-      ? compact({ ...tuple, protocol: str(f['fd.l4proto'])?.toUpperCase(), domain: str(f['fd.sip.name']) ?? str(f['fd.rip.name']) })
+      ? compact({
+          ...tuple,
+          protocol: str(f['fd.l4proto'])?.toUpperCase(),
+          domain: str(f['fd.sip.name']) ?? str(f['fd.rip.name']),
+        })
       : normaliseIp(f['fd.rip'])
-        ? compact({ dstIp: normaliseIp(f['fd.rip']), dstPort: num(f['fd.rport']), protocol: str(f['fd.l4proto'])?.toUpperCase(), domain: str(f['fd.rip.name']) })
+        ? compact({
+            dstIp: normaliseIp(f['fd.rip']),
+            dstPort: num(f['fd.rport']),
+            protocol: str(f['fd.l4proto'])?.toUpperCase(),
+            domain: str(f['fd.rip.name']),
+          })
         : undefined;
     const path = !tuple && fdName?.startsWith('/') ? normalisePath(fdName) : normalisePath(f['fs.path.name']);
     const tags = arr(record.tags).filter((t): t is string => typeof t === 'string');
@@ -91,11 +115,14 @@ export const falco: Source = {
         pid !== undefined
           ? compact({
               key: processKey(node, containerId, pid, startNs ?? name),
-              parentKey: ppid !== undefined ? processKey(node, containerId, ppid, parentStartNs ?? str(f['proc.pname'])) : undefined,
+              parentKey:
+                ppid !== undefined
+                  ? processKey(node, containerId, ppid, parentStartNs ?? str(f['proc.pname']))
+                  : undefined,
               pid,
               ppid,
               binary: str(f['proc.exepath']) ?? name,
-              commandLine: (str(f['proc.cmdline'])),
+              commandLine: str(f['proc.cmdline']),
               parentBinary: str(f['proc.pexepath']) ?? str(f['proc.pname']),
               user: str(f['user.name']),
               uid: num(f['user.uid']),
@@ -112,7 +139,7 @@ export const falco: Source = {
         tactics: normaliseTactics(tags.filter((t) => t.startsWith('mitre_'))),
         techniques: normaliseTechniques(tags),
         nativeId,
-        description: (str(record.output)),
+        description: str(record.output),
       }),
     });
     return result([event]);

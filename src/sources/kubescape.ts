@@ -5,12 +5,31 @@
  * Process start times in Kubescape are wall-clock and display-only, so process keys are
  * node + container + pid + comm (reference/sensor-formats.md §1.3).
  */
-import type { AncestorInfo, EventKind, Layer, NetworkInfo, RuntimeEvent, Severity, WorkloadIdentity } from '../model/event.ts';
+import type {
+  AncestorInfo,
+  EventKind,
+  Layer,
+  NetworkInfo,
+  RuntimeEvent,
+  Severity,
+  WorkloadIdentity,
+} from '../model/event.ts';
 import { PermanentError } from '../errors.ts';
 import { normaliseTactics, normaliseTechniques } from '../model/mitre.ts';
 import { describeErrors, validator } from '../schemas.ts';
 import { normaliseContainerId, normaliseIp, normalisePath, parseTime, processKey } from '../transforms/normalise.ts';
-import { arr, compact, num, obj, result, str, type DecodeContext, type DecodeResult, type Json, type Source } from './source.ts';
+import {
+  arr,
+  compact,
+  num,
+  obj,
+  result,
+  str,
+  type DecodeContext,
+  type DecodeResult,
+  type Json,
+  type Source,
+} from './source.ts';
 import { normaliseWorkloadKind } from './workloadKind.ts';
 
 /** Rule id → [name, tactic, technique], from the node-agent rule catalogue (kubescape/node-agent default-rules.yaml). */
@@ -72,7 +91,18 @@ function flattenTree(node: Json | undefined, into: Map<number, TreeProcess>, dep
   if (!node || depth > 64) return;
   const pid = num(node.pid);
   if (pid !== undefined && pid > 0) {
-    into.set(pid, compact({ pid, ppid: num(node.ppid), comm: str(node.comm), cmdline: str(node.cmdline), path: str(node.path) ?? str(node.hardlink), uid: num(node.uid), userName: str(node.userName) }));
+    into.set(
+      pid,
+      compact({
+        pid,
+        ppid: num(node.ppid),
+        comm: str(node.comm),
+        cmdline: str(node.cmdline),
+        path: str(node.path) ?? str(node.hardlink),
+        uid: num(node.uid),
+        userName: str(node.userName),
+      }),
+    );
   }
   const childrenMap = obj(node.childrenMap);
   if (childrenMap) for (const child of Object.values(childrenMap)) flattenTree(obj(child), into, depth + 1);
@@ -83,17 +113,26 @@ export const kubescape: Source = {
   name: 'kubescape',
 
   detect(record) {
-    return (record.kind === 'RuntimeAlerts' && obj(record.spec) !== undefined) || obj(record.BaseRuntimeMetadata) !== undefined;
+    return (
+      (record.kind === 'RuntimeAlerts' && obj(record.spec) !== undefined) ||
+      obj(record.BaseRuntimeMetadata) !== undefined
+    );
   },
 
   decode(record, ctx): DecodeResult {
     const validate = validator('sources', 'kubescape.schema.json');
-    if (!validate(record)) throw new PermanentError(`Kubescape alert does not match the exporter format: ${describeErrors(validate.errors)}`, 'schema-mismatch');
+    if (!validate(record))
+      throw new PermanentError(
+        `Kubescape alert does not match the exporter format: ${describeErrors(validate.errors)}`,
+        'schema-mismatch',
+      );
     if (record.kind === 'RuntimeAlerts') {
       const spec = obj(record.spec) ?? {};
       const tree = new Map<number, TreeProcess>();
       flattenTree(obj(obj(spec.processTree)?.processTree) ?? obj(spec.processTree), tree);
-      const events = arr(spec.alerts).map((a, i) => alertEvent(obj(a) ?? {}, {}, tree, ctx, 'kubescape.runtimealerts', i));
+      const events = arr(spec.alerts).map((a, i) =>
+        alertEvent(obj(a) ?? {}, {}, tree, ctx, 'kubescape.runtimealerts', i),
+      );
       return result(events);
     }
     // stdout exporter line
@@ -102,16 +141,29 @@ export const kubescape: Source = {
     const tree = new Map<number, TreeProcess>();
     const details = obj(record.RuntimeProcessDetails);
     flattenTree(obj(details?.processTree) ?? details, tree);
-    const alert = { ...base, ...k8s, ruleID: str(record.RuleID) ?? str(base.ruleID), message: str(record.message) ?? str(base.message) };
+    const alert = {
+      ...base,
+      ...k8s,
+      ruleID: str(record.RuleID) ?? str(base.ruleID),
+      message: str(record.message) ?? str(base.message),
+    };
     return result([alertEvent(alert, {}, tree, ctx, 'kubescape.stdout', 0)]);
   },
 };
 
-function alertEvent(alert: Json, _extra: Json, tree: Map<number, TreeProcess>, ctx: DecodeContext, format: string, index: number): RuntimeEvent {
+function alertEvent(
+  alert: Json,
+  _extra: Json,
+  tree: Map<number, TreeProcess>,
+  ctx: DecodeContext,
+  format: string,
+  index: number,
+): RuntimeEvent {
   const ruleId = str(alert.ruleID) ?? '';
   const alertName = str(alert.alertName) ?? RULES[ruleId]?.[0] ?? 'Kubescape runtime alert';
   const time = parseTime(alert.timestamp);
-  if (time === undefined) throw new PermanentError(`Kubescape alert ${ruleId || alertName} has no RFC 3339 "timestamp"`, 'schema-mismatch');
+  if (time === undefined)
+    throw new PermanentError(`Kubescape alert ${ruleId || alertName} has no RFC 3339 "timestamp"`, 'schema-mismatch');
   const containerId = normaliseContainerId(alert.containerID);
   const node = str(alert.nodeName);
   const workload = compact<WorkloadIdentity>({
@@ -137,7 +189,10 @@ function alertEvent(alert: Json, _extra: Json, tree: Map<number, TreeProcess>, c
       time,
       source: { product: 'kubescape', format, nativeId },
       workload,
-      health: { reason: 'kubescape-alert-limit', detail: 'node-agent HTTP exporter reached maxAlertsPerMinute and dropped alerts for the rest of the minute' },
+      health: {
+        reason: 'kubescape-alert-limit',
+        detail: 'node-agent HTTP exporter reached maxAlertsPerMinute and dropped alerts for the rest of the minute',
+      },
     };
   }
 
@@ -152,13 +207,17 @@ function alertEvent(alert: Json, _extra: Json, tree: Map<number, TreeProcess>, c
   const parent = ancestors.at(-2);
 
   // What the triggering event touched: a file, a destination, a DNS name.
-  const path = normalisePath(args.path) ?? (ruleId.startsWith('R00') && obj(ids.file) && !args.exec ? fileFromIdentifiers(obj(ids.file)) : undefined);
+  const path =
+    normalisePath(args.path) ??
+    (ruleId.startsWith('R00') && obj(ids.file) && !args.exec ? fileFromIdentifiers(obj(ids.file)) : undefined);
   const network: NetworkInfo = compact<NetworkInfo>({
     dstIp: normaliseIp(args.ip) ?? normaliseIp(obj(ids.network)?.dstIP) ?? normaliseIp(arr(args.addresses)[0]),
     dstPort: num(args.port) ?? num(obj(ids.network)?.dstPort),
     protocol: str(args.proto) ?? str(args.protocol) ?? str(obj(ids.network)?.protocol),
     domain: str(args.domain) ?? str(obj(ids.dns)?.domain),
-    addresses: arr(args.addresses).map(normaliseIp).filter((v): v is string => !!v),
+    addresses: arr(args.addresses)
+      .map(normaliseIp)
+      .filter((v): v is string => !!v),
   });
   if (!network.addresses?.length) delete network.addresses;
   const [, tactic, technique] = RULES[ruleId] ?? [];
@@ -179,7 +238,10 @@ function alertEvent(alert: Json, _extra: Json, tree: Map<number, TreeProcess>, c
             pid,
             ppid: me?.ppid,
             binary,
-            commandLine: (me?.cmdline ?? str(idProcess?.commandLine) ?? (Array.isArray(args.args) ? (args.args as unknown[]).join(' ') : undefined)),
+            commandLine:
+              me?.cmdline ??
+              str(idProcess?.commandLine) ??
+              (Array.isArray(args.args) ? (args.args as unknown[]).join(' ') : undefined),
             user: me?.userName ?? (me?.uid !== undefined ? String(me.uid) : undefined),
             uid: me?.uid,
           })
@@ -195,7 +257,7 @@ function alertEvent(alert: Json, _extra: Json, tree: Map<number, TreeProcess>, c
       tactics: normaliseTactics(str(alert.mitreTactic) ?? tactic ?? ''),
       techniques: normaliseTechniques(str(alert.mitreTechnique) ?? technique ?? ''),
       nativeId,
-      description: (str(alert.message) ?? str(alert.ruleDescription)),
+      description: str(alert.message) ?? str(alert.ruleDescription),
     }),
   });
 }
@@ -209,13 +271,25 @@ function fileFromIdentifiers(file: Json | undefined): string | undefined {
 }
 
 /** The chain from the container's first process down to `pid`, oldest first. */
-function chainOf(pid: number, tree: Map<number, TreeProcess>, node: string | undefined, containerId: string | undefined): AncestorInfo[] {
+function chainOf(
+  pid: number,
+  tree: Map<number, TreeProcess>,
+  node: string | undefined,
+  containerId: string | undefined,
+): AncestorInfo[] {
   const chain: AncestorInfo[] = [];
   const seen = new Set<number>();
   let current = tree.get(pid);
   while (current?.pid !== undefined && !seen.has(current.pid) && chain.length < 64) {
     seen.add(current.pid);
-    chain.unshift(compact({ key: processKey(node, containerId, current.pid, current.comm), pid: current.pid, binary: current.path, commandLine: current.cmdline }));
+    chain.unshift(
+      compact({
+        key: processKey(node, containerId, current.pid, current.comm),
+        pid: current.pid,
+        binary: current.path,
+        commandLine: current.cmdline,
+      }),
+    );
     current = current.ppid !== undefined ? tree.get(current.ppid) : undefined;
   }
   return chain;

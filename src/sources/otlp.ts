@@ -11,7 +11,18 @@ import { PermanentError } from '../errors.ts';
 import { describeErrors, validator } from '../schemas.ts';
 import { summariseContent } from '../transforms/redact.ts';
 import { nanosToMillis, normaliseContainerId, normaliseIp } from '../transforms/normalise.ts';
-import { arr, compact, obj, result, str, type DecodeContext, type DecodeDrop, type DecodeResult, type Json, type Source } from './source.ts';
+import {
+  arr,
+  compact,
+  obj,
+  result,
+  str,
+  type DecodeContext,
+  type DecodeDrop,
+  type DecodeResult,
+  type Json,
+  type Source,
+} from './source.ts';
 
 const SPAN_KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
 
@@ -50,7 +61,8 @@ function classify(a: Record<string, unknown>, spanKind: string): Classified | un
   const mcp = str(a['mcp.method.name']);
   if (mcp) return { layer: 'protocol', kind: 'mcp.request', operation: op ?? mcp };
   if (op) {
-    if (op === 'invoke_agent' || op === 'create_agent' || op === 'invoke_workflow' || op === 'plan') return { layer: 'agent', kind: 'agent.invoke', operation: op };
+    if (op === 'invoke_agent' || op === 'create_agent' || op === 'invoke_workflow' || op === 'plan')
+      return { layer: 'agent', kind: 'agent.invoke', operation: op };
     if (op === 'execute_tool') return { layer: 'agent', kind: 'tool.execute', operation: op };
     return { layer: 'agent', kind: 'llm.chat', operation: op };
   }
@@ -67,7 +79,8 @@ function classify(a: Record<string, unknown>, spanKind: string): Classified | un
     if (tl === 'agent' || tl === 'workflow') return { layer: 'agent', kind: 'agent.invoke', operation: 'invoke_agent' };
     return undefined;
   }
-  if (a['gen_ai.system'] !== undefined || a['gen_ai.provider.name'] !== undefined) return { layer: 'agent', kind: 'llm.chat', operation: 'chat' };
+  if (a['gen_ai.system'] !== undefined || a['gen_ai.provider.name'] !== undefined)
+    return { layer: 'agent', kind: 'llm.chat', operation: 'chat' };
   void spanKind;
   return undefined;
 }
@@ -106,7 +119,11 @@ export const otlp: Source = {
 
   decode(record, ctx): DecodeResult {
     const validate = validator('sources', 'otlp-traces.schema.json');
-    if (!validate(record)) throw new PermanentError(`OTLP/JSON traces request does not match the proto JSON mapping: ${describeErrors(validate.errors)}`, 'schema-mismatch');
+    if (!validate(record))
+      throw new PermanentError(
+        `OTLP/JSON traces request does not match the proto JSON mapping: ${describeErrors(validate.errors)}`,
+        'schema-mismatch',
+      );
     const events: RuntimeEvent[] = [];
     const drops: DecodeDrop[] = [];
     for (const rs of arr(record.resourceSpans)) {
@@ -117,7 +134,11 @@ export const otlp: Source = {
           const span = obj(s) as Json;
           const event = spanEvent(span, resource, workload, ctx);
           if (event) events.push(event);
-          else drops.push({ reason: 'filtered', detail: `span "${str(span.name) ?? ''}" carries no gen_ai/mcp/OpenInference/OpenLLMetry attributes` });
+          else
+            drops.push({
+              reason: 'filtered',
+              detail: `span "${str(span.name) ?? ''}" carries no gen_ai/mcp/OpenInference/OpenLLMetry attributes`,
+            });
         }
       }
     }
@@ -125,7 +146,12 @@ export const otlp: Source = {
   },
 };
 
-function spanEvent(span: Json, resource: Record<string, unknown>, workload: WorkloadIdentity, ctx: DecodeContext): RuntimeEvent | undefined {
+function spanEvent(
+  span: Json,
+  resource: Record<string, unknown>,
+  workload: WorkloadIdentity,
+  ctx: DecodeContext,
+): RuntimeEvent | undefined {
   const a = attributes(span.attributes);
   const spanKind = SPAN_KINDS[Number(span.kind ?? 0)] ?? 'UNSPECIFIED';
   const c = classify(a, spanKind);
@@ -135,8 +161,14 @@ function spanEvent(span: Json, resource: Record<string, unknown>, workload: Work
   const start = nanosToMillis(span.startTimeUnixNano) as number;
   const end = nanosToMillis(span.endTimeUnixNano) ?? start;
   const status = obj(span.status);
-  const toolName = str(a['gen_ai.tool.name']) ?? str(a['tool.name']) ?? (c.kind === 'tool.execute' ? str(a['traceloop.entity.name']) : undefined);
-  const agentName = str(a['gen_ai.agent.name']) ?? str(a['agent.name']) ?? (c.kind === 'agent.invoke' ? str(a['traceloop.entity.name']) : undefined);
+  const toolName =
+    str(a['gen_ai.tool.name']) ??
+    str(a['tool.name']) ??
+    (c.kind === 'tool.execute' ? str(a['traceloop.entity.name']) : undefined);
+  const agentName =
+    str(a['gen_ai.agent.name']) ??
+    str(a['agent.name']) ??
+    (c.kind === 'agent.invoke' ? str(a['traceloop.entity.name']) : undefined);
   const trace: TraceInfo = compact({
     traceId,
     spanId,
@@ -160,7 +192,12 @@ function spanEvent(span: Json, resource: Record<string, unknown>, workload: Work
     endUser: str(a['enduser.id']) ?? str(a['user.id']),
     model: str(a['gen_ai.request.model']) ?? str(a['llm.model_name']),
   });
-  const content = a['gen_ai.tool.call.arguments'] ?? a['gen_ai.input.messages'] ?? a['input.value'] ?? a['traceloop.entity.input'] ?? a['gen_ai.prompt'];
+  const content =
+    a['gen_ai.tool.call.arguments'] ??
+    a['gen_ai.input.messages'] ??
+    a['input.value'] ??
+    a['traceloop.entity.input'] ??
+    a['gen_ai.prompt'];
   return compact<RuntimeEvent>({
     id: `otel:${traceId}:${spanId}`,
     layer: c.layer,

@@ -76,7 +76,11 @@ export const tetragon: Source = {
   decode(record, ctx): DecodeResult {
     const type = typeOf(record) as TetragonType;
     const validate = (VALIDATE ??= validator('sources', 'tetragon.schema.json'));
-    if (!validate(record)) throw new PermanentError(`Tetragon ${type} does not match the export schema: ${describeErrors(validate.errors)}`, 'schema-mismatch');
+    if (!validate(record))
+      throw new PermanentError(
+        `Tetragon ${type} does not match the export schema: ${describeErrors(validate.errors)}`,
+        'schema-mismatch',
+      );
     const body = obj(record[type]) ?? {};
     const node = str(record.node_name);
     const cluster = str(record.cluster_name) ?? ctx.cluster;
@@ -85,7 +89,10 @@ export const tetragon: Source = {
     if (type === 'process_throttle' || type === 'rate_limit_info') {
       const at = time ?? 0;
       const count = num(body.number_of_dropped_process_events);
-      const detail = type === 'rate_limit_info' ? `export rate limit dropped ${count ?? 'some'} events` : `cgroup rate limiting ${str(body.type) ?? ''} ${str(body.cgroup) ?? ''}`.trim();
+      const detail =
+        type === 'rate_limit_info'
+          ? `export rate limit dropped ${count ?? 'some'} events`
+          : `cgroup rate limiting ${str(body.type) ?? ''} ${str(body.cgroup) ?? ''}`.trim();
       return result([
         compact<RuntimeEvent>({
           id: `tetragon:${type}:${node ?? '-'}:${record.time ?? at}:${str(body.cgroup) ?? ''}`,
@@ -94,7 +101,11 @@ export const tetragon: Source = {
           time: at,
           source: { product: 'tetragon', format: 'tetragon.json', nativeId: `${type}@${record.time ?? at}` },
           workload: compact({ cluster, node }),
-          health: compact({ reason: type === 'rate_limit_info' ? 'tetragon-export-rate-limit' : 'tetragon-cgroup-throttle', count, detail }),
+          health: compact({
+            reason: type === 'rate_limit_info' ? 'tetragon-export-rate-limit' : 'tetragon-cgroup-throttle',
+            count,
+            detail,
+          }),
         }),
       ]);
     }
@@ -108,9 +119,25 @@ export const tetragon: Source = {
     const process = processOf(proc, parent, type === 'process_exec');
     const execId = process.key;
     const eventTime = time ?? (type === 'process_exec' ? parseTime(proc.start_time) : undefined);
-    if (eventTime === undefined) throw new PermanentError(`Tetragon ${type} for exec_id ${execId} has no usable time (top-level "time" is missing or not RFC 3339)`, 'schema-mismatch');
-    const source = { product: 'tetragon', format: 'tetragon.json', nativeId: `${execId}@${record.time ?? proc.start_time}` };
-    const event = (id: string, layer: RuntimeEvent['layer'], kind: EventKind): RuntimeEvent => ({ id, layer, kind, time: eventTime, source, workload, process });
+    if (eventTime === undefined)
+      throw new PermanentError(
+        `Tetragon ${type} for exec_id ${execId} has no usable time (top-level "time" is missing or not RFC 3339)`,
+        'schema-mismatch',
+      );
+    const source = {
+      product: 'tetragon',
+      format: 'tetragon.json',
+      nativeId: `${execId}@${record.time ?? proc.start_time}`,
+    };
+    const event = (id: string, layer: RuntimeEvent['layer'], kind: EventKind): RuntimeEvent => ({
+      id,
+      layer,
+      kind,
+      time: eventTime,
+      source,
+      workload,
+      process,
+    });
 
     switch (type) {
       case 'process_exec':
@@ -127,8 +154,17 @@ export const tetragon: Source = {
           dstPort: num(body.destination_port),
           protocol: str(body.protocol)?.toUpperCase(),
         });
-        const kind: EventKind = type === 'process_connect' ? 'network.connect' : type === 'process_close' ? 'network.close' : 'network.listen';
-        const e = event(`tetragon:${kind}:${execId}:${record.time}:${network.dstIp}:${network.dstPort}:${network.srcPort}`, 'network', kind);
+        const kind: EventKind =
+          type === 'process_connect'
+            ? 'network.connect'
+            : type === 'process_close'
+              ? 'network.close'
+              : 'network.listen';
+        const e = event(
+          `tetragon:${kind}:${execId}:${record.time}:${network.dstIp}:${network.dstPort}:${network.srcPort}`,
+          'network',
+          kind,
+        );
         e.network = network;
         return result([e]);
       }
@@ -147,8 +183,16 @@ export const tetragon: Source = {
               dstPort: num(sock.dport),
               protocol: str(sock.protocol)?.replace(/^IPPROTO_/, ''),
             });
-            const kind: EventKind = /close/.test(fn) ? 'network.close' : /listen/.test(fn) ? 'network.listen' : 'network.connect';
-            const e = event(`tetragon:${fn}:${execId}:${record.time}:${network.dstIp}:${network.dstPort}:${network.srcPort}`, 'network', kind);
+            const kind: EventKind = /close/.test(fn)
+              ? 'network.close'
+              : /listen/.test(fn)
+                ? 'network.listen'
+                : 'network.connect';
+            const e = event(
+              `tetragon:${fn}:${execId}:${record.time}:${network.dstIp}:${network.dstPort}:${network.srcPort}`,
+              'network',
+              kind,
+            );
             e.network = network;
             return result([e]);
           }
@@ -200,7 +244,8 @@ function processOf(proc: Json, parent: Json | undefined, withTimes: boolean): Pr
   // The parent object is authoritative: a few captured events carry a corrupted parent_exec_id
   // (e.g. the merlin-agent sample's "…Nwf==") while parent.exec_id is intact.
   const parentId = str(parent?.exec_id);
-  const parentKey = parentId && parentExecId !== parentId && !isBase64(parentExecId) ? parentId : parentExecId ?? parentId;
+  const parentKey =
+    parentId && parentExecId !== parentId && !isBase64(parentExecId) ? parentId : (parentExecId ?? parentId);
   if (parentKey) p.parentKey = parentKey;
   if (typeof proc.pid === 'number') p.pid = proc.pid;
   if (typeof parent?.pid === 'number') p.ppid = parent.pid;

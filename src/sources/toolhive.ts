@@ -17,11 +17,17 @@ export const toolhive: Source = {
 
   decode(record, ctx): DecodeResult {
     const validate = validator('sources', 'toolhive.schema.json');
-    if (!validate(record)) throw new PermanentError(`ToolHive audit event does not match the audit format: ${describeErrors(validate.errors)}`, 'schema-mismatch');
+    if (!validate(record))
+      throw new PermanentError(
+        `ToolHive audit event does not match the audit format: ${describeErrors(validate.errors)}`,
+        'schema-mismatch',
+      );
     const type = String(record.type);
-    if (!type.startsWith('mcp_')) return result([], [{ reason: 'filtered', detail: `ToolHive ${type} is not an MCP operation` }]);
+    if (!type.startsWith('mcp_'))
+      return result([], [{ reason: 'filtered', detail: `ToolHive ${type} is not an MCP operation` }]);
     const time = parseTime(record.logged_at) ?? parseTime(record.time);
-    if (time === undefined) throw new PermanentError('ToolHive audit event has no usable logged_at/time', 'schema-mismatch');
+    if (time === undefined)
+      throw new PermanentError('ToolHive audit event has no usable logged_at/time', 'schema-mismatch');
     const target = obj(record.target) ?? {};
     const source = obj(record.source) ?? {};
     const extra = obj(source.extra) ?? {};

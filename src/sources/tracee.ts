@@ -21,12 +21,18 @@ export const tracee: Source = {
   name: 'tracee',
 
   detect(record) {
-    return typeof record.eventName === 'string' && (record.processId !== undefined || record.hostProcessId !== undefined);
+    return (
+      typeof record.eventName === 'string' && (record.processId !== undefined || record.hostProcessId !== undefined)
+    );
   },
 
   decode(record, ctx): DecodeResult {
     const validate = validator('sources', 'tracee.schema.json');
-    if (!validate(record)) throw new PermanentError(`Tracee event does not match trace.Event JSON: ${describeErrors(validate.errors)}`, 'schema-mismatch');
+    if (!validate(record))
+      throw new PermanentError(
+        `Tracee event does not match trace.Event JSON: ${describeErrors(validate.errors)}`,
+        'schema-mismatch',
+      );
     const name = record.eventName as string;
     const time = parseTime(record.timestamp) as number;
     const args = argsOf(record);
@@ -46,20 +52,32 @@ export const tracee: Source = {
     const entity = num(record.processEntityId);
     const parentEntity = num(record.parentEntityId);
     const pid = num(record.hostProcessId) ?? num(record.processId);
-    const key = entity !== undefined ? `tracee:${node ?? '-'}:${entity}` : `tracee:${node ?? '-'}:${pid}:${num(record.threadStartTime) ?? '-'}`;
+    const key =
+      entity !== undefined
+        ? `tracee:${node ?? '-'}:${entity}`
+        : `tracee:${node ?? '-'}:${pid}:${num(record.threadStartTime) ?? '-'}`;
     const argv = args.get('argv');
-    const binary = normalisePath(args.get('pathname')) ?? normalisePath(obj(record.executable)?.path) ?? str(record.processName);
+    const binary =
+      normalisePath(args.get('pathname')) ?? normalisePath(obj(record.executable)?.path) ?? str(record.processName);
     const process = compact({
       key,
       parentKey: parentEntity !== undefined ? `tracee:${node ?? '-'}:${parentEntity}` : undefined,
       pid,
       ppid: num(record.hostParentProcessId) ?? num(record.parentProcessId),
-      binary: name === 'execve' || name === 'sched_process_exec' ? binary : normalisePath(obj(record.executable)?.path) ?? str(record.processName),
-      commandLine: (Array.isArray(argv) ? argv.join(' ') : undefined),
+      binary:
+        name === 'execve' || name === 'sched_process_exec'
+          ? binary
+          : (normalisePath(obj(record.executable)?.path) ?? str(record.processName)),
+      commandLine: Array.isArray(argv) ? argv.join(' ') : undefined,
       uid: num(record.userId),
       user: num(record.userId) !== undefined ? String(record.userId) : undefined,
     });
-    const base = { time, workload, process, source: { product: 'tracee', format: 'tracee.json', nativeId: `${key}@${String(record.timestamp)}:${name}` } };
+    const base = {
+      time,
+      workload,
+      process,
+      source: { product: 'tracee', format: 'tracee.json', nativeId: `${key}@${String(record.timestamp)}:${name}` },
+    };
     const id = `tracee:${key}:${String(record.timestamp)}:${name}`;
     switch (name) {
       case 'execve':
@@ -76,18 +94,44 @@ export const tracee: Source = {
       }
       case 'security_socket_connect': {
         const addr = obj(args.get('remote_addr'));
-        const network = compact({ dstIp: normaliseIp(addr?.sin_addr ?? addr?.sin6_addr), dstPort: num(addr?.sin_port ?? addr?.sin6_port) });
+        const network = compact({
+          dstIp: normaliseIp(addr?.sin_addr ?? addr?.sin6_addr),
+          dstPort: num(addr?.sin_port ?? addr?.sin6_port),
+        });
         return result([{ ...base, id, layer: 'network', kind: 'network.connect', network }]);
       }
       case 'net_packet_dns': {
         const dns = obj(args.get('proto_dns'));
         const question = obj(arr(dns?.questions)[0]);
-        const answers = arr(dns?.answers).map((x) => normaliseIp(obj(x)?.IP)).filter((v): v is string => !!v);
+        const answers = arr(dns?.answers)
+          .map((x) => normaliseIp(obj(x)?.IP))
+          .filter((v): v is string => !!v);
         if (!str(question?.name)) break;
-        return result([{ ...base, id, layer: 'network', kind: 'dns.query', network: compact({ domain: str(question?.name), addresses: answers.length ? answers : undefined, srcIp: normaliseIp(args.get('src')), dstIp: normaliseIp(args.get('dst')) }) }]);
+        return result([
+          {
+            ...base,
+            id,
+            layer: 'network',
+            kind: 'dns.query',
+            network: compact({
+              domain: str(question?.name),
+              addresses: answers.length ? answers : undefined,
+              srcIp: normaliseIp(args.get('src')),
+              dstIp: normaliseIp(args.get('dst')),
+            }),
+          },
+        ]);
       }
     }
     if (time === undefined) throw new PermanentError('Tracee event has no timestamp', 'schema-mismatch');
-    return result([], [{ reason: 'filtered', detail: `Tracee ${name} events are not part of the attack model (packet-level or unmodelled)` }]);
+    return result(
+      [],
+      [
+        {
+          reason: 'filtered',
+          detail: `Tracee ${name} events are not part of the attack model (packet-level or unmodelled)`,
+        },
+      ],
+    );
   },
 };

@@ -22,7 +22,14 @@ export function anchorSignal(signals: readonly Signal[]): Signal | undefined {
   let best: Signal | undefined;
   for (const s of signals) {
     if (!best) best = s;
-    else if (Number(s.delayed) !== Number(best.delayed) ? !s.delayed : s.time !== best.time ? s.time < best.time : s.id < best.id) best = s;
+    else if (
+      Number(s.delayed) !== Number(best.delayed)
+        ? !s.delayed
+        : s.time !== best.time
+          ? s.time < best.time
+          : s.id < best.id
+    )
+      best = s;
   }
   return best;
 }
@@ -60,7 +67,10 @@ export function buildStory(input: StoryInput): Story | undefined {
     const to = events.get(e.to);
     if (!from || !to) continue;
     // same-session is symmetric: one edge per pair, from the earlier event to the later.
-    const edge = e.reason === 'same-session' && (to.time < from.time || (to.time === from.time && e.to < e.from)) ? { ...e, from: e.to, to: e.from } : e;
+    const edge =
+      e.reason === 'same-session' && (to.time < from.time || (to.time === from.time && e.to < e.from))
+        ? { ...e, from: e.to, to: e.from }
+        : e;
     edges.set(`${edge.from}>${edge.to}>${edge.reason}`, edge);
   }
   const signalList = [...signals.values()].sort((a, b) => a.time - b.time || (a.id < b.id ? -1 : 1));
@@ -79,14 +89,22 @@ export function buildStory(input: StoryInput): Story | undefined {
   const agentNames = sorted(input.episodes.flatMap((e) => e.agentNames));
   const toolNames = sorted(input.episodes.flatMap((e) => e.toolNames));
   const vendors = new Set(evidence.filter((e) => e.kind === 'alert').map((e) => e.source.product));
-  const { score, severity, breakdown } = riskScore({ signals: signalList, layers, workloads: workloads.size, hasToolCall: input.episodes.some((e) => e.kind === 'tool'), vendors });
+  const { score, severity, breakdown } = riskScore({
+    signals: signalList,
+    layers,
+    workloads: workloads.size,
+    hasToolCall: input.episodes.some((e) => e.kind === 'tool'),
+    vendors,
+  });
 
   const evidenceIds = new Map(evidence.map((e) => [e.id, evidenceIdFor(storyId, e.id)]));
   const storyEvidence: StoryEvidence[] = evidence.map((event) => ({
     evidenceId: evidenceIds.get(event.id)!,
     event,
     signals: signalsByEvent.get(event.id) ?? [],
-    links: edgeList.filter((e) => e.from === event.id).map((e) => ({ reason: e.reason, to: evidenceIds.get(e.to)!, detail: e.detail })),
+    links: edgeList
+      .filter((e) => e.from === event.id)
+      .map((e) => ({ reason: e.reason, to: evidenceIds.get(e.to)!, detail: e.detail })),
   }));
   const timeline: TimelineStep[] = storyEvidence.map((se) => ({
     time: new Date(se.event.time).toISOString(),
@@ -96,20 +114,38 @@ export function buildStory(input: StoryInput): Story | undefined {
     evidenceId: se.evidenceId,
     signals: se.signals,
   }));
-  const nodes: GraphNode[] = storyEvidence.map((se) => ({ id: se.evidenceId, layer: graphLayer(se.event), label: singleLine(nodeLabel(se.event), 80), evidenceId: se.evidenceId }));
-  const graphEdges = edgeList.map((e) => ({ from: evidenceIds.get(e.from)!, to: evidenceIds.get(e.to)!, reason: e.reason, detail: e.detail }));
+  const nodes: GraphNode[] = storyEvidence.map((se) => ({
+    id: se.evidenceId,
+    layer: graphLayer(se.event),
+    label: singleLine(nodeLabel(se.event), 80),
+    evidenceId: se.evidenceId,
+  }));
+  const graphEdges = edgeList.map((e) => ({
+    from: evidenceIds.get(e.from)!,
+    to: evidenceIds.get(e.to)!,
+    reason: e.reason,
+    detail: e.detail,
+  }));
 
   const primary = primaryWorkload(input.episodes, anchor, events);
   const chainSteps = chainOf(evidence, signalsByEvent, edgeList);
   const firstSeen = evidence[0]?.time ?? anchor.time;
   const lastSeen = evidence.at(-1)?.time ?? anchor.time;
-  const merged = [...new Set(input.episodes.flatMap((e) => e.evidence.filter((x) => x.alert).map((x) => x.alert!.nativeId)))].sort();
+  const merged = [
+    ...new Set(input.episodes.flatMap((e) => e.evidence.filter((x) => x.alert).map((x) => x.alert!.nativeId))),
+  ].sort();
   return {
     storyId,
     version: 0,
     status: input.status,
     mergedStoryIds: [],
-    title: titleOf(signalList, anchor, primary, sorted(input.episodes.filter((e) => e.kind === 'tool' && e.signals.length).flatMap((e) => e.toolNames)), chainSteps),
+    title: titleOf(
+      signalList,
+      anchor,
+      primary,
+      sorted(input.episodes.filter((e) => e.kind === 'tool' && e.signals.length).flatMap((e) => e.toolNames)),
+      chainSteps,
+    ),
     severity,
     riskScore: score,
     riskBreakdown: breakdown,
@@ -132,7 +168,9 @@ export function buildStory(input: StoryInput): Story | undefined {
     agentNames,
     toolNames,
     alertIds: merged,
-    azureResourceId: evidence.find((e) => e.alert?.azureResourceId?.toLowerCase().includes('managedclusters'))?.alert?.azureResourceId ?? '',
+    azureResourceId:
+      evidence.find((e) => e.alert?.azureResourceId?.toLowerCase().includes('managedclusters'))?.alert
+        ?.azureResourceId ?? '',
     evidence: storyEvidence,
   };
 }
@@ -149,7 +187,7 @@ function graphLayer(e: RuntimeEvent): GraphNode['layer'] {
 function nodeLabel(e: RuntimeEvent): string {
   switch (e.layer) {
     case 'process':
-      return e.kind === 'process.exec' ? e.process?.commandLine ?? processLabel(e) : describeEvent(e);
+      return e.kind === 'process.exec' ? (e.process?.commandLine ?? processLabel(e)) : describeEvent(e);
     case 'file':
       return e.file?.path ?? 'file';
     case 'network':
@@ -165,7 +203,10 @@ function nodeLabel(e: RuntimeEvent): string {
 /** Where the anchor happened: its episode's merged identity (a Falco alert names only the pod). */
 function primaryWorkload(episodes: readonly Episode[], anchor: Signal, events: Map<string, RuntimeEvent>) {
   const anchorEvent = events.get(anchor.eventId);
-  const home = anchorEvent?.layer === 'prompt' ? undefined : episodes.find((e) => e.workloadKey && e.evidence.some((x) => x.id === anchor.eventId));
+  const home =
+    anchorEvent?.layer === 'prompt'
+      ? undefined
+      : episodes.find((e) => e.workloadKey && e.evidence.some((x) => x.id === anchor.eventId));
   return home?.workload ?? episodes.find((e) => e.workloadKey)?.workload ?? anchorEvent?.workload ?? {};
 }
 
@@ -184,9 +225,20 @@ function chainOf(evidence: RuntimeEvent[], signalsByEvent: Map<string, string[]>
     const flagged = signalsByEvent.has(e.id);
     if (e.layer === 'prompt') continue;
     else if (e.kind === 'agent.invoke') push(`agent ${e.trace?.agentName ?? e.workload.serviceName ?? ''}`);
-    else if (e.kind === 'mcp.request' && e.trace?.spanKind === 'SERVER') push(`tool ${e.trace.toolName ?? e.trace.mcpMethod ?? ''}`);
-    else if (e.kind === 'tool.execute' && !evidence.some((x) => x.kind === 'mcp.request' && x.trace?.toolName === e.trace?.toolName)) push(`tool ${e.trace?.toolName ?? ''}`);
-    else if (e.kind === 'process.exec' && (flagged || causes.has(e.id) || evidence.some((x) => x.process?.key === e.process?.key && signalsByEvent.has(x.id)))) push(baseName(e.process?.binary) || 'process');
+    else if (e.kind === 'mcp.request' && e.trace?.spanKind === 'SERVER')
+      push(`tool ${e.trace.toolName ?? e.trace.mcpMethod ?? ''}`);
+    else if (
+      e.kind === 'tool.execute' &&
+      !evidence.some((x) => x.kind === 'mcp.request' && x.trace?.toolName === e.trace?.toolName)
+    )
+      push(`tool ${e.trace?.toolName ?? ''}`);
+    else if (
+      e.kind === 'process.exec' &&
+      (flagged ||
+        causes.has(e.id) ||
+        evidence.some((x) => x.process?.key === e.process?.key && signalsByEvent.has(x.id)))
+    )
+      push(baseName(e.process?.binary) || 'process');
     else if (e.layer === 'file' && flagged) push(e.file?.path ?? 'file');
     else if (e.layer === 'network' && flagged) push(destinationLabel(e));
     else if (e.layer === 'alert' && flagged && e.kind === 'alert') push(`${e.source.product} ${e.alert?.type ?? ''}`);
@@ -194,9 +246,17 @@ function chainOf(evidence: RuntimeEvent[], signalsByEvent: Map<string, string[]>
   return steps;
 }
 
-function titleOf(signals: Signal[], anchor: Signal, w: { namespace?: string; workloadName?: string; pod?: string }, tools: string[], chain: string[]): string {
+function titleOf(
+  signals: Signal[],
+  anchor: Signal,
+  w: { namespace?: string; workloadName?: string; pod?: string },
+  tools: string[],
+  chain: string[],
+): string {
   const top = [...signals].sort((a, b) => sevRank(b) - sevRank(a) || a.time - b.time)[0] ?? anchor;
-  const where = w.namespace ? `${w.namespace}/${w.workloadName ?? w.pod ?? ''}` : (w.workloadName ?? w.pod ?? 'cluster');
+  const where = w.namespace
+    ? `${w.namespace}/${w.workloadName ?? w.pod ?? ''}`
+    : (w.workloadName ?? w.pod ?? 'cluster');
   const tool = tools.length ? ` via tool ${tools.map((t) => titleValue(t, 40)).join(', ')}` : '';
   const ends = chain.length > 1 ? ` → ${titleValue(chain.at(-1)!, 60)}` : '';
   return singleLine(`${top.name}${tool} in ${titleValue(where, 80)}${ends}`, 250);
@@ -226,7 +286,10 @@ function entitiesOf(evidence: RuntimeEvent[], episodes: readonly Episode[]): Rec
     add('files', e.file?.path);
     add('ips', e.network?.dstIp);
     add('domains', e.network?.domain);
-    add('accounts', e.process?.user && e.process.user !== '0' && e.process.user !== 'root' ? e.process.user : undefined);
+    add(
+      'accounts',
+      e.process?.user && e.process.user !== '0' && e.process.user !== 'root' ? e.process.user : undefined,
+    );
     add('agents', e.trace?.agentName);
     add('tools', e.trace?.toolName);
     add('alerts', e.alert ? `${e.alert.vendor}:${e.alert.type}` : undefined);
@@ -236,27 +299,50 @@ function entitiesOf(evidence: RuntimeEvent[], episodes: readonly Episode[]): Rec
     add('azureResources', e.alert?.azureResourceId);
   }
   for (const ep of episodes) for (const ip of ep.podIps) add('podIps', ip);
-  return Object.fromEntries(Object.entries(acc).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, [...v].sort()]));
+  return Object.fromEntries(
+    Object.entries(acc)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, v]) => [k, [...v].sort()]),
+  );
 }
 
 /** A short account in plain words. Raw values stay raw here; renderers escape for their medium. */
-function narrativeOf(evidence: RuntimeEvent[], signalsByEvent: Map<string, string[]>, episodes: readonly Episode[], edges: Edge[]): string {
+function narrativeOf(
+  evidence: RuntimeEvent[],
+  signalsByEvent: Map<string, string[]>,
+  episodes: readonly Episode[],
+  edges: Edge[],
+): string {
   const sentences: string[] = [];
   const prompt = evidence.find((e) => e.layer === 'prompt');
   if (prompt?.alert) {
-    const ctx = [prompt.alert.applicationName && `application ${prompt.alert.applicationName}`, prompt.alert.sourceIp && `source IP ${prompt.alert.sourceIp}`].filter(Boolean).join(', ');
+    const ctx = [
+      prompt.alert.applicationName && `application ${prompt.alert.applicationName}`,
+      prompt.alert.sourceIp && `source IP ${prompt.alert.sourceIp}`,
+    ]
+      .filter(Boolean)
+      .join(', ');
     sentences.push(`Defender for AI reported "${prompt.alert.name}"${ctx ? ` (${ctx})` : ''}.`);
     const prompted = edges.find((e) => e.reason === 'prompted');
     if (prompted) sentences.push(`It was linked to the agent turn by ${prompted.detail}.`);
   }
   for (const turn of episodes.filter((e) => e.kind === 'agent-turn')) {
     const tools = turn.toolNames.length ? ` and called ${turn.toolNames.join(', ')}` : '';
-    sentences.push(`Agent ${turn.agentNames.join(', ') || turn.workload.serviceName || turn.workloadKey} ran a turn (trace ${turn.traceIds[0]?.slice(0, 8) ?? '?'})${tools}.`);
+    sentences.push(
+      `Agent ${turn.agentNames.join(', ') || turn.workload.serviceName || turn.workloadKey} ran a turn (trace ${turn.traceIds[0]?.slice(0, 8) ?? '?'})${tools}.`,
+    );
   }
   for (const tool of episodes.filter((e) => e.kind === 'tool')) {
-    const where = tool.workload.namespace ? `${tool.workload.namespace}/${tool.workload.workloadName ?? tool.workload.pod ?? ''}` : tool.workloadKey;
-    const procs = tool.evidence.filter((e) => e.kind === 'process.exec').map((e) => baseName(e.process?.binary)).filter(Boolean);
-    sentences.push(`Tool ${tool.toolNames.join(', ') || '?'} ran in ${where}${procs.length ? `, starting ${[...new Set(procs)].join(', ')}` : ''}.`);
+    const where = tool.workload.namespace
+      ? `${tool.workload.namespace}/${tool.workload.workloadName ?? tool.workload.pod ?? ''}`
+      : tool.workloadKey;
+    const procs = tool.evidence
+      .filter((e) => e.kind === 'process.exec')
+      .map((e) => baseName(e.process?.binary))
+      .filter(Boolean);
+    sentences.push(
+      `Tool ${tool.toolNames.join(', ') || '?'} ran in ${where}${procs.length ? `, starting ${[...new Set(procs)].join(', ')}` : ''}.`,
+    );
   }
   for (const e of evidence) {
     const rules = signalsByEvent.get(e.id);

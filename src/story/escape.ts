@@ -5,7 +5,14 @@
  * all attacker-controlled.
  */
 
-const HTML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' };
+const HTML: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+  '`': '&#96;',
+};
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"'`]/g, (c) => HTML[c]!);
@@ -22,7 +29,10 @@ export function escapeMarkdown(s: string): string {
 /** One line, no control characters, bounded: safe inside a title or an alert name. */
 export function singleLine(s: string, max = 200): string {
   // eslint-disable-next-line no-control-regex
-  const flat = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, ' ').replace(/\s+/g, ' ').trim();
+  const flat = s
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
 }
 
@@ -32,5 +42,7 @@ export function singleLine(s: string, max = 200): string {
  * in several places with different rules.
  */
 export function titleValue(s: string, max = 60): string {
-  return singleLine(s, max).replace(/[<>`*[\]{}|#\\"]/g, "'").replace(/'{2,}/g, "'");
+  return singleLine(s, max)
+    .replace(/[<>`*[\]{}|#\\"]/g, "'")
+    .replace(/'{2,}/g, "'");
 }

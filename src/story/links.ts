@@ -22,8 +22,11 @@ export function linkKeys(ep: Episode): string[] {
   // Session and conversation ids are minted by one server or agent: they only mean something
   // within one cluster (trace ids are 128-bit random and global).
   for (const s of ep.mcpSessionIds) keys.push(`session:${ep.cluster}:${s}`);
-  if (ep.kind === 'agent-turn') for (const c of ep.conversationIds) keys.push(`conversation:${ep.cluster}:${ep.agentNames[0] ?? ep.workloadKey}:${c}`);
-  for (const e of ep.evidence) if (e.kind === 'alert' && e.alert && ep.workloadKey === '') keys.push(`alert:${e.alert.nativeId}`);
+  if (ep.kind === 'agent-turn')
+    for (const c of ep.conversationIds)
+      keys.push(`conversation:${ep.cluster}:${ep.agentNames[0] ?? ep.workloadKey}:${c}`);
+  for (const e of ep.evidence)
+    if (e.kind === 'alert' && e.alert && ep.workloadKey === '') keys.push(`alert:${e.alert.nativeId}`);
   // A signal raised before its tool call's span arrived sits in a signal episode and in the tool
   // episode: the same event, so the same story.
   for (const s of ep.signals) keys.push(`signal:${s.id}`);
@@ -37,25 +40,55 @@ export function edgeForKey(key: string, a: Episode, b: Episode): Link {
   if (kind === 'trace') {
     const [caller, callee] = a.kind === 'agent-turn' ? [a, b] : [b, a];
     const server = callee.evidence.find((e) => e.trace?.traceId === value && e.trace.spanKind === 'SERVER');
-    const fromCaller = (e: Episode['evidence'][number]): boolean => e.trace?.traceId === value && e.trace.spanKind !== 'SERVER';
+    const fromCaller = (e: Episode['evidence'][number]): boolean =>
+      e.trace?.traceId === value && e.trace.spanKind !== 'SERVER';
     // Two tool calls in one trace are siblings: they share the story, but neither called the other.
-    const client = caller.evidence.find((e) => fromCaller(e) && e.trace?.spanId !== undefined && e.trace.spanId === server?.trace?.parentSpanId)
-      ?? caller.evidence.filter((e) => fromCaller(e) && (e.kind === 'mcp.request' || e.kind === 'tool.execute') && (!server?.trace?.toolName || e.trace?.toolName === server.trace.toolName)).at(-1)
-      ?? caller.evidence.find(fromCaller);
+    const client =
+      caller.evidence.find(
+        (e) => fromCaller(e) && e.trace?.spanId !== undefined && e.trace.spanId === server?.trace?.parentSpanId,
+      ) ??
+      caller.evidence
+        .filter(
+          (e) =>
+            fromCaller(e) &&
+            (e.kind === 'mcp.request' || e.kind === 'tool.execute') &&
+            (!server?.trace?.toolName || e.trace?.toolName === server.trace.toolName),
+        )
+        .at(-1) ??
+      caller.evidence.find(fromCaller);
     const detail = `trace ${value}${server?.trace?.parentSpanId && client?.trace?.spanId === server.trace.parentSpanId ? ` (MCP client span ${client.trace.spanId} is the server span's parent via params._meta.traceparent)` : ''}`;
-    return { reason: 'called', detail, edge: client && server ? { from: client.id, to: server.id, reason: 'called', detail } : undefined };
+    return {
+      reason: 'called',
+      detail,
+      edge: client && server ? { from: client.id, to: server.id, reason: 'called', detail } : undefined,
+    };
   }
-  if (kind === 'signal') return { reason: 'ran-in-tool', detail: `signal ${value} was raised on an event later attributed to the tool call` };
+  if (kind === 'signal')
+    return {
+      reason: 'ran-in-tool',
+      detail: `signal ${value} was raised on an event later attributed to the tool call`,
+    };
   if (kind === 'session' || kind === 'conversation') {
-    const detail = kind === 'session' ? `MCP session ${value.split(':').slice(1).join(':')}` : `conversation ${value.split(':').slice(2).join(':')}`;
+    const detail =
+      kind === 'session'
+        ? `MCP session ${value.split(':').slice(1).join(':')}`
+        : `conversation ${value.split(':').slice(2).join(':')}`;
     const from = a.evidence.find((e) => e.trace);
     const to = b.evidence.find((e) => e.trace);
-    return { reason: 'same-session', detail, edge: from && to ? { from: from.id, to: to.id, reason: 'same-session', detail } : undefined };
+    return {
+      reason: 'same-session',
+      detail,
+      edge: from && to ? { from: from.id, to: to.id, reason: 'same-session', detail } : undefined,
+    };
   }
   const from = a.evidence.find((e) => e.alert?.nativeId === value);
   const to = b.evidence.find((e) => e.alert?.nativeId === value);
   const detail = `same alert id ${value}`;
-  return { reason: 'alerted', detail, edge: from && to ? { from: from.id, to: to.id, reason: 'alerted', detail } : undefined };
+  return {
+    reason: 'alerted',
+    detail,
+    edge: from && to ? { from: from.id, to: to.id, reason: 'alerted', detail } : undefined,
+  };
 }
 
 /**
@@ -63,7 +96,10 @@ export function edgeForKey(key: string, a: Episode, b: Episode): Link {
  * the agent pod's own addresses and the callers its server spans saw) and end user each count;
  * at least one must match and the times must be close.
  */
-export function promptMatch(alert: Episode, turn: Episode): { score: number; distance: number; detail: string } | undefined {
+export function promptMatch(
+  alert: Episode,
+  turn: Episode,
+): { score: number; distance: number; detail: string } | undefined {
   const ctx = alert.promptContext;
   if (!ctx || turn.kind !== 'agent-turn') return undefined;
   const t = alert.start;
@@ -72,14 +108,18 @@ export function promptMatch(alert: Episode, turn: Episode): { score: number; dis
   const reasons: string[] = [];
   let score = 0;
   const app = ctx.applicationName?.toLowerCase();
-  const names = [...turn.agentNames, turn.workload.serviceName, turn.workload.workloadName].filter((n): n is string => !!n).map((n) => n.toLowerCase());
+  const names = [...turn.agentNames, turn.workload.serviceName, turn.workload.workloadName]
+    .filter((n): n is string => !!n)
+    .map((n) => n.toLowerCase());
   if (app && names.includes(app)) {
     score += 2;
     reasons.push(`application name ${ctx.applicationName}`);
   }
   if (ctx.sourceIp && (turn.podIps.includes(ctx.sourceIp) || turn.clientIps.includes(ctx.sourceIp))) {
     score += 2;
-    reasons.push(`source IP ${ctx.sourceIp} ${turn.podIps.includes(ctx.sourceIp) ? "is the agent pod's address" : 'called the agent'}`);
+    reasons.push(
+      `source IP ${ctx.sourceIp} ${turn.podIps.includes(ctx.sourceIp) ? "is the agent pod's address" : 'called the agent'}`,
+    );
   }
   if (ctx.endUser && turn.endUsers.includes(ctx.endUser)) {
     score += 2;

@@ -79,7 +79,11 @@ export class StoryStage {
   }
 
   get stats(): { episodes: number; stories: number; evictions: number } {
-    return { episodes: this.episodes.size, stories: this.stories.size, evictions: this.episodes.evictions + this.stories.evictions };
+    return {
+      episodes: this.episodes.size,
+      stories: this.stories.size,
+      evictions: this.episodes.evictions + this.stories.evictions,
+    };
   }
 
   process(batch: readonly KeyedEpisode[], offset?: string): StoryStageOutput {
@@ -118,7 +122,11 @@ export class StoryStage {
       state.version = 2 * state.content + 1;
       state.pending = false;
       state.emittedEvidence = story.evidence.map((e) => e.evidenceId);
-      out.push({ ...story, version: state.version, evidence: story.evidence.filter((e) => !emitted.has(e.evidenceId)) });
+      out.push({
+        ...story,
+        version: state.version,
+        evidence: story.evidence.filter((e) => !emitted.has(e.evidenceId)),
+      });
     }
     this.expire();
     return { stories: out, report: emptyReport() };
@@ -133,7 +141,8 @@ export class StoryStage {
     }
     // prompted: re-score the prompt alerts this episode could match, or the turns this alert could.
     if (ep.kind === 'prompt-alert') this.bestTurn(ep, dirty);
-    if (ep.kind === 'agent-turn') for (const alert of this.episodes.values()) if (alert.kind === 'prompt-alert') this.bestTurn(alert, dirty);
+    if (ep.kind === 'agent-turn')
+      for (const alert of this.episodes.values()) if (alert.kind === 'prompt-alert') this.bestTurn(alert, dirty);
   }
 
   private bestTurn(alert: Episode, dirty: Set<string>): void {
@@ -141,7 +150,12 @@ export class StoryStage {
     for (const turn of this.episodes.values()) {
       const m = turn.kind === 'agent-turn' ? promptMatch(alert, turn) : undefined;
       if (!m) continue;
-      if (!best || m.score > best.score || (m.score === best.score && (m.distance < best.distance || (m.distance === best.distance && turn.id < best.id)))) best = { id: turn.id, ...m };
+      if (
+        !best ||
+        m.score > best.score ||
+        (m.score === best.score && (m.distance < best.distance || (m.distance === best.distance && turn.id < best.id)))
+      )
+        best = { id: turn.id, ...m };
     }
     const current = this.promptLinks.get(alert.id);
     if (best && current?.[0] !== best.id) {
@@ -243,7 +257,17 @@ export class StoryStage {
     }
     const emitted = new Set(state?.emittedEvidence ?? []);
     const fresh = story.evidence.filter((e) => !emitted.has(e.evidenceId));
-    this.stories.set(story.storyId, { version, status: 'open', lastSeen: story.lastSeen, content, emittedEvidence: story.evidence.map((e) => e.evidenceId), episodeIds: ids, emittedAt: this.watermark, signature, pending: false });
+    this.stories.set(story.storyId, {
+      version,
+      status: 'open',
+      lastSeen: story.lastSeen,
+      content,
+      emittedEvidence: story.evidence.map((e) => e.evidenceId),
+      episodeIds: ids,
+      emittedAt: this.watermark,
+      signature,
+      pending: false,
+    });
     return { ...story, version, evidence: fresh };
   }
 
@@ -251,7 +275,12 @@ export class StoryStage {
   private writePending(all: boolean): Story[] {
     const out: Story[] = [];
     for (const [storyId, state] of this.stories.toArray()) {
-      if (!state.pending || state.status !== 'open' || (!all && this.watermark - state.emittedAt < STORY_UPDATE_INTERVAL_MS)) continue;
+      if (
+        !state.pending ||
+        state.status !== 'open' ||
+        (!all && this.watermark - state.emittedAt < STORY_UPDATE_INTERVAL_MS)
+      )
+        continue;
       // The component as it is now: episodes may have joined (or left for a better match) since.
       const { ids, links } = this.component(state.episodeIds[0]!);
       const story = this.compose(ids, 'open', links);
@@ -270,7 +299,9 @@ export class StoryStage {
   /** When components join, the stories they held before become `merged` into the new one. */
   private mergeAway(story: Story, ids: string[]): Story[] {
     const out: Story[] = [];
-    const previous = new Set(ids.map((x) => this.episodeStory.get(x)).filter((s): s is string => !!s && s !== story.storyId));
+    const previous = new Set(
+      ids.map((x) => this.episodeStory.get(x)).filter((s): s is string => !!s && s !== story.storyId),
+    );
     for (const old of [...previous].sort()) {
       const state = this.stories.get(old);
       if (!state || state.status === 'merged') continue;
@@ -278,7 +309,14 @@ export class StoryStage {
       state.pending = false;
       state.version = Math.max(state.version + 1, 2 * state.content + 1);
       story.mergedStoryIds.push(old);
-      out.push({ ...story, storyId: old, version: state.version, status: 'merged', mergedInto: story.storyId, evidence: [] });
+      out.push({
+        ...story,
+        storyId: old,
+        version: state.version,
+        status: 'merged',
+        mergedInto: story.storyId,
+        evidence: [],
+      });
     }
     story.mergedStoryIds.sort();
     return out;
@@ -303,7 +341,9 @@ export class StoryStage {
     const tagged: { tag: string; time: number; eventId: string; workload: string }[] = [];
     for (const ep of episodes) {
       for (const e of ep.evidence) events.set(e.id, e);
-      for (const s of ep.signals) for (const tag of this.options.signals.tagsByRule.get(s.ruleId) ?? []) tagged.push({ tag, time: s.time, eventId: s.eventId, workload: ep.workloadKey });
+      for (const s of ep.signals)
+        for (const tag of this.options.signals.tagsByRule.get(s.ruleId) ?? [])
+          tagged.push({ tag, time: s.time, eventId: s.eventId, workload: ep.workloadKey });
     }
     if (!tagged.length) return [];
     const out: Signal[] = [];
@@ -313,7 +353,9 @@ export class StoryStage {
         toolJump: () => undefined,
         taggedBefore: (tags, withinMs, e) => {
           const own = workloadKey(e.workload);
-          const hit = tagged.find((t) => tags.includes(t.tag) && t.workload !== own && t.time <= e.time && e.time - t.time <= withinMs);
+          const hit = tagged.find(
+            (t) => tags.includes(t.tag) && t.workload !== own && t.time <= e.time && e.time - t.time <= withinMs,
+          );
           return hit ? { eventId: hit.eventId, tag: hit.tag } : undefined;
         },
       };
@@ -337,7 +379,8 @@ export class StoryStage {
       this.episodeStory.delete(id);
       this.promptLinks.delete(id);
     }
-    for (const [id, state] of this.stories.toArray()) if (state.status !== 'open' && state.lastSeen < horizon) this.stories.delete(id);
+    for (const [id, state] of this.stories.toArray())
+      if (state.status !== 'open' && state.lastSeen < horizon) this.stories.delete(id);
   }
 
   snapshot(): StorySnapshot {
@@ -376,5 +419,9 @@ export class StoryStage {
 function promptLink(alert: Episode, turn: Episode, detail: string): Link {
   const from = alert.evidence.find((e) => e.layer === 'prompt') ?? alert.evidence[0];
   const to = turn.evidence.find((e) => e.kind === 'agent.invoke') ?? turn.evidence[0];
-  return { reason: 'prompted', detail, edge: from && to ? { from: from.id, to: to.id, reason: 'prompted', detail } : undefined };
+  return {
+    reason: 'prompted',
+    detail,
+    edge: from && to ? { from: from.id, to: to.id, reason: 'prompted', detail } : undefined,
+  };
 }

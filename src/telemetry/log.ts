@@ -16,7 +16,9 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
-export function createLogger(options: { level?: LogLevel; sink?: LogSink; fields?: Record<string, unknown>; clock?: () => number } = {}): Logger {
+export function createLogger(
+  options: { level?: LogLevel; sink?: LogSink; fields?: Record<string, unknown>; clock?: () => number } = {},
+): Logger {
   const min = RANK[options.level ?? 'info'];
   const sink = options.sink ?? { write: (line: string) => process.stderr.write(line + '\n') };
   const base = options.fields ?? {};
@@ -35,8 +37,16 @@ export function createLogger(options: { level?: LogLevel; sink?: LogSink; fields
 /** A logger that keeps lines in memory, for tests. */
 export function memoryLogger(): Logger & { lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
-  const logger = createLogger({ level: 'debug', sink: { write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) } });
+  const logger = createLogger({
+    level: 'debug',
+    sink: { write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) },
+  });
   return Object.assign(logger, { lines });
 }
 
-export const silentLogger: Logger = { event() {}, child() { return silentLogger; } };
+export const silentLogger: Logger = {
+  event() {},
+  child() {
+    return silentLogger;
+  },
+};

@@ -71,7 +71,14 @@ export function parseTime(value: unknown): number | undefined {
  */
 function parseUtc(v: string): number | undefined {
   const n = v.length;
-  if (n < 20 || v.charCodeAt(n - 1) !== 90 /* Z */ || v.charCodeAt(4) !== 45 || v.charCodeAt(10) !== 84 || v.charCodeAt(13) !== 58) return undefined;
+  if (
+    n < 20 ||
+    v.charCodeAt(n - 1) !== 90 /* Z */ ||
+    v.charCodeAt(4) !== 45 ||
+    v.charCodeAt(10) !== 84 ||
+    v.charCodeAt(13) !== 58
+  )
+    return undefined;
   let ms = 0;
   if (n > 20 && v.charCodeAt(19) === 46 /* . */) {
     for (let i = 20, scale = 100; i < 23; i++, scale /= 10) {
@@ -81,7 +88,15 @@ function parseUtc(v: string): number | undefined {
     }
   } else if (n !== 20) return undefined;
   const year = digits(v, 0, 4);
-  const t = Date.UTC(year, digits(v, 5, 2) - 1, digits(v, 8, 2), digits(v, 11, 2), digits(v, 14, 2), digits(v, 17, 2), ms);
+  const t = Date.UTC(
+    year,
+    digits(v, 5, 2) - 1,
+    digits(v, 8, 2),
+    digits(v, 11, 2),
+    digits(v, 14, 2),
+    digits(v, 17, 2),
+    ms,
+  );
   return Number.isNaN(t) ? undefined : t;
 }
 
@@ -114,7 +129,12 @@ export function nanosToMillis(value: unknown): number | undefined {
 }
 
 /** Process key when the source has no exec_id: never the pid alone (pids are reused). */
-export function processKey(node: string | undefined, containerId: string | undefined, pid: number, discriminator: string | number | undefined): string {
+export function processKey(
+  node: string | undefined,
+  containerId: string | undefined,
+  pid: number,
+  discriminator: string | number | undefined,
+): string {
   return `pk:${node ?? '-'}|${containerId?.slice(0, 12) ?? '-'}|${pid}|${discriminator ?? '-'}`;
 }
 
@@ -149,7 +169,7 @@ export function ipv4ToInt(ip: string): number | undefined {
 /** RFC 1918, loopback, link-local, CGNAT; IPv6 loopback, ULA and link-local. */
 export function isPrivateIp(ip: string): boolean {
   const n = ipv4ToInt(ip);
-  if (n !== undefined) return PRIVATE_V4.some(([net, mask]) => ((n & mask) >>> 0) === net);
+  if (n !== undefined) return PRIVATE_V4.some(([net, mask]) => (n & mask) >>> 0 === net);
   return ip === '::1' || ip.startsWith('fc') || ip.startsWith('fd') || ip.startsWith('fe80');
 }
 
@@ -162,5 +182,5 @@ export function ipInCidr(ip: string, cidr: string): boolean {
   const bits = Number(bitsText);
   if (a === undefined || b === undefined || !(bits >= 0 && bits <= 32)) return false;
   const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return ((a & mask) >>> 0) === ((b & mask) >>> 0);
+  return (a & mask) >>> 0 === (b & mask) >>> 0;
 }

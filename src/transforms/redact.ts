@@ -16,10 +16,20 @@ interface Detector {
 /** Order matters: the most specific shapes first, so a SAS inside a connection string is tagged once. */
 const DETECTORS: Detector[] = [
   { tag: 'private-key', pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g },
-  { tag: 'azure-storage-connection-string', pattern: /DefaultEndpointsProtocol=[^;\s]+;[^\s"']*AccountKey=[^;\s"']+[^\s"']*/gi },
-  { tag: 'azure-servicebus-connection-string', pattern: /Endpoint=sb:\/\/[^;\s]+;[^\s"']*SharedAccessKey=[^;\s"']+[^\s"']*/gi },
+  {
+    tag: 'azure-storage-connection-string',
+    pattern: /DefaultEndpointsProtocol=[^;\s]+;[^\s"']*AccountKey=[^;\s"']+[^\s"']*/gi,
+  },
+  {
+    tag: 'azure-servicebus-connection-string',
+    pattern: /Endpoint=sb:\/\/[^;\s]+;[^\s"']*SharedAccessKey=[^;\s"']+[^\s"']*/gi,
+  },
   { tag: 'azure-account-key', pattern: /AccountKey=[A-Za-z0-9+/=]{20,}/gi },
-  { tag: 'azure-sas-token', pattern: /(?:[?&]|\b)(?:sv|se|sp|sr|st|spr|skoid|sktid)=[^&\s"']+(?:&[a-z]{2,6}=[^&\s"']*)*&sig=[A-Za-z0-9%+/=]{10,}/gi },
+  {
+    tag: 'azure-sas-token',
+    pattern:
+      /(?:[?&]|\b)(?:sv|se|sp|sr|st|spr|skoid|sktid)=[^&\s"']+(?:&[a-z]{2,6}=[^&\s"']*)*&sig=[A-Za-z0-9%+/=]{10,}/gi,
+  },
   { tag: 'azure-sas-token', pattern: /\bsig=[A-Za-z0-9%+/=]{20,}/gi },
   { tag: 'jwt', pattern: /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g },
   { tag: 'aws-access-key', pattern: /\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b/g },
@@ -32,14 +42,16 @@ const DETECTORS: Detector[] = [
   { tag: 'bearer-token', pattern: /\b(?:Bearer|Basic)\s+([A-Za-z0-9._~+/=-]{12,})/g, group: 1 },
   {
     tag: 'password',
-    pattern: /\b((?:pass(?:word|wd)?|pwd|secret|client[_-]?secret|token|api[_-]?key|apikey|access[_-]?key|auth(?:orization)?|credentials?)(?:["']?\s*[=:]\s*|\s+--?\w*\s*=?\s*(?=\S)))(["']?)([^\s"'&;,]{3,})\2/gi,
+    pattern:
+      /\b((?:pass(?:word|wd)?|pwd|secret|client[_-]?secret|token|api[_-]?key|apikey|access[_-]?key|auth(?:orization)?|credentials?)(?:["']?\s*[=:]\s*|\s+--?\w*\s*=?\s*(?=\S)))(["']?)([^\s"'&;,]{3,})\2/gi,
     group: 3,
   },
   { tag: 'url-credentials', pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:([^/\s@]+)@/gi, group: 1 },
 ];
 
 /** One cheap test before the detectors: most strings (paths, ordinary commands) have none of these. */
-const TRIGGER = /BEGIN|Account|Endpoint=|sig=|eyJ|A[KS]IA|AGPA|AIDA|AROA|ANPA|aws_|gh[pousr]_|github_pat|npm_|xox|AIza|sk-|Bearer|Basic|pass|pwd|secret|token|key|auth|credential|:\/\/[^/\s]*@/i;
+const TRIGGER =
+  /BEGIN|Account|Endpoint=|sig=|eyJ|A[KS]IA|AGPA|AIDA|AROA|ANPA|aws_|gh[pousr]_|github_pat|npm_|xox|AIza|sk-|Bearer|Basic|pass|pwd|secret|token|key|auth|credential|:\/\/[^/\s]*@/i;
 
 export interface Redacted {
   text: string;
@@ -79,7 +91,8 @@ function contentTags(text: string): string[] {
   if (/https?:\/\//i.test(text)) tags.push('contains-url');
   if (/\b(?:\d{1,3}\.){3}\d{1,3}\b/.test(text)) tags.push('contains-ip');
   if (/\/(?:etc|var\/run\/secrets|root|home)\//.test(text)) tags.push('contains-sensitive-path');
-  if (/ignore (?:all )?(?:previous|prior|above) instructions|disregard .{0,20}instructions|system prompt/i.test(text)) tags.push('injection-phrasing');
+  if (/ignore (?:all )?(?:previous|prior|above) instructions|disregard .{0,20}instructions|system prompt/i.test(text))
+    tags.push('injection-phrasing');
   if (/[\u{E0000}-\u{E007F}]/u.test(text)) tags.push('ascii-smuggling');
   if (/(?:curl|wget|nc|bash|sh)\s/.test(text)) tags.push('contains-command');
   return tags;
@@ -89,7 +102,10 @@ function contentTags(text: string): string[] {
  * The only form in which prompts and tool arguments leave the process: sha256 of the original,
  * length, tags, and (opt-in) a truncated excerpt of the already-scrubbed text.
  */
-export function summariseContent(value: unknown, options: { excerpts: boolean; excerptLength: number }): ContentSummary | undefined {
+export function summariseContent(
+  value: unknown,
+  options: { excerpts: boolean; excerptLength: number },
+): ContentSummary | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   const { text: scrubbed, tags } = redactText(text);
@@ -98,7 +114,9 @@ export function summariseContent(value: unknown, options: { excerpts: boolean; e
     length: text.length,
     tags: [...tags.map((t) => `contains-${t}`), ...contentTags(text)].sort(),
   };
-  if (options.excerpts) summary.excerpt = scrubbed.length > options.excerptLength ? scrubbed.slice(0, options.excerptLength) + '…' : scrubbed;
+  if (options.excerpts)
+    summary.excerpt =
+      scrubbed.length > options.excerptLength ? scrubbed.slice(0, options.excerptLength) + '…' : scrubbed;
   return summary;
 }
 
@@ -126,12 +144,14 @@ function redactCommandLine(s: string): string {
 export function redactEvent<E extends RuntimeEvent>(event: E): E {
   const p = event.process;
   if (p?.commandLine) p.commandLine = redactCommandLine(p.commandLine);
-  if (event.ancestors) for (const a of event.ancestors) if (a.commandLine) a.commandLine = redactText(a.commandLine).text;
+  if (event.ancestors)
+    for (const a of event.ancestors) if (a.commandLine) a.commandLine = redactText(a.commandLine).text;
   const alert = event.alert;
   if (alert) {
     if (alert.description) alert.description = redactText(alert.description).text;
     if (alert.name) alert.name = redactText(alert.name).text;
-    if (alert.details) for (const k of Object.keys(alert.details)) alert.details[k] = redactText(alert.details[k] ?? '').text;
+    if (alert.details)
+      for (const k of Object.keys(alert.details)) alert.details[k] = redactText(alert.details[k] ?? '').text;
   }
   if (event.file?.path) event.file.path = redactText(event.file.path).text;
   if (event.network?.domain) event.network.domain = redactText(event.network.domain).text;

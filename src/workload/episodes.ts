@@ -21,7 +21,8 @@ export function addEvidence(ep: EpisodeState, event: RuntimeEvent, maxEvidence: 
     if (t.agentName) ep.agentNames.add(t.agentName);
     if (t.toolName) ep.toolNames.add(t.toolName);
     // Who called: inbound server spans, and agent spans that carry the request's client address.
-    if (t.clientAddress && (t.spanKind === 'SERVER' || event.kind === 'agent.invoke')) ep.clientIps.add(t.clientAddress);
+    if (t.clientAddress && (t.spanKind === 'SERVER' || event.kind === 'agent.invoke'))
+      ep.clientIps.add(t.clientAddress);
     if (t.endUser) ep.endUsers.add(t.endUser);
     if (t.endTime !== undefined && t.endTime > ep.end) ep.end = t.endTime;
   }
@@ -39,7 +40,8 @@ export function addSignal(ep: EpisodeState, signal: Signal, event: RuntimeEvent,
   if (!ep.signals.has(signal.id)) ep.signals.set(signal.id, signal);
 }
 
-const byTimeThenId = (a: { time: number; id: string }, b: { time: number; id: string }) => a.time - b.time || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const byTimeThenId = (a: { time: number; id: string }, b: { time: number; id: string }) =>
+  a.time - b.time || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** The episode as the story stage receives it, with every list in a deterministic order. */
 export function toEpisode(ep: EpisodeState, w: WorkloadState, version: number): Episode {

@@ -17,7 +17,20 @@ export interface WorkloadSnapshot {
   workloads: SerialWorkload[];
 }
 
-interface SerialEpisode extends Omit<EpisodeState, 'evidence' | 'edges' | 'signals' | 'processKeys' | 'traceIds' | 'sessionIds' | 'conversationIds' | 'agentNames' | 'toolNames' | 'clientIps' | 'endUsers'> {
+interface SerialEpisode extends Omit<
+  EpisodeState,
+  | 'evidence'
+  | 'edges'
+  | 'signals'
+  | 'processKeys'
+  | 'traceIds'
+  | 'sessionIds'
+  | 'conversationIds'
+  | 'agentNames'
+  | 'toolNames'
+  | 'clientIps'
+  | 'endUsers'
+> {
   evidence: RuntimeEvent[];
   edges: Edge[];
   signals: Signal[];
@@ -49,7 +62,11 @@ interface SerialWorkload {
   profiles?: Profile[];
 }
 
-export function snapshotWorkloads(workloads: BoundedMap<string, WorkloadState>, watermark: number, lastOffset: string | undefined): WorkloadSnapshot {
+export function snapshotWorkloads(
+  workloads: BoundedMap<string, WorkloadState>,
+  watermark: number,
+  lastOffset: string | undefined,
+): WorkloadSnapshot {
   return {
     format: 'causeway.workload-stage/1',
     watermark,
@@ -86,8 +103,13 @@ export function snapshotWorkloads(workloads: BoundedMap<string, WorkloadState>, 
   };
 }
 
-export function restoreWorkloads(snapshot: WorkloadSnapshot, limits: StateLimits, maxWorkloads: number): { workloads: BoundedMap<string, WorkloadState>; watermark: number; lastOffset?: string } {
-  if (snapshot.format !== 'causeway.workload-stage/1') throw new Error(`unknown workload snapshot format ${String(snapshot.format)}`);
+export function restoreWorkloads(
+  snapshot: WorkloadSnapshot,
+  limits: StateLimits,
+  maxWorkloads: number,
+): { workloads: BoundedMap<string, WorkloadState>; watermark: number; lastOffset?: string } {
+  if (snapshot.format !== 'causeway.workload-stage/1')
+    throw new Error(`unknown workload snapshot format ${String(snapshot.format)}`);
   const workloads = new BoundedMap<string, WorkloadState>(maxWorkloads);
   for (const s of snapshot.workloads) {
     const w = new WorkloadState(s.key, s.identity, s.firstSeen, limits);
@@ -95,7 +117,10 @@ export function restoreWorkloads(snapshot: WorkloadSnapshot, limits: StateLimits
     for (const r of s.roles) w.roles.add(r);
     for (const [k, t] of s.seen) w.seen.set(k, t);
     for (const p of s.processes) w.addProcess(p);
-    w.exited = s.processes.filter((p) => p.exited !== undefined).map((p) => ({ key: p.key, at: p.exited! })).sort((a, b) => a.at - b.at);
+    w.exited = s.processes
+      .filter((p) => p.exited !== undefined)
+      .map((p) => ({ key: p.key, at: p.exited! }))
+      .sort((a, b) => a.at - b.at);
     for (const [pod, events] of s.buffers) w.buffers.set(pod, Ring.from(events, limits.maxBuffered));
     for (const [pod, ips] of s.podIps) w.podIps.set(pod, new Set(ips));
     for (const e of s.episodes) {

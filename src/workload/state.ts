@@ -217,5 +217,17 @@ export function newEpisodeState(id: string, kind: EpisodeState['kind'], pod: str
 
 /** Content-derived and monotone: evidence, links, signals and identifiers only ever grow. */
 export function episodeVersion(e: EpisodeState, podIps: number): number {
-  return e.evidence.size + e.edges.size + e.signals.size + e.traceIds.size + e.sessionIds.size + e.conversationIds.size + e.agentNames.size + e.toolNames.size + e.clientIps.size + e.endUsers.size + podIps;
+  return (
+    e.evidence.size +
+    e.edges.size +
+    e.signals.size +
+    e.traceIds.size +
+    e.sessionIds.size +
+    e.conversationIds.size +
+    e.agentNames.size +
+    e.toolNames.size +
+    e.clientIps.size +
+    e.endUsers.size +
+    podIps
+  );
 }

@@ -121,7 +121,11 @@ export class WorkloadStage {
       this.expire(w, true);
       w.profiles.tick(this.timeOf(w));
     }
-    return { episodes: this.emit(touched), profiles: this.profileRecords(this.workloads.values()), report: emptyReport() };
+    return {
+      episodes: this.emit(touched),
+      profiles: this.profileRecords(this.workloads.values()),
+      report: emptyReport(),
+    };
   }
 
   /** Releases every parked event (end of a replay): they go on with the gap recorded. */
@@ -161,7 +165,8 @@ export class WorkloadStage {
       const id = w.identity;
       const e = event.workload;
       // Keep the richest identity seen (spans rarely carry the image, sensors rarely the service).
-      for (const k of Object.keys(e) as (keyof typeof e)[]) if (id[k] === undefined && e[k] !== undefined) (id as Record<string, unknown>)[k] = e[k];
+      for (const k of Object.keys(e) as (keyof typeof e)[])
+        if (id[k] === undefined && e[k] !== undefined) (id as Record<string, unknown>)[k] = e[k];
       if (event.time < w.firstSeen) w.firstSeen = event.time;
     }
     if (event.time > w.lastSeen) w.lastSeen = event.time;
@@ -170,14 +175,21 @@ export class WorkloadStage {
 
   private accept(w: WorkloadState, event: RuntimeEvent): void {
     const p = event.process;
-    if (p && w.parkedProcesses.has(p.key)) return this.park(w, event, w.parked.has(p.parentKey ?? '') ? p.parentKey! : p.key);
-    if (event.kind === 'process.exec' && p?.parentKey && !w.processes.has(p.parentKey) && parentExpected(event, this.options.parkingTimeoutMs)) {
+    if (p && w.parkedProcesses.has(p.key))
+      return this.park(w, event, w.parked.has(p.parentKey ?? '') ? p.parentKey! : p.key);
+    if (
+      event.kind === 'process.exec' &&
+      p?.parentKey &&
+      !w.processes.has(p.parentKey) &&
+      parentExpected(event, this.options.parkingTimeoutMs)
+    ) {
       return this.park(w, event, p.parentKey);
     }
     // A runtime alert that names a process we have not seen start yet (it came first through
     // another partition or sensor) waits for it up to the parking timeout, as children wait for
     // parents: then it is `alerted` to that process, not a story of its own.
-    if (event.kind === 'alert' && p?.pid !== undefined && !this.processForAlert(w, event)) return this.parkAlert(w, event);
+    if (event.kind === 'alert' && p?.pid !== undefined && !this.processForAlert(w, event))
+      return this.parkAlert(w, event);
     this.handle(w, event);
     if (event.kind === 'process.exec' && p) this.releaseWaitingOn(w, event, false);
   }
@@ -265,7 +277,15 @@ export class WorkloadStage {
     const pod = podOf(event);
     const p = event.process;
     if (event.kind === 'process.exec' && p) {
-      w.addProcess({ key: p.key, parentKey: p.parentKey, pid: p.pid, containerId: event.workload.containerId, pod, start: event.time, exec: event });
+      w.addProcess({
+        key: p.key,
+        parentKey: p.parentKey,
+        pid: p.pid,
+        containerId: event.workload.containerId,
+        pod,
+        start: event.time,
+        exec: event,
+      });
     } else if (event.kind === 'process.exit' && p) {
       const node = w.processes.get(p.key);
       if (node) {
@@ -281,13 +301,18 @@ export class WorkloadStage {
     w.profiles.see(event, w.firstSeen, this.timeOf(w));
     this.recordPodIp(w, event, pod);
     if (event.trace) return this.handleSpan(w, event, pod);
-    if (event.layer === 'process' || event.layer === 'file' || event.layer === 'network' || event.layer === 'alert') w.buffer(pod).push(event);
+    if (event.layer === 'process' || event.layer === 'file' || event.layer === 'network' || event.layer === 'alert')
+      w.buffer(pod).push(event);
     const episodes = this.attribute(w, event, pod, parentGap);
     this.evaluate(w, event, pod, episodes);
   }
 
   private recordPodIp(w: WorkloadState, event: RuntimeEvent, pod: string): void {
-    const ip = event.workload.podIp ?? (event.kind === 'network.connect' && event.network?.srcIp && isPrivateIp(event.network.srcIp) ? event.network.srcIp : undefined);
+    const ip =
+      event.workload.podIp ??
+      (event.kind === 'network.connect' && event.network?.srcIp && isPrivateIp(event.network.srcIp)
+        ? event.network.srcIp
+        : undefined);
     if (!ip) return;
     let set = w.podIps.get(pod);
     if (!set) w.podIps.set(pod, (set = new Set()));
@@ -302,7 +327,10 @@ export class WorkloadStage {
     else w.roles.add(ROLE_AGENT);
     // ran-in-tool is anchored on the MCP server span (DESIGN §4); tools an agent runs in-process
     // show up as the agent's own processes (CW-SHELL-IN-AGENT and friends).
-    const isMcpToolCall = event.kind === 'mcp.request' && isServer && (t.mcpMethod === 'tools/call' || (!!t.toolName && !t.mcpMethod?.includes('/')));
+    const isMcpToolCall =
+      event.kind === 'mcp.request' &&
+      isServer &&
+      (t.mcpMethod === 'tools/call' || (!!t.toolName && !t.mcpMethod?.includes('/')));
     if (isMcpToolCall) this.openToolEpisode(w, event, pod);
     if (!(event.kind === 'mcp.request' && isServer) && t.traceId) this.addToTurn(w, event, pod);
     // Signals on spans (new tool for agent, risk jump) belong to the turn.
@@ -318,8 +346,10 @@ export class WorkloadStage {
     addEvidence(turn, event, this.options.limits.maxEvidence, true);
     // `called`: parent span → child span within the turn (invoke_agent → execute_tool → MCP client).
     for (const other of turn.evidence.values()) {
-      if (other.trace?.spanId && other.trace.spanId === t.parentSpanId) addEdge(turn, edge(other.id, event.id, 'called', `span ${t.parentSpanId} → ${t.spanId}`));
-      if (other.trace?.parentSpanId && other.trace.parentSpanId === t.spanId) addEdge(turn, edge(event.id, other.id, 'called', `span ${t.spanId} → ${other.trace.spanId}`));
+      if (other.trace?.spanId && other.trace.spanId === t.parentSpanId)
+        addEdge(turn, edge(other.id, event.id, 'called', `span ${t.parentSpanId} → ${t.spanId}`));
+      if (other.trace?.parentSpanId && other.trace.parentSpanId === t.spanId)
+        addEdge(turn, edge(event.id, other.id, 'called', `span ${t.spanId} → ${other.trace.spanId}`));
     }
     turn.lastActive = event.time;
     w.dirty.add(id);
@@ -343,7 +373,11 @@ export class WorkloadStage {
     // Kernel events usually arrive before the span (it is exported when the call ends): attribute
     // what the pod's buffer already holds, in time order, then re-check tool-context rules.
     const from = ep.start - SPAN_SLACK_MS;
-    const buffered = w.buffer(pod).toArray().filter((e) => e.time >= from).sort((a, b) => a.time - b.time);
+    const buffered = w
+      .buffer(pod)
+      .toArray()
+      .filter((e) => e.time >= from)
+      .sort((a, b) => a.time - b.time);
     for (const e of buffered) {
       const before = ep.evidence.has(e.id);
       const owners = this.attribute(w, e, pod, false, ep);
@@ -352,7 +386,8 @@ export class WorkloadStage {
       // joins the episodes that share them), and tool-context rules get their answer.
       for (const other of w.episodes.values()) {
         if (other === ep || other.kind !== 'signal' || !other.evidence.has(e.id)) continue;
-        for (const s of other.signals.values()) if (s.eventId === e.id) addSignal(ep, s, e, this.options.limits.maxEvidence);
+        for (const s of other.signals.values())
+          if (s.eventId === e.id) addSignal(ep, s, e, this.options.limits.maxEvidence);
       }
       this.evaluate(w, e, pod, owners, true);
     }
@@ -363,7 +398,13 @@ export class WorkloadStage {
    * started inside the call's window in the same pod, or descends from one that did; file and
    * network events belong to their process's episodes, or to a call whose window they fall in.
    */
-  private attribute(w: WorkloadState, event: RuntimeEvent, pod: string, parentGap: boolean, only?: EpisodeState): readonly EpisodeState[] {
+  private attribute(
+    w: WorkloadState,
+    event: RuntimeEvent,
+    pod: string,
+    parentGap: boolean,
+    only?: EpisodeState,
+  ): readonly EpisodeState[] {
     if (!only && w.toolEpisodes === 0) return NO_EPISODES;
     const owners: EpisodeState[] = [];
     const p = event.process;
@@ -372,25 +413,59 @@ export class WorkloadStage {
     // An alert names its process by pid: resolve it to the process we know.
     const alerted = event.kind === 'alert' ? this.processForAlert(w, event) : undefined;
     for (const ep of candidates) {
-      const procOwned = p ? ep.processKeys.has(p.key) || (alerted !== undefined && ep.processKeys.has(alerted.key)) : false;
+      const procOwned = p
+        ? ep.processKeys.has(p.key) || (alerted !== undefined && ep.processKeys.has(alerted.key))
+        : false;
       const parentOwned = p?.parentKey ? ep.processKeys.has(p.parentKey) : false;
-      const inWindow = event.time >= ep.start - SPAN_SLACK_MS && event.time <= ep.end + SPAN_SLACK_MS && (ep.containerId === undefined || !event.workload.containerId || sameContainer(ep.containerId, event.workload.containerId));
+      const inWindow =
+        event.time >= ep.start - SPAN_SLACK_MS &&
+        event.time <= ep.end + SPAN_SLACK_MS &&
+        (ep.containerId === undefined ||
+          !event.workload.containerId ||
+          sameContainer(ep.containerId, event.workload.containerId));
       if (event.kind === 'process.exec' && p) {
         if (!procOwned && !parentOwned && !inWindow) continue;
         ep.processKeys.add(p.key);
         w.ownEpisode(p.key, ep.id);
         addEvidence(ep, event, max);
         const parent = p.parentKey ? w.processes.get(p.parentKey) : undefined;
-        if (parentOwned && parent?.exec) addEdge(ep, edge(parent.exec.id, event.id, 'spawned', parentGap ? 'parent_exec_id (parent arrived late)' : 'exec_id → parent_exec_id'));
-        else if (ep.spanEventId) addEdge(ep, edge(ep.spanEventId, event.id, 'ran-in-tool', `started during the tool call in pod ${pod}`));
+        if (parentOwned && parent?.exec)
+          addEdge(
+            ep,
+            edge(
+              parent.exec.id,
+              event.id,
+              'spawned',
+              parentGap ? 'parent_exec_id (parent arrived late)' : 'exec_id → parent_exec_id',
+            ),
+          );
+        else if (ep.spanEventId)
+          addEdge(ep, edge(ep.spanEventId, event.id, 'ran-in-tool', `started during the tool call in pod ${pod}`));
       } else {
         if (!procOwned && !inWindow) continue;
         if (!addEvidence(ep, event, max) && !ep.evidence.has(event.id)) continue;
         const proc = alerted ?? (p ? w.processes.get(p.key) : undefined);
         if (procOwned && proc?.exec) {
           if (!ep.evidence.has(proc.exec.id)) addEvidence(ep, proc.exec, max, true);
-          addEdge(ep, edge(proc.exec.id, event.id, reasonFor(event), alerted ? `${event.source.product} named pid ${proc.pid} in the same container` : 'same process'));
-        } else if (ep.spanEventId) addEdge(ep, edge(ep.spanEventId, event.id, 'ran-in-tool', `during the tool call, by ${p ? 'the server process' : 'the pod'}`));
+          addEdge(
+            ep,
+            edge(
+              proc.exec.id,
+              event.id,
+              reasonFor(event),
+              alerted ? `${event.source.product} named pid ${proc.pid} in the same container` : 'same process',
+            ),
+          );
+        } else if (ep.spanEventId)
+          addEdge(
+            ep,
+            edge(
+              ep.spanEventId,
+              event.id,
+              'ran-in-tool',
+              `during the tool call, by ${p ? 'the server process' : 'the pod'}`,
+            ),
+          );
       }
       ep.lastActive = Math.max(ep.lastActive, event.time);
       w.dirty.add(ep.id);
@@ -407,23 +482,43 @@ export class WorkloadStage {
     const out: EpisodeState[] = [];
     for (const ep of w.episodes.values()) {
       if (ep.kind !== 'tool') continue;
-      if (ids.has(ep.id) || (ep.pod === pod && event.time >= ep.start - SPAN_SLACK_MS && event.time <= ep.end + SPAN_SLACK_MS)) out.push(ep);
+      if (
+        ids.has(ep.id) ||
+        (ep.pod === pod && event.time >= ep.start - SPAN_SLACK_MS && event.time <= ep.end + SPAN_SLACK_MS)
+      )
+        out.push(ep);
     }
     return out;
   }
 
   /** Evaluates signals on one event and files them with the episodes that own it. */
-  private evaluate(w: WorkloadState, event: RuntimeEvent, pod: string, owners: readonly EpisodeState[], onlyContextRules = false): void {
+  private evaluate(
+    w: WorkloadState,
+    event: RuntimeEvent,
+    pod: string,
+    owners: readonly EpisodeState[],
+    onlyContextRules = false,
+  ): void {
     const linked = event.kind === 'alert' ? this.linkAlert(w, event, owners) : NO_EPISODES;
     const all = linked.length ? [...owners, ...linked] : owners;
-    const ctx: SignalContext = { inToolCall: all.some((o) => o.kind === 'tool'), workloadRoles: w.roles, state: this.signalState(w, pod) };
+    const ctx: SignalContext = {
+      inToolCall: all.some((o) => o.kind === 'tool'),
+      workloadRoles: w.roles,
+      state: this.signalState(w, pod),
+    };
     const signals = this.options.signals.evaluate(event, ctx, onlyContextRules);
     if (!signals.length) return;
     const homes = all.length ? all : [this.signalEpisode(w, event, pod)];
     for (const s of signals) this.file(w, s, event, homes, pod);
   }
 
-  private file(w: WorkloadState, signal: Signal, event: RuntimeEvent, homes: readonly EpisodeState[], pod: string): void {
+  private file(
+    w: WorkloadState,
+    signal: Signal,
+    event: RuntimeEvent,
+    homes: readonly EpisodeState[],
+    pod: string,
+  ): void {
     const max = this.options.limits.maxEvidence;
     for (const ep of homes) {
       addSignal(ep, signal, event, max);
@@ -443,7 +538,11 @@ export class WorkloadStage {
     for (const e of w.buffer(pod).toArray()) {
       if (e.time < tagged.time || e.id === tagged.id || e.kind !== 'network.connect') continue;
       const owners = this.ownersOf(w, e);
-      const ctx: SignalContext = { inToolCall: owners.some((o) => o.kind === 'tool'), workloadRoles: w.roles, state: this.signalState(w, pod) };
+      const ctx: SignalContext = {
+        inToolCall: owners.some((o) => o.kind === 'tool'),
+        workloadRoles: w.roles,
+        state: this.signalState(w, pod),
+      };
       for (const s of this.options.signals.evaluate(e, ctx)) {
         if (s.ruleId.startsWith('CW-EGRESS-NEW')) continue;
         const homes = owners.length ? owners : [this.signalEpisode(w, e, pod)];
@@ -471,7 +570,8 @@ export class WorkloadStage {
     if (!node && event.process) node = this.processForAlert(w, event);
     // Walk up the known lineage; an unseen parent (exec'd before our data) still names the tree,
     // so siblings under it share one episode. Runtime parents (containerd-shim) do not.
-    const unseenParent = (p: RuntimeEvent['process']) => (p?.parentKey && !RUNTIME_PARENT.test(p.parentBinary ?? '') ? p.parentKey : undefined);
+    const unseenParent = (p: RuntimeEvent['process']) =>
+      p?.parentKey && !RUNTIME_PARENT.test(p.parentBinary ?? '') ? p.parentKey : undefined;
     if (!node) root = unseenParent(event.process) ?? root;
     while (node && !seen.has(node.key)) {
       seen.add(node.key);
@@ -492,10 +592,20 @@ export class WorkloadStage {
   /** Adds the event's process chain (exec events, spawned edges) so the story shows how it came to run. */
   private addChain(w: WorkloadState, ep: EpisodeState, event: RuntimeEvent): void {
     const max = this.options.limits.maxEvidence;
-    let node: ProcNode | undefined = event.process ? (w.processes.get(event.process.key) ?? this.processForAlert(w, event)) : undefined;
+    let node: ProcNode | undefined = event.process
+      ? (w.processes.get(event.process.key) ?? this.processForAlert(w, event))
+      : undefined;
     if (node?.exec && node.exec.id !== event.id) {
       addEvidence(ep, node.exec, max, true);
-      addEdge(ep, edge(node.exec.id, event.id, event.kind === 'alert' ? 'alerted' : reasonFor(event), event.kind === 'alert' ? 'same process' : 'same process'));
+      addEdge(
+        ep,
+        edge(
+          node.exec.id,
+          event.id,
+          event.kind === 'alert' ? 'alerted' : reasonFor(event),
+          event.kind === 'alert' ? 'same process' : 'same process',
+        ),
+      );
     }
     for (let depth = 0; node?.parentKey && depth < 16; depth++) {
       const parent = w.processes.get(node.parentKey);
@@ -510,7 +620,10 @@ export class WorkloadStage {
   private processForAlert(w: WorkloadState, event: RuntimeEvent): ProcNode | undefined {
     const p = event.process;
     if (!p) return undefined;
-    return w.processes.get(p.key) ?? (p.pid !== undefined ? w.processByPid(event.workload.containerId, p.pid, event.time) : undefined);
+    return (
+      w.processes.get(p.key) ??
+      (p.pid !== undefined ? w.processByPid(event.workload.containerId, p.pid, event.time) : undefined)
+    );
   }
 
   /** Episodes (beyond `owners`) that own the process an alert names; the alert joins them. */
@@ -522,7 +635,10 @@ export class WorkloadStage {
       const ep = w.episodes.get(id);
       if (!ep || owners.includes(ep)) continue;
       addEvidence(ep, alert, this.options.limits.maxEvidence, true);
-      addEdge(ep, edge(proc.exec.id, alert.id, 'alerted', `${alert.source.product} named pid ${proc.pid} in the same container`));
+      addEdge(
+        ep,
+        edge(proc.exec.id, alert.id, 'alerted', `${alert.source.product} named pid ${proc.pid} in the same container`),
+      );
       linked.push(ep);
       w.dirty.add(ep.id);
     }
@@ -543,7 +659,14 @@ export class WorkloadStage {
       taggedBefore: (tags, withinMs, event) => {
         for (let i = w.tagged.length - 1; i >= 0; i--) {
           const hit = w.tagged[i]!;
-          if (hit.pod === pod && tags.includes(hit.tag) && hit.time <= event.time && event.time - hit.time <= withinMs && hit.eventId !== event.id) return { eventId: hit.eventId, tag: hit.tag };
+          if (
+            hit.pod === pod &&
+            tags.includes(hit.tag) &&
+            hit.time <= event.time &&
+            event.time - hit.time <= withinMs &&
+            hit.eventId !== event.id
+          )
+            return { eventId: hit.eventId, tag: hit.tag };
         }
         return undefined;
       },
@@ -556,7 +679,13 @@ export class WorkloadStage {
         if (!turn) return undefined;
         for (const other of turn.evidence.values()) {
           const name = other.trace?.toolName;
-          if (other.id !== event.id && name && other.time <= event.time && this.options.signals.toolRisk(name) === 'benign') return name;
+          if (
+            other.id !== event.id &&
+            name &&
+            other.time <= event.time &&
+            this.options.signals.toolRisk(name) === 'benign'
+          )
+            return name;
         }
         return undefined;
       },
@@ -597,7 +726,8 @@ export class WorkloadStage {
     }
     const lookback = now - ATTRIBUTION_LOOKBACK_MS;
     for (const ring of w.buffers.values()) ring.retain((e) => e.time >= lookback);
-    for (const ep of [...w.episodes.values()]) if (ep.lastActive < horizon && !w.dirty.has(ep.id)) w.removeEpisode(ep.id);
+    for (const ep of [...w.episodes.values()])
+      if (ep.lastActive < horizon && !w.dirty.has(ep.id)) w.removeEpisode(ep.id);
     if (w.tagged.length && w.tagged[0]!.time < horizon) w.tagged = w.tagged.filter((t) => t.time >= horizon);
     // The dedupe map is in arrival order, which follows event time closely: stop at the first young id.
     for (const [k, t] of w.seen.entries()) {

@@ -20,7 +20,10 @@ interface ParamDecl {
 }
 
 function params(source: string): ParamDecl[] {
-  return [...source.matchAll(/^param (\w+) [^\n=]+?(=.*)?$/gm)].map((m) => ({ name: m[1]!, hasDefault: m[2] !== undefined }));
+  return [...source.matchAll(/^param (\w+) [^\n=]+?(=.*)?$/gm)].map((m) => ({
+    name: m[1]!,
+    hasDefault: m[2] !== undefined,
+  }));
 }
 
 function modules(source: string): { name: string; path: string; params: string[] }[] {
@@ -33,11 +36,18 @@ function modules(source: string): { name: string; path: string; params: string[]
 
 describe('infra/generated', () => {
   it('is up to date with schemas/tables and kql/ (run `npm run content` after changing them)', () => {
-    for (const [file, expected] of renderInfraContent()) expect(readFileSync(INFRA + 'generated/' + file, 'utf8'), file).toBe(expected);
+    for (const [file, expected] of renderInfraContent())
+      expect(readFileSync(INFRA + 'generated/' + file, 'utf8'), file).toBe(expected);
   });
 
   it('declares every table column with the Log Analytics and DCR type spellings', () => {
-    const generated = JSON.parse(readFileSync(INFRA + 'generated/tables.json', 'utf8')) as { tables: { name: string; columns: { name: string; type: string }[]; streamColumns: { name: string; type: string }[] }[] };
+    const generated = JSON.parse(readFileSync(INFRA + 'generated/tables.json', 'utf8')) as {
+      tables: {
+        name: string;
+        columns: { name: string; type: string }[];
+        streamColumns: { name: string; type: string }[];
+      }[];
+    };
     for (const t of tableSchemas().values()) {
       const g = generated.tables.find((x) => x.name === t.name)!;
       expect(g.columns.map((c) => c.name)).toEqual(t.columns.map((c) => c.name));
@@ -54,20 +64,40 @@ describe('Bicep templates', () => {
         const target = join(dirname(f), m.path);
         expect(existsSync(INFRA + target), `${f} → ${m.path}`).toBe(true);
         const declared = params(text(target));
-        for (const p of m.params) expect(declared.map((d) => d.name), `${m.name}.${p} in ${target}`).toContain(p);
-        for (const d of declared.filter((x) => !x.hasDefault)) expect(m.params, `${target} needs ${d.name}`).toContain(d.name);
+        for (const p of m.params)
+          expect(
+            declared.map((d) => d.name),
+            `${m.name}.${p} in ${target}`,
+          ).toContain(p);
+        for (const d of declared.filter((x) => !x.hasDefault))
+          expect(m.params, `${target} needs ${d.name}`).toContain(d.name);
       }
     }
-    expect(modules(text('main.bicep')).map((m) => m.name)).toEqual(expect.arrayContaining(['logAnalytics', 'tables', 'dataCollection', 'eventHubs', 'storage', 'functionApp', 'rbac', 'sentinelContent', 'defenderExport']));
+    expect(modules(text('main.bicep')).map((m) => m.name)).toEqual(
+      expect.arrayContaining([
+        'logAnalytics',
+        'tables',
+        'dataCollection',
+        'eventHubs',
+        'storage',
+        'functionApp',
+        'rbac',
+        'sentinelContent',
+        'defenderExport',
+      ]),
+    );
   });
 
   it('load generated content that exists', () => {
-    for (const f of files) for (const m of text(f).matchAll(/load(?:Json|Text)Content\('([^']+)'\)/g)) expect(existsSync(INFRA + join(dirname(f), m[1]!)), `${f}: ${m[1]}`).toBe(true);
+    for (const f of files)
+      for (const m of text(f).matchAll(/load(?:Json|Text)Content\('([^']+)'\)/g))
+        expect(existsSync(INFRA + join(dirname(f), m[1]!)), `${f}: ${m[1]}`).toBe(true);
   });
 
   it('hold no keys, connection strings or listKeys', () => {
     const code = (f: string) => text(f).replace(/\/\/.*$/gm, '');
-    for (const f of files) expect(code(f), f).not.toMatch(/listKeys|connectionString|SharedAccessKey|AccountKey=|primaryKey|@secure/i);
+    for (const f of files)
+      expect(code(f), f).not.toMatch(/listKeys|connectionString|SharedAccessKey|AccountKey=|primaryKey|@secure/i);
     expect(text('modules/eventHubs.bicep')).toMatch(/disableLocalAuth: true/);
     expect(text('modules/storage.bicep')).toMatch(/allowSharedKeyAccess: false/);
   });
@@ -83,7 +113,9 @@ describe('Bicep templates', () => {
     };
     const rbac = text('modules/rbac.bicep');
     for (const [name, guid] of Object.entries(documented)) expect(rbac).toContain(`${name}: '${guid}'`);
-    const assignments = [...rbac.matchAll(/resource \w+ 'Microsoft\.Authorization\/roleAssignments@[^']+' = [\s\S]*?\n(?:\]|\})\n/g)].map((m) => m[0]);
+    const assignments = [
+      ...rbac.matchAll(/resource \w+ 'Microsoft\.Authorization\/roleAssignments@[^']+' = [\s\S]*?\n(?:\]|\})\n/g),
+    ].map((m) => m[0]);
     expect(assignments.length).toBe(4);
     for (const a of assignments) expect(a).toMatch(/scope: (readHubs\[i\]|writeHubs\[i\]|dcr|storage)\n/);
     expect(text('modules/defenderExportRole.bicep')).toContain("'2b629674-e913-4c01-ae53-ef4638d8f975'");
@@ -91,7 +123,13 @@ describe('Bicep templates', () => {
 
   it('uses identity-based connections only in the Functions app', () => {
     const app = text('modules/functionApp.bicep');
-    for (const s of ['AzureWebJobsStorage__accountName', 'AzureWebJobsStorage__credential', 'EventHubConnection__fullyQualifiedNamespace', 'EventHubConnection__credential']) expect(app).toContain(s);
+    for (const s of [
+      'AzureWebJobsStorage__accountName',
+      'AzureWebJobsStorage__credential',
+      'EventHubConnection__fullyQualifiedNamespace',
+      'EventHubConnection__credential',
+    ])
+      expect(app).toContain(s);
     expect(app).not.toMatch(/AzureWebJobsStorage'/);
   });
 });

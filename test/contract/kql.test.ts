@@ -9,7 +9,18 @@ import { validator, describeErrors } from '../../src/schemas.ts';
 import { tableSchemas } from '../../src/sinks/tables.ts';
 import { analyse, loadYaml, parsers, ROOT, withSource } from '../helpers/kusto.ts';
 
-type Rule = { id: string; name: string; kind: string; query: string; queryFrequency?: string; queryPeriod?: string; entityMappings?: { entityType: string; fieldMappings: { identifier: string; columnName: string }[] }[]; customDetails?: Record<string, string>; alertDetailsOverride?: Record<string, string>; incidentConfiguration?: { groupingConfiguration?: { groupByCustomDetails?: string[] } } };
+type Rule = {
+  id: string;
+  name: string;
+  kind: string;
+  query: string;
+  queryFrequency?: string;
+  queryPeriod?: string;
+  entityMappings?: { entityType: string; fieldMappings: { identifier: string; columnName: string }[] }[];
+  customDetails?: Record<string, string>;
+  alertDetailsOverride?: Record<string, string>;
+  incidentConfiguration?: { groupingConfiguration?: { groupByCustomDetails?: string[] } };
+};
 const rules = loadYaml<Rule>('kql/rules');
 const hunting = loadYaml<{ id: string; query: string }>('kql/hunting');
 
@@ -26,13 +37,16 @@ describe('the KQL checker', () => {
 describe('parsers', () => {
   for (const p of parsers()) {
     it(`${p.file} binds with zero errors`, () => {
-      const declared = p.params.map((x) => `let ${x.Name} = ${x.Type === 'string' ? `'${String(x.Default)}'` : String(x.Default)};`).join('\n');
+      const declared = p.params
+        .map((x) => `let ${x.Name} = ${x.Type === 'string' ? `'${String(x.Default)}'` : String(x.Default)};`)
+        .join('\n');
       expect(analyse(`${declared}\n${p.query}`).errors).toEqual([]);
     });
   }
   it('ASIM parsers follow ASIM naming (ASim… and vim… per schema, with the product name)', () => {
     const names = parsers().map((p) => p.name);
-    for (const schema of ['ProcessEvent', 'FileEvent', 'NetworkSession']) expect(names).toContain(`ASim${schema}Causeway`);
+    for (const schema of ['ProcessEvent', 'FileEvent', 'NetworkSession'])
+      expect(names).toContain(`ASim${schema}Causeway`);
     expect(names).toContain('vimProcessEventCauseway');
   });
 });
@@ -59,11 +73,18 @@ describe('analytics rules', () => {
       const used = [
         ...(doc.entityMappings ?? []).flatMap((m) => m.fieldMappings.map((f) => f.columnName)),
         ...Object.values(doc.customDetails ?? {}),
-        ...[...Object.values(doc.alertDetailsOverride ?? {}).join(' ').matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]!),
-        ...(['alertSeverityColumnName', 'alertTacticsColumnName'] as const).map((k) => doc.alertDetailsOverride?.[k]).filter((v): v is string => !!v),
+        ...[
+          ...Object.values(doc.alertDetailsOverride ?? {})
+            .join(' ')
+            .matchAll(/\{\{(\w+)\}\}/g),
+        ].map((m) => m[1]!),
+        ...(['alertSeverityColumnName', 'alertTacticsColumnName'] as const)
+          .map((k) => doc.alertDetailsOverride?.[k])
+          .filter((v): v is string => !!v),
       ];
       for (const c of used) expect(columns, `${c} in ${file}`).toContain(c);
-      for (const k of doc.incidentConfiguration?.groupingConfiguration?.groupByCustomDetails ?? []) expect(Object.keys(doc.customDetails ?? {})).toContain(k);
+      for (const k of doc.incidentConfiguration?.groupingConfiguration?.groupByCustomDetails ?? [])
+        expect(Object.keys(doc.customDetails ?? {})).toContain(k);
     });
   }
 
@@ -79,18 +100,38 @@ describe('analytics rules', () => {
     expect(story.map((r) => r.doc.kind).sort()).toEqual(['NRT', 'Scheduled']);
     for (const { doc } of story) {
       expect(doc.incidentConfiguration?.groupingConfiguration?.groupByCustomDetails).toEqual(['StoryId']);
-      expect(Object.keys(doc.customDetails!)).toEqual(expect.arrayContaining(['StoryId', 'RiskScore', 'Chain', 'AtlasTechniques']));
-      expect(doc.entityMappings!.map((m) => m.entityType)).toEqual(['Host', 'Process', 'File', 'IP', 'DNS', 'Account', 'AzureResource', 'CloudApplication']);
-      expect(doc.entityMappings!.find((m) => m.entityType === 'Account')!.fieldMappings[0]!.columnName).toBe('WorkloadAccount');
+      expect(Object.keys(doc.customDetails!)).toEqual(
+        expect.arrayContaining(['StoryId', 'RiskScore', 'Chain', 'AtlasTechniques']),
+      );
+      expect(doc.entityMappings!.map((m) => m.entityType)).toEqual([
+        'Host',
+        'Process',
+        'File',
+        'IP',
+        'DNS',
+        'Account',
+        'AzureResource',
+        'CloudApplication',
+      ]);
+      expect(doc.entityMappings!.find((m) => m.entityType === 'Account')!.fieldMappings[0]!.columnName).toBe(
+        'WorkloadAccount',
+      );
     }
     expect(rules.length).toBeGreaterThanOrEqual(6);
   });
 
   it('a rule with four placeholders in its title or an over-long custom detail key is refused by the schema', () => {
     const base = rules[0]!.doc;
-    expect(validate({ ...base, alertDetailsOverride: { alertDisplayNameFormat: '{{A}} {{B}} {{C}} {{D}}' } })).toBe(false);
+    expect(validate({ ...base, alertDetailsOverride: { alertDisplayNameFormat: '{{A}} {{B}} {{C}} {{D}}' } })).toBe(
+      false,
+    );
     expect(validate({ ...base, customDetails: { ThisKeyIsLongerThanTwenty: 'StoryId' } })).toBe(false);
-    expect(validate({ ...base, entityMappings: [{ entityType: 'IP', fieldMappings: [{ identifier: 'HostName', columnName: 'x' }] }] })).toBe(false);
+    expect(
+      validate({
+        ...base,
+        entityMappings: [{ entityType: 'IP', fieldMappings: [{ identifier: 'HostName', columnName: 'x' }] }],
+      }),
+    ).toBe(false);
   });
 });
 
@@ -106,14 +147,32 @@ describe('hunting queries', () => {
 });
 
 describe('workbook', () => {
-  const wb = JSON.parse(readFileSync(ROOT + 'kql/workbooks/CausewayAttackStories.json', 'utf8')) as { items: { type: number; name: string; content: { query?: string; parameters?: { query?: string }[] } }[] };
-  const queries = [...wb.items.filter((i) => i.type === 3).map((i) => [i.name, i.content.query!] as const), ...wb.items.flatMap((i) => (i.content.parameters ?? []).filter((p) => p.query).map((p) => ['parameter', p.query!] as const))];
+  const wb = JSON.parse(readFileSync(ROOT + 'kql/workbooks/CausewayAttackStories.json', 'utf8')) as {
+    items: { type: number; name: string; content: { query?: string; parameters?: { query?: string }[] } }[];
+  };
+  const queries = [
+    ...wb.items.filter((i) => i.type === 3).map((i) => [i.name, i.content.query!] as const),
+    ...wb.items.flatMap((i) =>
+      (i.content.parameters ?? []).filter((p) => p.query).map((p) => ['parameter', p.query!] as const),
+    ),
+  ];
   it('has the story overview, timeline, per-agent tool graph and pipeline health', () => {
-    expect(wb.items.map((i) => i.name)).toEqual(expect.arrayContaining(['stories-table', 'story-timeline', 'agent-tool-graph', 'dead-letters', 'upstream-loss', 'ingestion-lag']));
+    expect(wb.items.map((i) => i.name)).toEqual(
+      expect.arrayContaining([
+        'stories-table',
+        'story-timeline',
+        'agent-tool-graph',
+        'dead-letters',
+        'upstream-loss',
+        'ingestion-lag',
+      ]),
+    );
   });
   for (const [name, q] of queries) {
     it(`${name} binds with zero errors (workbook parameters substituted)`, () => {
-      const bound = q.replaceAll('{TimeRange}', '> ago(1d)').replaceAll('{StoryId}', '00000000-0000-0000-0000-000000000000');
+      const bound = q
+        .replaceAll('{TimeRange}', '> ago(1d)')
+        .replaceAll('{StoryId}', '00000000-0000-0000-0000-000000000000');
       expect(analyse(bound).errors).toEqual([]);
     });
   }
@@ -122,7 +181,10 @@ describe('workbook', () => {
 describe('DCR transformations', () => {
   it('the per-table transformation binds over each stream and keeps every column', () => {
     for (const t of tableSchemas().values()) {
-      const { errors, columns } = analyse(readFileSync(ROOT + 'infra/dcr-transform.kql', 'utf8'), withSource(t.columns.map((c) => [c.name, c.type])));
+      const { errors, columns } = analyse(
+        readFileSync(ROOT + 'infra/dcr-transform.kql', 'utf8'),
+        withSource(t.columns.map((c) => [c.name, c.type])),
+      );
       expect(errors, t.name).toEqual([]);
       expect(columns).toEqual(t.columns.map((c) => c.name));
     }

@@ -37,8 +37,50 @@ describe('table schemas', () => {
       expect(schema.columns[0]).toMatchObject({ name: 'TimeGenerated', type: 'datetime' });
     }
     const names = (t: (typeof TABLE_NAMES)[number]) => tableSchema(t).columns.map((c) => c.name);
-    expect(names('CausewayStories_CL')).toEqual(expect.arrayContaining(['StoryId', 'Version', 'StoryTitle', 'Severity', 'RiskScore', 'Namespace', 'Pod', 'Layers', 'Tactics', 'Techniques', 'AtlasTechniques', 'Entities', 'Timeline', 'Graph', 'Narrative']));
-    expect(names('CausewayEvidence_CL')).toEqual(expect.arrayContaining(['EvidenceId', 'StoryId', 'Layer', 'Kind', 'Source', 'Namespace', 'Pod', 'ContainerId', 'TargetProcessName', 'TargetProcessCommandLine', 'TargetProcessId', 'ParentProcessId', 'TargetFilePath', 'DstIpAddr', 'DstPortNumber', 'DstDomain', 'ToolName', 'McpMethod', 'TraceId', 'AlertType', 'AlertName']));
+    expect(names('CausewayStories_CL')).toEqual(
+      expect.arrayContaining([
+        'StoryId',
+        'Version',
+        'StoryTitle',
+        'Severity',
+        'RiskScore',
+        'Namespace',
+        'Pod',
+        'Layers',
+        'Tactics',
+        'Techniques',
+        'AtlasTechniques',
+        'Entities',
+        'Timeline',
+        'Graph',
+        'Narrative',
+      ]),
+    );
+    expect(names('CausewayEvidence_CL')).toEqual(
+      expect.arrayContaining([
+        'EvidenceId',
+        'StoryId',
+        'Layer',
+        'Kind',
+        'Source',
+        'Namespace',
+        'Pod',
+        'ContainerId',
+        'TargetProcessName',
+        'TargetProcessCommandLine',
+        'TargetProcessId',
+        'ParentProcessId',
+        'TargetFilePath',
+        'DstIpAddr',
+        'DstPortNumber',
+        'DstDomain',
+        'ToolName',
+        'McpMethod',
+        'TraceId',
+        'AlertType',
+        'AlertName',
+      ]),
+    );
   });
 });
 
@@ -54,8 +96,37 @@ describe('row builders', () => {
   });
 
   it('write dead-letter and health rows with exactly the schema columns', () => {
-    checkRow('CausewayPipeline_CL', deadLetterRow({ time: 0, stage: 'ingest', reasonCode: 'malformed-json', reason: 'x', sourceFormat: 'unknown', input: 'f', sizeBytes: 3, payloadSha256: 'a'.repeat(64) }, 'test'));
+    checkRow(
+      'CausewayPipeline_CL',
+      deadLetterRow(
+        {
+          time: 0,
+          stage: 'ingest',
+          reasonCode: 'malformed-json',
+          reason: 'x',
+          sourceFormat: 'unknown',
+          input: 'f',
+          sizeBytes: 3,
+          payloadSha256: 'a'.repeat(64),
+        },
+        'test',
+      ),
+    );
     checkRow('CausewayPipeline_CL', healthRow(0, 'test', 'workload', { evictions: 1 }));
-    checkRow('CausewayPipeline_CL', upstreamHealthRow({ id: 'x', layer: 'health', kind: 'health.upstream-loss', time: 0, source: { product: 'tetragon', format: 'tetragon.json', nativeId: 'x' }, workload: { node: 'n' }, health: { reason: 'tetragon-export-rate-limit', count: 5 } }, 'test'));
+    checkRow(
+      'CausewayPipeline_CL',
+      upstreamHealthRow(
+        {
+          id: 'x',
+          layer: 'health',
+          kind: 'health.upstream-loss',
+          time: 0,
+          source: { product: 'tetragon', format: 'tetragon.json', nativeId: 'x' },
+          workload: { node: 'n' },
+          health: { reason: 'tetragon-export-rate-limit', count: 5 },
+        },
+        'test',
+      ),
+    );
   });
 });

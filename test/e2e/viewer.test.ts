@@ -35,12 +35,39 @@ function xssScenario(): { input: string; body: string }[] {
   const traceId = hex('xss-trace', 32);
   return [
     { input: 'tetragon', body: `${tetragonExec(sh)}\n${tetragonConnect(sh, t0 + 200, '203.0.113.66', 443)}\n` },
-    { input: 'otlp', body: otlpRequest(tools, [{ traceId, spanId: hex('xss-span', 16), name: 'tools/call x', kind: 2, start: t0, end: t0 + 1000, attributes: { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': XSS_TOOL, 'gen_ai.operation.name': 'execute_tool' } }]) },
+    {
+      input: 'otlp',
+      body: otlpRequest(tools, [
+        {
+          traceId,
+          spanId: hex('xss-span', 16),
+          name: 'tools/call x',
+          kind: 2,
+          start: t0,
+          end: t0 + 1000,
+          attributes: {
+            'mcp.method.name': 'tools/call',
+            'gen_ai.tool.name': XSS_TOOL,
+            'gen_ai.operation.name': 'execute_tool',
+          },
+        },
+      ]),
+    },
   ];
 }
 
 function launchArgs(): string[] {
-  return ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+  return [
+    '--headless=new',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--disable-dev-shm-usage',
+  ];
 }
 
 async function newPage(): Promise<{ page: Page; dialogs: string[]; cspErrors: string[] }> {
@@ -58,10 +85,19 @@ async function newPage(): Promise<{ page: Page; dialogs: string[]; cspErrors: st
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH); .ci/run installs it`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH); .ci/run installs it`,
+    );
   mkdirSync(ARTIFACTS, { recursive: true });
   sink = new MemorySink();
-  host = new LocalHost({ pipeline: createPipeline({ config: testConfig(), signals: signals(), sink, logger: silentLogger }), host: '127.0.0.1', port: 0, maxBodyBytes: 16 * 1024 * 1024, tickMs: 60_000 });
+  host = new LocalHost({
+    pipeline: createPipeline({ config: testConfig(), signals: signals(), sink, logger: silentLogger }),
+    host: '127.0.0.1',
+    port: 0,
+    maxBodyBytes: 16 * 1024 * 1024,
+    tickMs: 60_000,
+  });
   port = await host.listen();
   for (const i of demoAttack('aks-demo', BASE)) await host.submit([{ body: i.body, input: i.input }]);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: launchArgs() });
@@ -79,7 +115,9 @@ describe('story viewer', () => {
     const row = page.locator('#stories-body tr').first();
     await expect.poll(() => row.locator('td').nth(0).textContent()).toBe('High');
     expect(await row.locator('td').nth(3).textContent()).toContain('aks-demo/agents/Deployment/file-tools');
-    expect(await row.locator('td').nth(4).textContent()).toBe('prompt · agent · protocol · process · file · network · alert');
+    expect(await row.locator('td').nth(4).textContent()).toBe(
+      'prompt · agent · protocol · process · file · network · alert',
+    );
     await page.screenshot({ path: `${ARTIFACTS}viewer-list.png`, fullPage: true });
     expect(dialogs).toEqual([]);
     expect(cspErrors).toEqual([]);
@@ -91,10 +129,24 @@ describe('story viewer', () => {
     await page.goto(`http://127.0.0.1:${port}/`);
     await page.locator('#stories-body tr a').first().click();
     await page.waitForSelector('svg.graph');
-    const layers = await page.$$eval('svg.graph g.node', (gs) => [...new Set(gs.map((g) => [...g.classList].find((c) => c.startsWith('layer-'))))]);
-    expect(layers).toEqual(expect.arrayContaining(['layer-prompt', 'layer-agent', 'layer-tool', 'layer-process', 'layer-file', 'layer-network', 'layer-alert']));
+    const layers = await page.$$eval('svg.graph g.node', (gs) => [
+      ...new Set(gs.map((g) => [...g.classList].find((c) => c.startsWith('layer-')))),
+    ]);
+    expect(layers).toEqual(
+      expect.arrayContaining([
+        'layer-prompt',
+        'layer-agent',
+        'layer-tool',
+        'layer-process',
+        'layer-file',
+        'layer-network',
+        'layer-alert',
+      ]),
+    );
     const reasons = await page.$$eval('svg.graph text.edge-label', (ts) => [...new Set(ts.map((t) => t.textContent))]);
-    expect(reasons).toEqual(expect.arrayContaining(['prompted', 'called', 'ran-in-tool', 'spawned', 'accessed', 'connected', 'alerted']));
+    expect(reasons).toEqual(
+      expect.arrayContaining(['prompted', 'called', 'ran-in-tool', 'spawned', 'accessed', 'connected', 'alerted']),
+    );
     const steps = await page.$$eval('ol.timeline li', (lis) => lis.map((l) => l.textContent ?? ''));
     expect(steps.some((s) => s.includes('cat read /var/run/secrets/azure/tokens/azure-identity-token'))).toBe(true);
     expect(steps.some((s) => s.includes('curl connected to 203.0.113.50:443'))).toBe(true);
@@ -131,7 +183,8 @@ describe('story viewer', () => {
   it('writes one self-contained HTML report that opens offline, with no script and the same stories', async () => {
     const stories = latestStories(sink.rows('CausewayStories_CL'));
     const evidence = new Map<string, ReturnType<MemorySink['rows']>>();
-    for (const r of sink.rows('CausewayEvidence_CL')) evidence.set(String(r.StoryId), [...(evidence.get(String(r.StoryId)) ?? []), r]);
+    for (const r of sink.rows('CausewayEvidence_CL'))
+      evidence.set(String(r.StoryId), [...(evidence.get(String(r.StoryId)) ?? []), r]);
     const file = `${ARTIFACTS}report.html`;
     writeFileSync(file, await renderReport(stories, evidence, 'e2e'));
     const { page, dialogs, cspErrors } = await newPage();

@@ -44,9 +44,27 @@ export async function startAzurite(): Promise<Azurite> {
   const port = await freePort();
   const location = mkdtempSync(join(tmpdir(), 'cw-azurite-'));
   const bin = new URL('../../node_modules/azurite/dist/src/blob/main.js', import.meta.url).pathname;
-  const child: ChildProcess = spawn(process.execPath, [bin, '--blobHost', '127.0.0.1', '--blobPort', String(port), '--location', location, '--silent', '--skipApiVersionCheck', '--loose'], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      bin,
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      String(port),
+      '--location',
+      location,
+      '--silent',
+      '--skipApiVersionCheck',
+      '--loose',
+    ],
+    { stdio: 'ignore' },
+  );
   await waitForPort(port, Date.now() + 30_000);
-  const blobs = new BlobServiceClient(`http://127.0.0.1:${port}/${ACCOUNT}`, new StorageSharedKeyCredential(ACCOUNT, KEY));
+  const blobs = new BlobServiceClient(
+    `http://127.0.0.1:${port}/${ACCOUNT}`,
+    new StorageSharedKeyCredential(ACCOUNT, KEY),
+  );
   return {
     blobs,
     stop: () =>

@@ -16,7 +16,10 @@ export class MemoryHubs implements Publisher {
   failNext = 0;
 
   constructor(readonly count = 4) {
-    this.partitions = { 'workload-events': Array.from({ length: count }, () => []), episodes: Array.from({ length: count }, () => []) };
+    this.partitions = {
+      'workload-events': Array.from({ length: count }, () => []),
+      episodes: Array.from({ length: count }, () => []),
+    };
     this.next = { 'workload-events': Array(count).fill(0), episodes: Array(count).fill(0) };
   }
 
@@ -27,7 +30,12 @@ export class MemoryHubs implements Publisher {
     }
     for (const m of messages) {
       const targets = m.key === BROADCAST ? [...Array(this.count).keys()] : [partitionOf(m.key, this.count)];
-      for (const p of targets) this.partitions[hub][p]!.push({ sequence: this.next[hub][p]!++, body: Buffer.from(JSON.stringify(m.body)), key: m.key });
+      for (const p of targets)
+        this.partitions[hub][p]!.push({
+          sequence: this.next[hub][p]!++,
+          body: Buffer.from(JSON.stringify(m.body)),
+          key: m.key,
+        });
     }
   }
 
@@ -38,7 +46,12 @@ export class MemoryHubs implements Publisher {
     return {
       messages: items.map((x) => x.body),
       meta: {
-        partitionContext: { partitionId: String(partition), eventHubName: hub, consumerGroup: hub === 'episodes' ? 'causeway-story' : 'causeway-workload', fullyQualifiedNamespace: 'causeway-test.servicebus.windows.net' },
+        partitionContext: {
+          partitionId: String(partition),
+          eventHubName: hub,
+          consumerGroup: hub === 'episodes' ? 'causeway-story' : 'causeway-workload',
+          fullyQualifiedNamespace: 'causeway-test.servicebus.windows.net',
+        },
         sequenceNumberArray: items.map((x) => x.sequence),
         offsetArray: items.map((x) => String(x.sequence * 1024)),
         enqueuedTimeUtcArray: items.map(() => new Date().toISOString().replace('Z', '')),

@@ -39,14 +39,21 @@ export function kafkaClasspath(): string {
     try {
       execFileSync(tool, ['-version'], { stdio: 'ignore' });
     } catch {
-      throw new Error(`The Kafka tests need ${tool} on PATH (Java 17+ and Maven): apt-get install -y openjdk-17-jre-headless maven (.ci/run does this)`);
+      throw new Error(
+        `The Kafka tests need ${tool} on PATH (Java 17+ and Maven): apt-get install -y openjdk-17-jre-headless maven (.ci/run does this)`,
+      );
     }
   }
   try {
-    execFileSync('mvn', ['-q', '-B', '-f', POM, 'dependency:build-classpath', `-Dmdep.outputFile=${file}`], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
+    execFileSync('mvn', ['-q', '-B', '-f', POM, 'dependency:build-classpath', `-Dmdep.outputFile=${file}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 600_000,
+    });
   } catch (e) {
     const err = e as { stdout?: Buffer; stderr?: Buffer; message: string };
-    throw new Error(`Resolving the Kafka broker jars from Maven Central failed: ${err.message}\n${String(err.stdout ?? '').slice(-2000)}${String(err.stderr ?? '').slice(-2000)}`);
+    throw new Error(
+      `Resolving the Kafka broker jars from Maven Central failed: ${err.message}\n${String(err.stdout ?? '').slice(-2000)}${String(err.stderr ?? '').slice(-2000)}`,
+    );
   }
   return readFileSync(file, 'utf8').trim();
 }
@@ -66,7 +73,9 @@ async function freePort(): Promise<number> {
  * `throughput: true` (the bench) runs the JVM with its full JIT and a parallel collector; tests
  * take the quick-starting client compiler.
  */
-export async function startKafkaBroker(options: { partitions?: number; throughput?: boolean } = {}): Promise<KafkaBroker> {
+export async function startKafkaBroker(
+  options: { partitions?: number; throughput?: boolean } = {},
+): Promise<KafkaBroker> {
   const cp = kafkaClasspath();
   const dir = mkdtempSync(join(tmpdir(), 'causeway-kafka-'));
   const [port, controllerPort] = [await freePort(), await freePort()];
@@ -92,14 +101,32 @@ export async function startKafkaBroker(options: { partitions?: number; throughpu
     'log.retention.check.interval.ms=3600000',
   ].join('\n');
   writeFileSync(join(dir, 'server.properties'), properties + '\n');
-  writeFileSync(join(dir, 'log4j.properties'), ['log4j.rootLogger=WARN, file', 'log4j.appender.file=org.apache.log4j.FileAppender', `log4j.appender.file.File=${join(dir, 'broker.log')}`, 'log4j.appender.file.layout=org.apache.log4j.PatternLayout', 'log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n', 'log4j.logger.kafka.server.BrokerServer=INFO'].join('\n') + '\n');
-  const tuning = options.throughput ? ['-Xms1g', '-Xmx1g', '-XX:+UseG1GC'] : ['-Xms256m', '-Xmx768m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'];
+  writeFileSync(
+    join(dir, 'log4j.properties'),
+    [
+      'log4j.rootLogger=WARN, file',
+      'log4j.appender.file=org.apache.log4j.FileAppender',
+      `log4j.appender.file.File=${join(dir, 'broker.log')}`,
+      'log4j.appender.file.layout=org.apache.log4j.PatternLayout',
+      'log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n',
+      'log4j.logger.kafka.server.BrokerServer=INFO',
+    ].join('\n') + '\n',
+  );
+  const tuning = options.throughput
+    ? ['-Xms1g', '-Xmx1g', '-XX:+UseG1GC']
+    : ['-Xms256m', '-Xmx768m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'];
   const jvm = [...tuning, `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`, '-cp', cp];
   const clusterId = randomBytes(16).toString('base64url');
-  execFileSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(dir, 'server.properties')], { stdio: 'ignore', timeout: 60_000 });
+  execFileSync(
+    'java',
+    [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(dir, 'server.properties')],
+    { stdio: 'ignore', timeout: 60_000 },
+  );
 
   const logFile = join(dir, 'broker.log');
-  const child: ChildProcess = spawn('java', [...jvm, 'kafka.Kafka', join(dir, 'server.properties')], { stdio: 'ignore' });
+  const child: ChildProcess = spawn('java', [...jvm, 'kafka.Kafka', join(dir, 'server.properties')], {
+    stdio: 'ignore',
+  });
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   let exited: number | null | undefined;
@@ -108,12 +135,20 @@ export async function startKafkaBroker(options: { partitions?: number; throughpu
   const brokers = [`127.0.0.1:${port}`];
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
-    if (exited !== undefined) throw new Error(`The Kafka broker exited with code ${exited} during start-up:\n${tail(logFile)}`);
+    if (exited !== undefined)
+      throw new Error(`The Kafka broker exited with code ${exited} during start-up:\n${tail(logFile)}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`The Kafka broker did not answer on ${brokers[0]} within ${START_TIMEOUT_MS / 1000} s:\n${tail(logFile)}`);
+      throw new Error(
+        `The Kafka broker did not answer on ${brokers[0]} within ${START_TIMEOUT_MS / 1000} s:\n${tail(logFile)}`,
+      );
     }
-    const admin = new Kafka({ brokers, clientId: 'broker-probe', logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+    const admin = new Kafka({
+      brokers,
+      clientId: 'broker-probe',
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+    }).admin();
     try {
       await admin.connect();
       await admin.describeCluster();

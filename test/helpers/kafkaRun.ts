@@ -15,12 +15,33 @@ import { silentLogger } from '../../src/telemetry/log.ts';
 import { signals, testConfig } from './pipeline.ts';
 
 /** Which raw topic carries each scenario input. */
-const TOPIC_OF: Record<string, keyof CausewayConfig['kafka']['topics']> = { tetragon: 'sensors', kubescape: 'sensors', falco: 'sensors', tracee: 'sensors', defender: 'defender', otlp: 'telemetry', toolhive: 'telemetry' };
+const TOPIC_OF: Record<string, keyof CausewayConfig['kafka']['topics']> = {
+  tetragon: 'sensors',
+  kubescape: 'sensors',
+  falco: 'sensors',
+  tracee: 'sensors',
+  defender: 'defender',
+  otlp: 'telemetry',
+  toolhive: 'telemetry',
+};
 
 /** A configuration with its own topics and groups, so runs on one broker never meet. */
 export function kafkaConfig(brokers: string[], name: string, env: Record<string, string> = {}): CausewayConfig {
-  const config = testConfig({ CAUSEWAY_KAFKA_BROKERS: brokers.join(','), CAUSEWAY_KAFKA_TICK_SECONDS: '0', CAUSEWAY_KAFKA_GROUP_PREFIX: `cw-${name}`, CAUSEWAY_KAFKA_SESSION_TIMEOUT_SECONDS: '6', CAUSEWAY_KAFKA_SNAPSHOT_SECONDS: '1', ...env });
-  config.kafka.topics = { sensors: `${name}.sensors`, defender: `${name}.defender`, telemetry: `${name}.telemetry`, workloadEvents: `${name}.workload-events`, episodes: `${name}.episodes` };
+  const config = testConfig({
+    CAUSEWAY_KAFKA_BROKERS: brokers.join(','),
+    CAUSEWAY_KAFKA_TICK_SECONDS: '0',
+    CAUSEWAY_KAFKA_GROUP_PREFIX: `cw-${name}`,
+    CAUSEWAY_KAFKA_SESSION_TIMEOUT_SECONDS: '6',
+    CAUSEWAY_KAFKA_SNAPSHOT_SECONDS: '1',
+    ...env,
+  });
+  config.kafka.topics = {
+    sensors: `${name}.sensors`,
+    defender: `${name}.defender`,
+    telemetry: `${name}.telemetry`,
+    workloadEvents: `${name}.workload-events`,
+    episodes: `${name}.episodes`,
+  };
   return config;
 }
 
@@ -30,23 +51,38 @@ export function kafkaOf(brokers: string[], clientId = 'causeway-test'): Kafka {
 
 export async function createRawTopics(admin: Admin, config: CausewayConfig, partitions = 4): Promise<void> {
   const existing = new Set(await admin.listTopics());
-  const topics = rawTopics(config).map((t) => t.topic).filter((t) => !existing.has(t));
-  if (topics.length) await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: partitions })) });
+  const topics = rawTopics(config)
+    .map((t) => t.topic)
+    .filter((t) => !existing.has(t));
+  if (topics.length)
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.map((topic) => ({ topic, numPartitions: partitions })),
+    });
 }
 
 /** Sends each input as one message to its raw topic, unkeyed (round-robin), in order. */
-export async function produceInputs(producer: Producer, config: CausewayConfig, inputs: readonly { input: string; body: string | Buffer }[]): Promise<void> {
+export async function produceInputs(
+  producer: Producer,
+  config: CausewayConfig,
+  inputs: readonly { input: string; body: string | Buffer }[],
+): Promise<void> {
   const byTopic = new Map<string, { value: string | Buffer }[]>();
   for (const i of inputs) {
     const topic = config.kafka.topics[TOPIC_OF[i.input] ?? 'sensors'];
     byTopic.set(topic, [...(byTopic.get(topic) ?? []), { value: i.body }]);
   }
-  for (const [topic, messages] of byTopic) for (const chunk of chunks(messages)) await producer.send({ topic, acks: -1, messages: chunk });
+  for (const [topic, messages] of byTopic)
+    for (const chunk of chunks(messages)) await producer.send({ topic, acks: -1, messages: chunk });
 }
 
 /** The end-of-input marker on every partition of every raw topic (what `causeway flush` sends). */
 export async function produceFlush(producer: Producer, admin: Admin, config: CausewayConfig): Promise<void> {
-  await flushMarkers(admin, producer, rawTopics(config).map((t) => t.topic));
+  await flushMarkers(
+    admin,
+    producer,
+    rawTopics(config).map((t) => t.topic),
+  );
 }
 
 /** Unconsumed messages per group: high watermark minus committed offset, summed over partitions. */
@@ -55,7 +91,9 @@ export async function lag(admin: Admin, groupId: string, topics: string[]): Prom
   const committed = await admin.fetchOffsets({ groupId, topics });
   for (const topic of topics) {
     const ends = await admin.fetchTopicOffsets(topic);
-    const done = new Map((committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    const done = new Map(
+      (committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]),
+    );
     for (const e of ends) total += Math.max(0, Number(e.high) - Math.max(Number(e.low), done.get(e.partition) ?? -1));
   }
   return total;
@@ -67,7 +105,11 @@ export async function lag(admin: Admin, groupId: string, topics: string[]): Prom
  */
 export async function waitUntilDrained(admin: Admin, config: CausewayConfig, timeoutMs = 120_000): Promise<void> {
   const t = config.kafka.topics;
-  const groups: [StageName, string[]][] = [['ingest', rawTopics(config).map((r) => r.topic)], ['workload', [t.workloadEvents]], ['story', [t.episodes]]];
+  const groups: [StageName, string[]][] = [
+    ['ingest', rawTopics(config).map((r) => r.topic)],
+    ['workload', [t.workloadEvents]],
+    ['story', [t.episodes]],
+  ];
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const lags: string[] = [];
@@ -77,7 +119,8 @@ export async function waitUntilDrained(admin: Admin, config: CausewayConfig, tim
       if (n) break;
     }
     if (!lags.length) return;
-    if (Date.now() > deadline) throw new Error(`consumer groups did not drain within ${timeoutMs / 1000} s: lag ${lags.join(', ')}`);
+    if (Date.now() > deadline)
+      throw new Error(`consumer groups did not drain within ${timeoutMs / 1000} s: lag ${lags.join(', ')}`);
     await new Promise((r) => setTimeout(r, 300));
   }
 }
@@ -91,13 +134,32 @@ export interface InProcessKafkaHost {
 let hosts = 0;
 
 /** One Causeway process's Kafka host, in this process. */
-export async function startKafkaHost(kafka: Kafka, config: CausewayConfig, sink: Sink, stateDir: string, stages: readonly StageName[] = STAGES): Promise<InProcessKafkaHost> {
-  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+export async function startKafkaHost(
+  kafka: Kafka,
+  config: CausewayConfig,
+  sink: Sink,
+  stateDir: string,
+  stages: readonly StageName[] = STAGES,
+): Promise<InProcessKafkaHost> {
+  const producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   const admin = kafka.admin();
   await producer.connect();
   await admin.connect();
   const t = config.kafka.topics;
-  const runtime = new PartitionedStages({ snapshotEveryMs: config.kafka.snapshotSeconds * 1000, config, signals: signals(), sink, publisher: new KafkaPublisher(producer, admin, { 'workload-events': t.workloadEvents, episodes: t.episodes }), state: new FileStateStore(stateDir), logger: silentLogger, clock: Date.now, host: `kafka-test-${++hosts}` });
+  const runtime = new PartitionedStages({
+    snapshotEveryMs: config.kafka.snapshotSeconds * 1000,
+    config,
+    signals: signals(),
+    sink,
+    publisher: new KafkaPublisher(producer, admin, { 'workload-events': t.workloadEvents, episodes: t.episodes }),
+    state: new FileStateStore(stateDir),
+    logger: silentLogger,
+    clock: Date.now,
+    host: `kafka-test-${++hosts}`,
+  });
   const host = new KafkaHost({ kafka, producer, admin, config, stages, runtime, logger: silentLogger });
   await host.start();
   return { host, runtime, stop: () => host.stop() };

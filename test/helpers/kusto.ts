@@ -17,10 +17,23 @@ const S = K.Symbols;
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 
-const TYPES: Record<string, unknown> = { string: S.ScalarTypes.String, int: S.ScalarTypes.Int, long: S.ScalarTypes.Long, real: S.ScalarTypes.Real, boolean: S.ScalarTypes.Bool, bool: S.ScalarTypes.Bool, datetime: S.ScalarTypes.DateTime, dynamic: S.ScalarTypes.Dynamic, guid: S.ScalarTypes.Guid };
+const TYPES: Record<string, unknown> = {
+  string: S.ScalarTypes.String,
+  int: S.ScalarTypes.Int,
+  long: S.ScalarTypes.Long,
+  real: S.ScalarTypes.Real,
+  boolean: S.ScalarTypes.Bool,
+  bool: S.ScalarTypes.Bool,
+  datetime: S.ScalarTypes.DateTime,
+  dynamic: S.ScalarTypes.Dynamic,
+  guid: S.ScalarTypes.Guid,
+};
 
 function table(name: string, columns: [string, string][]): unknown {
-  return new S.TableSymbol.$ctor4(name, columns.map(([c, t]) => new S.ColumnSymbol(c, TYPES[t])));
+  return new S.TableSymbol.$ctor4(
+    name,
+    columns.map(([c, t]) => new S.ColumnSymbol(c, TYPES[t])),
+  );
 }
 
 export interface Parser {
@@ -51,8 +64,15 @@ let state: any;
 /** The global state: our tables, Sentinel's, and our parsers as workspace functions. */
 export function globals(): any {
   if (state) return state;
-  const members: unknown[] = [...tableSchemas().values()].map((t) => table(t.name, t.columns.map((c) => [c.name, c.type])));
-  const sentinel = JSON.parse(readFileSync(ROOT + 'schemas/sentinel/sentinel-tables.json', 'utf8')) as { tables: { name: string; columns: [string, string][] }[] };
+  const members: unknown[] = [...tableSchemas().values()].map((t) =>
+    table(
+      t.name,
+      t.columns.map((c) => [c.name, c.type]),
+    ),
+  );
+  const sentinel = JSON.parse(readFileSync(ROOT + 'schemas/sentinel/sentinel-tables.json', 'utf8')) as {
+    tables: { name: string; columns: [string, string][] }[];
+  };
   for (const t of sentinel.tables) members.push(table(t.name, t.columns));
   for (const p of parsers()) {
     const params = `(${p.params.map((x) => `${x.Name}:${x.Type}${x.Default !== undefined ? `=${typeof x.Default === 'string' && x.Type === 'string' ? `'${x.Default}'` : String(x.Default)}` : ''}`).join(', ')})`;
@@ -76,11 +96,15 @@ export function analyse(query: string, extra?: (g: any) => any): Analysis {
   const errors: string[] = [];
   for (let i = 0; i < diags.Count; i++) {
     const d = diags.getItem(i);
-    if (String(d.Severity) === 'Error') errors.push(`${d.Message} (at ${d.Start}: "${query.slice(d.Start, d.Start + Math.max(1, d.Length)).slice(0, 40)}")`);
+    if (String(d.Severity) === 'Error')
+      errors.push(
+        `${d.Message} (at ${d.Start}: "${query.slice(d.Start, d.Start + Math.max(1, d.Length)).slice(0, 40)}")`,
+      );
   }
   const columns: string[] = [];
   const result = code.ResultType;
-  if (result && result.Columns) for (let i = 0; i < result.Columns.Count; i++) columns.push(result.Columns.getItem(i).Name);
+  if (result && result.Columns)
+    for (let i = 0; i < result.Columns.Count; i++) columns.push(result.Columns.getItem(i).Name);
   return { errors, columns };
 }
 

@@ -12,7 +12,11 @@ import { gunzipSync } from 'node:zlib';
 import { tableSchemas, type ColumnType } from '../../src/sinks/tables.ts';
 import { testCertificate } from './tls.ts';
 
-export type Fault = { status: 429; retryAfterSeconds: number } | { status: 500 | 503 | 403 | 400 } | { delayMs: number } | { reset: true };
+export type Fault =
+  | { status: 429; retryAfterSeconds: number }
+  | { status: 500 | 503 | 403 | 400 }
+  | { delayMs: number }
+  | { reset: true };
 
 export interface Upload {
   stream: string;
@@ -56,9 +60,13 @@ function typeOk(type: ColumnType, v: unknown): boolean {
   }
 }
 
-export async function startLogsIngestionServer(dcrImmutableId = 'dcr-00112233445566778899aabbccddeeff'): Promise<LogsIngestionServer> {
+export async function startLogsIngestionServer(
+  dcrImmutableId = 'dcr-00112233445566778899aabbccddeeff',
+): Promise<LogsIngestionServer> {
   const { cert, key } = testCertificate();
-  const streams = new Map([...tableSchemas().values()].map((t) => [`Custom-${t.name}`, new Map(t.columns.map((c) => [c.name, c.type]))]));
+  const streams = new Map(
+    [...tableSchemas().values()].map((t) => [`Custom-${t.name}`, new Map(t.columns.map((c) => [c.name, c.type]))]),
+  );
   const state: LogsIngestionServer = {
     url: '',
     dcrImmutableId,
@@ -89,8 +97,14 @@ export async function startLogsIngestionServer(dcrImmutableId = 'dcr-00112233445
       }
       const respond = () => {
         if (fault && 'status' in fault) {
-          if (fault.status === 429) return answer(429, 'TooManyRequests', { 'retry-after': String(fault.retryAfterSeconds) });
-          return answer(fault.status, fault.status === 403 ? 'Forbidden: the caller does not have Microsoft.Insights/Telemetry/Write on the DCR' : 'InternalServerError');
+          if (fault.status === 429)
+            return answer(429, 'TooManyRequests', { 'retry-after': String(fault.retryAfterSeconds) });
+          return answer(
+            fault.status,
+            fault.status === 403
+              ? 'Forbidden: the caller does not have Microsoft.Insights/Telemetry/Write on the DCR'
+              : 'InternalServerError',
+          );
         }
         if (req.method !== 'POST') return answer(405, 'MethodNotAllowed');
         if (!m) return answer(404, 'NotFound');

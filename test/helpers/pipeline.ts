@@ -53,7 +53,21 @@ export interface Run {
 
 export function newRun(config = testConfig(), baselines: readonly Profile[] = []): Run {
   const sink = new MemorySink();
-  return { pipeline: createPipeline({ config, signals: signals(), sink, logger: silentLogger, host: 'test', clock: () => 0, baselines }), sink, records: emptyReport(), stages: emptyReport(), stories: new Map() };
+  return {
+    pipeline: createPipeline({
+      config,
+      signals: signals(),
+      sink,
+      logger: silentLogger,
+      host: 'test',
+      clock: () => 0,
+      baselines,
+    }),
+    sink,
+    records: emptyReport(),
+    stages: emptyReport(),
+    stories: new Map(),
+  };
 }
 
 export async function feed(run: Run, inputs: readonly { body: string | Buffer; input: string }[]): Promise<Run> {
@@ -81,7 +95,9 @@ export async function runScenario(inputs: ScenarioInput[], config = testConfig()
 
 /** Stories that are not merged away, most severe first. */
 export function liveStories(run: Run): Story[] {
-  return [...run.stories.values()].filter((s) => s.status !== 'merged').sort((a, b) => b.riskScore - a.riskScore || a.storyId.localeCompare(b.storyId));
+  return [...run.stories.values()]
+    .filter((s) => s.status !== 'merged')
+    .sort((a, b) => b.riskScore - a.riskScore || a.storyId.localeCompare(b.storyId));
 }
 
 /** A story without the parts that describe one emission rather than the story itself. */

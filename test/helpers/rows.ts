@@ -6,7 +6,8 @@ type Row = Record<string, unknown>;
 /** Latest row per StoryId, as the CausewayStories parser reads them. */
 export function latestStories(rows: readonly Row[]): Map<string, Row> {
   const m = new Map<string, Row>();
-  for (const r of rows) if (((m.get(String(r.StoryId))?.Version as number) ?? -1) < (r.Version as number)) m.set(String(r.StoryId), r);
+  for (const r of rows)
+    if (((m.get(String(r.StoryId))?.Version as number) ?? -1) < (r.Version as number)) m.set(String(r.StoryId), r);
   return m;
 }
 
@@ -20,7 +21,10 @@ export function identicalById(rows: readonly Row[], key: (r: Row) => string, exc
     if (seen.has(k) && seen.get(k) !== v) {
       const before = JSON.parse(seen.get(k)!) as Row;
       const differing = Object.keys(r).filter((c) => JSON.stringify(before[c]) !== JSON.stringify(r[c]));
-      expect(differing.map((c) => `${k} ${c}: ${JSON.stringify(before[c])} then ${JSON.stringify(r[c])}`), `row ${k} repeated with different content`).toEqual([]);
+      expect(
+        differing.map((c) => `${k} ${c}: ${JSON.stringify(before[c])} then ${JSON.stringify(r[c])}`),
+        `row ${k} repeated with different content`,
+      ).toEqual([]);
     }
     seen.set(k, v);
   }
@@ -47,5 +51,9 @@ export function eventsByLiveStory(stories: readonly Row[], evidence: readonly Ro
   };
   const m: Record<string, Set<string>> = {};
   for (const r of evidence) (m[resolve(String(r.StoryId))] ??= new Set()).add(String(r.EventId));
-  return Object.fromEntries(Object.keys(m).sort().map((k) => [k, [...m[k]!].sort()]));
+  return Object.fromEntries(
+    Object.keys(m)
+      .sort()
+      .map((k) => [k, [...m[k]!].sort()]),
+  );
 }

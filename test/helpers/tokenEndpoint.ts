@@ -16,7 +16,9 @@ export interface TokenEndpoint {
   close(): Promise<void>;
 }
 
-export async function startTokenEndpoint(onIssue: (token: string, resource: string) => void = () => {}): Promise<TokenEndpoint> {
+export async function startTokenEndpoint(
+  onIssue: (token: string, resource: string) => void = () => {},
+): Promise<TokenEndpoint> {
   const header = randomBytes(16).toString('hex');
   const state: TokenEndpoint = { endpoint: '', header, requests: [], issued: new Map(), close: async () => {} };
   const server: Server = createServer((req, res) => {
@@ -33,7 +35,15 @@ export async function startTokenEndpoint(onIssue: (token: string, resource: stri
     state.issued.set(resource, [...(state.issued.get(resource) ?? []), token]);
     onIssue(token, resource);
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ access_token: token, expires_on: String(Math.floor(Date.now() / 1000) + 3600), resource, token_type: 'Bearer', client_id: clientId ?? '00000000-0000-0000-0000-000000000001' }));
+    res.end(
+      JSON.stringify({
+        access_token: token,
+        expires_on: String(Math.floor(Date.now() / 1000) + 3600),
+        resource,
+        token_type: 'Bearer',
+        client_id: clientId ?? '00000000-0000-0000-0000-000000000001',
+      }),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   state.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/msi/token`;

@@ -11,10 +11,26 @@ import { join } from 'node:path';
 import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CausewayConfig } from '../../src/config/config.ts';
-import { benignHour, compromisedTool, demoAttack, imdsTheft, reverseShell, shuffledWithDuplicates } from '../../src/demo/scenarios.ts';
+import {
+  benignHour,
+  compromisedTool,
+  demoAttack,
+  imdsTheft,
+  reverseShell,
+  shuffledWithDuplicates,
+} from '../../src/demo/scenarios.ts';
 import type { ScenarioInput } from '../../src/demo/scenario.ts';
 import { startKafkaBroker, type KafkaBroker } from '../helpers/kafkaBroker.ts';
-import { createRawTopics, kafkaConfig, kafkaOf, lag, produceFlush, produceInputs, startKafkaHost, waitUntilDrained } from '../helpers/kafkaRun.ts';
+import {
+  createRawTopics,
+  kafkaConfig,
+  kafkaOf,
+  lag,
+  produceFlush,
+  produceInputs,
+  startKafkaHost,
+  waitUntilDrained,
+} from '../helpers/kafkaRun.ts';
 import { feed, finish, MemorySink, newRun } from '../helpers/pipeline.ts';
 import { eventsByLiveStory, identicalById, latestStories, liveStoryRows } from '../helpers/rows.ts';
 
@@ -43,7 +59,10 @@ afterAll(async () => {
 });
 
 /** The tables the in-process pipeline writes for the same inputs. */
-async function reference(config: CausewayConfig, inputs: ScenarioInput[]): Promise<{ stories: Row[]; evidence: Row[] }> {
+async function reference(
+  config: CausewayConfig,
+  inputs: ScenarioInput[],
+): Promise<{ stories: Row[]; evidence: Row[] }> {
   const run = await finish(await feed(newRun(config), inputs));
   return { stories: run.sink.rows('CausewayStories_CL'), evidence: run.sink.rows('CausewayEvidence_CL') };
 }
@@ -54,7 +73,11 @@ async function reference(config: CausewayConfig, inputs: ScenarioInput[]): Promi
  * intermediate stories existed before a merge depends on arrival order, so merged rows are not
  * compared one by one.
  */
-function expectSameTables(actual: { stories: Row[]; evidence: Row[] }, expected: { stories: Row[]; evidence: Row[] }, options: { replayed?: boolean } = {}): void {
+function expectSameTables(
+  actual: { stories: Row[]; evidence: Row[] },
+  expected: { stories: Row[]; evidence: Row[] },
+  options: { replayed?: boolean } = {},
+): void {
   const a = liveStoryRows(actual.stories);
   const e = liveStoryRows(expected.stories);
   const titles = (m: Map<string, Row>) => [...m].map(([id, r]) => `${id} ${String(r.StoryTitle)}`).sort();
@@ -62,11 +85,20 @@ function expectSameTables(actual: { stories: Row[]; evidence: Row[] }, expected:
   for (const [id, row] of e) {
     const got = a.get(id)!;
     // MergedStoryIds names the intermediate stories, which depend on arrival order; checked below.
-    const differing = Object.keys(row).filter((k) => k !== 'MergedStoryIds' && JSON.stringify(row[k]) !== JSON.stringify(got[k]));
-    expect(differing.map((k) => `${id} ${k}: ${JSON.stringify(got[k])?.slice(0, 400)} (in process: ${JSON.stringify(row[k])?.slice(0, 400)})`)).toEqual([]);
+    const differing = Object.keys(row).filter(
+      (k) => k !== 'MergedStoryIds' && JSON.stringify(row[k]) !== JSON.stringify(got[k]),
+    );
+    expect(
+      differing.map(
+        (k) =>
+          `${id} ${k}: ${JSON.stringify(got[k])?.slice(0, 400)} (in process: ${JSON.stringify(row[k])?.slice(0, 400)})`,
+      ),
+    ).toEqual([]);
   }
   const latest = latestStories(actual.stories);
-  for (const [id, row] of a) for (const old of row.MergedStoryIds as string[]) expect(latest.get(old), `${old} merged into ${id}`).toMatchObject({ Status: 'merged', MergedInto: id });
+  for (const [id, row] of a)
+    for (const old of row.MergedStoryIds as string[])
+      expect(latest.get(old), `${old} merged into ${id}`).toMatchObject({ Status: 'merged', MergedInto: id });
   const events = eventsByLiveStory(actual.stories, actual.evidence);
   expect(Object.keys(events).every((id) => a.has(id))).toBe(true);
   expect(events).toEqual(eventsByLiveStory(expected.stories, expected.evidence));
@@ -76,7 +108,16 @@ function expectSameTables(actual: { stories: Row[]; evidence: Row[] }, expected:
   identicalById(actual.evidence, (r) => String(r.EvidenceId), options.replayed ? ['Links'] : []);
 }
 
-async function throughKafka(name: string, inputs: ScenarioInput[], hosts = 1, env: Record<string, string> = {}): Promise<{ tables: { stories: Row[]; evidence: Row[] }; partitions: { workload: string[]; story: string[] }[]; config: CausewayConfig }> {
+async function throughKafka(
+  name: string,
+  inputs: ScenarioInput[],
+  hosts = 1,
+  env: Record<string, string> = {},
+): Promise<{
+  tables: { stories: Row[]; evidence: Row[] };
+  partitions: { workload: string[]; story: string[] }[];
+  config: CausewayConfig;
+}> {
   const config = kafkaConfig(broker.brokers, name, env);
   await createRawTopics(admin, config);
   const stateDir = mkdtempSync(join(tmpdir(), 'cw-kafka-state-'));
@@ -88,7 +129,14 @@ async function throughKafka(name: string, inputs: ScenarioInput[], hosts = 1, en
     await produceFlush(producer, admin, config);
     await waitUntilDrained(admin, config);
     const partitions = running.map((r) => r.runtime.partitions());
-    return { tables: { stories: sinks.flatMap((s) => s.rows('CausewayStories_CL')), evidence: sinks.flatMap((s) => s.rows('CausewayEvidence_CL')) }, partitions, config };
+    return {
+      tables: {
+        stories: sinks.flatMap((s) => s.rows('CausewayStories_CL')),
+        evidence: sinks.flatMap((s) => s.rows('CausewayEvidence_CL')),
+      },
+      partitions,
+      config,
+    };
   } finally {
     for (const r of running) await r.stop();
   }
@@ -104,19 +152,28 @@ describe('Kafka host on a real broker', () => {
     ['shuffled-demo', () => shuffledWithDuplicates(demoAttack('aks-demo', BASE))],
   ];
 
-  it.each(scenarios)('golden scenario %s: the same stories through ingest → workload-events → episodes as in process', async (name, make) => {
-    const inputs = make();
-    // These topics reorder a whole scenario (benign-hour spans an hour); a real stream is reordered
-    // within seconds. First-seen and profile decisions are taken on arrival, so the learning period
-    // covers the scenario, as in the multi-scenario tests below.
-    const { tables, config } = await throughKafka(`golden-${name}`, inputs, 1, { CAUSEWAY_LEARNING_PERIOD_MINUTES: '90' });
-    expectSameTables(tables, await reference(config, inputs));
-  });
+  it.each(scenarios)(
+    'golden scenario %s: the same stories through ingest → workload-events → episodes as in process',
+    async (name, make) => {
+      const inputs = make();
+      // These topics reorder a whole scenario (benign-hour spans an hour); a real stream is reordered
+      // within seconds. First-seen and profile decisions are taken on arrival, so the learning period
+      // covers the scenario, as in the multi-scenario tests below.
+      const { tables, config } = await throughKafka(`golden-${name}`, inputs, 1, {
+        CAUSEWAY_LEARNING_PERIOD_MINUTES: '90',
+      });
+      expectSameTables(tables, await reference(config, inputs));
+    },
+  );
 
   it('two consumers in one group share the partitions and together write exactly what one consumer writes', async () => {
     // Three attacks within 20 minutes: a real stream is reordered within the allowed lateness (45
     // minutes), and these topics reorder the whole input.
-    const inputs = [...demoAttack('aks-demo', BASE), ...reverseShell('aks-demo', BASE + 10 * 60_000), ...imdsTheft('aks-demo', BASE + 20 * 60_000)];
+    const inputs = [
+      ...demoAttack('aks-demo', BASE),
+      ...reverseShell('aks-demo', BASE + 10 * 60_000),
+      ...imdsTheft('aks-demo', BASE + 20 * 60_000),
+    ];
     // First-seen rules (a tool new for an agent) decide on arrival: across three reordered
     // scenarios an agent's later call can arrive first, so the learning period covers them all.
     const env = { CAUSEWAY_STORY_PARTITIONS: '2', CAUSEWAY_LEARNING_PERIOD_MINUTES: '60' };
@@ -136,19 +193,35 @@ describe('Kafka host on a real broker', () => {
     const sink = new MemorySink();
     const host = await startKafkaHost(kafka, config, sink, mkdtempSync(join(tmpdir(), 'cw-kafka-state-')));
     try {
-      await producer.send({ topic: config.kafka.topics.workloadEvents, messages: [0, 1, 2, 3].flatMap((partition) => [{ partition, value: 'not json {' }, { partition, value: JSON.stringify({ key: 'x', event: 'not an event' }) }]) });
-      await producer.send({ topic: config.kafka.topics.episodes, messages: [{ partition: 0, value: Buffer.from([0xff, 0x00, 0x7b]) }] });
+      await producer.send({
+        topic: config.kafka.topics.workloadEvents,
+        messages: [0, 1, 2, 3].flatMap((partition) => [
+          { partition, value: 'not json {' },
+          { partition, value: JSON.stringify({ key: 'x', event: 'not an event' }) },
+        ]),
+      });
+      await producer.send({
+        topic: config.kafka.topics.episodes,
+        messages: [{ partition: 0, value: Buffer.from([0xff, 0x00, 0x7b]) }],
+      });
       const inputs = demoAttack('aks-demo', BASE);
       await produceInputs(producer, config, inputs);
       await produceFlush(producer, admin, config);
       await waitUntilDrained(admin, config);
-      const dead = sink.rows('CausewayPipeline_CL').filter((r) => r.RecordType === 'deadletter' && r.ReasonCode === 'malformed-message');
+      const dead = sink
+        .rows('CausewayPipeline_CL')
+        .filter((r) => r.RecordType === 'deadletter' && r.ReasonCode === 'malformed-message');
       expect(dead).toHaveLength(9);
       expect(new Set(dead.map((d) => d.Stage))).toEqual(new Set(['workload', 'story']));
-      expect(dead.every((d) => typeof d.PayloadSha256 === 'string' && d.Partition !== undefined && d.Offset !== undefined)).toBe(true);
+      expect(
+        dead.every((d) => typeof d.PayloadSha256 === 'string' && d.Partition !== undefined && d.Offset !== undefined),
+      ).toBe(true);
       expect(JSON.stringify(dead)).not.toContain('not an event');
       // The stories behind the poison are all there.
-      expectSameTables({ stories: sink.rows('CausewayStories_CL'), evidence: sink.rows('CausewayEvidence_CL') }, await reference(config, inputs));
+      expectSameTables(
+        { stories: sink.rows('CausewayStories_CL'), evidence: sink.rows('CausewayEvidence_CL') },
+        await reference(config, inputs),
+      );
     } finally {
       await host.stop();
     }
@@ -164,13 +237,33 @@ describe('Kafka host on a real broker', () => {
     const stop = new AbortController();
     let port = 0;
     const quiet = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    const running = serve({ configFile, flags: {}, env: { CAUSEWAY_KAFKA_BROKERS: broker.brokers.join(','), CAUSEWAY_KAFKA_GROUP_PREFIX: config.kafka.groupPrefix, CAUSEWAY_DATA_DIR: dir, CAUSEWAY_PORT: '0', CAUSEWAY_DEMO: 'false', CAUSEWAY_CLUSTER: 'aks-demo', CAUSEWAY_LOG_LEVEL: 'error' }, signal: stop.signal, onListening: (p) => (port = p) });
+    const running = serve({
+      configFile,
+      flags: {},
+      env: {
+        CAUSEWAY_KAFKA_BROKERS: broker.brokers.join(','),
+        CAUSEWAY_KAFKA_GROUP_PREFIX: config.kafka.groupPrefix,
+        CAUSEWAY_DATA_DIR: dir,
+        CAUSEWAY_PORT: '0',
+        CAUSEWAY_DEMO: 'false',
+        CAUSEWAY_CLUSTER: 'aks-demo',
+        CAUSEWAY_LOG_LEVEL: 'error',
+      },
+      signal: stop.signal,
+      onListening: (p) => (port = p),
+    });
     try {
       const inputs = demoAttack('aks-demo', BASE);
       await produceInputs(producer, config, inputs);
       const topics = [config.kafka.topics.sensors, config.kafka.topics.defender, config.kafka.topics.telemetry];
-      await waitFor(async () => port > 0 && (await lag(admin, `${config.kafka.groupPrefix}-local`, topics)) === 0, 60_000);
-      const stories = (await (await fetch(`http://127.0.0.1:${port}/api/stories`)).json()) as { storyId: string; severity: string }[];
+      await waitFor(
+        async () => port > 0 && (await lag(admin, `${config.kafka.groupPrefix}-local`, topics)) === 0,
+        60_000,
+      );
+      const stories = (await (await fetch(`http://127.0.0.1:${port}/api/stories`)).json()) as {
+        storyId: string;
+        severity: string;
+      }[];
       expect(stories.map((x) => x.storyId)).toContain('e8c14374-3f18-a30b-1f76-6f75f89785c0');
       expect(readRows(dir, 'CausewayStories_CL').length).toBeGreaterThan(0);
     } finally {
@@ -181,26 +274,55 @@ describe('Kafka host on a real broker', () => {
   });
 
   it('failover: after SIGKILL of one consumer process the other takes its partitions, restores their state, and no story or evidence is lost', async () => {
-    const config = kafkaConfig(broker.brokers, 'failover', { CAUSEWAY_STORY_PARTITIONS: '2', CAUSEWAY_LEARNING_PERIOD_MINUTES: '60' });
+    const config = kafkaConfig(broker.brokers, 'failover', {
+      CAUSEWAY_STORY_PARTITIONS: '2',
+      CAUSEWAY_LEARNING_PERIOD_MINUTES: '60',
+    });
     await createRawTopics(admin, config);
     const configFile = join(mkdtempSync(join(tmpdir(), 'cw-kafka-cfg-')), 'causeway.json');
     const stateDir = mkdtempSync(join(tmpdir(), 'cw-kafka-state-'));
     writeFileSync(configFile, JSON.stringify({ kafka: { topics: config.kafka.topics } }));
-    const env = { CAUSEWAY_KAFKA_BROKERS: broker.brokers.join(','), CAUSEWAY_KAFKA_GROUP_PREFIX: config.kafka.groupPrefix, CAUSEWAY_KAFKA_TICK_SECONDS: '0', CAUSEWAY_KAFKA_SESSION_TIMEOUT_SECONDS: '6', CAUSEWAY_KAFKA_SNAPSHOT_SECONDS: '1', CAUSEWAY_STORY_PARTITIONS: '2', CAUSEWAY_LEARNING_PERIOD_MINUTES: '60', CAUSEWAY_CLUSTER: 'aks-demo', CAUSEWAY_STATE_DIR: stateDir, CAUSEWAY_LOG_LEVEL: 'warn' };
+    const env = {
+      CAUSEWAY_KAFKA_BROKERS: broker.brokers.join(','),
+      CAUSEWAY_KAFKA_GROUP_PREFIX: config.kafka.groupPrefix,
+      CAUSEWAY_KAFKA_TICK_SECONDS: '0',
+      CAUSEWAY_KAFKA_SESSION_TIMEOUT_SECONDS: '6',
+      CAUSEWAY_KAFKA_SNAPSHOT_SECONDS: '1',
+      CAUSEWAY_STORY_PARTITIONS: '2',
+      CAUSEWAY_LEARNING_PERIOD_MINUTES: '60',
+      CAUSEWAY_CLUSTER: 'aks-demo',
+      CAUSEWAY_STATE_DIR: stateDir,
+      CAUSEWAY_LOG_LEVEL: 'warn',
+    };
     const dirs = [mkdtempSync(join(tmpdir(), 'cw-kafka-a-')), mkdtempSync(join(tmpdir(), 'cw-kafka-b-'))];
     const procs = dirs.map((dir) => startProcess(configFile, { ...env, CAUSEWAY_DATA_DIR: dir }));
     try {
       await Promise.all(procs.map((p) => p.ready));
-      const inputs = [...demoAttack('aks-demo', BASE), ...compromisedTool('aks-demo', BASE + 10 * 60_000), ...imdsTheft('aks-demo', BASE + 20 * 60_000)];
+      const inputs = [
+        ...demoAttack('aks-demo', BASE),
+        ...compromisedTool('aks-demo', BASE + 10 * 60_000),
+        ...imdsTheft('aks-demo', BASE + 20 * 60_000),
+      ];
       const half = Math.floor(inputs.length / 2);
       await produceInputs(producer, config, inputs.slice(0, half));
       // Kill one consumer once both have done some work on the workload stage.
-      await waitFor(async () => (await lag(admin, `${config.kafka.groupPrefix}-ingest`, [config.kafka.topics.sensors, config.kafka.topics.defender, config.kafka.topics.telemetry])) < half, 60_000);
+      await waitFor(
+        async () =>
+          (await lag(admin, `${config.kafka.groupPrefix}-ingest`, [
+            config.kafka.topics.sensors,
+            config.kafka.topics.defender,
+            config.kafka.topics.telemetry,
+          ])) < half,
+        60_000,
+      );
       procs[0]!.child.kill('SIGKILL');
       await produceInputs(producer, config, inputs.slice(half));
       await produceFlush(producer, admin, config);
       await waitUntilDrained(admin, config, 180_000);
-      const tables = { stories: dirs.flatMap((d) => readRows(d, 'CausewayStories_CL')), evidence: dirs.flatMap((d) => readRows(d, 'CausewayEvidence_CL')) };
+      const tables = {
+        stories: dirs.flatMap((d) => readRows(d, 'CausewayStories_CL')),
+        evidence: dirs.flatMap((d) => readRows(d, 'CausewayEvidence_CL')),
+      };
       expectSameTables(tables, await reference(config, inputs), { replayed: true });
     } finally {
       for (const p of procs) p.child.kill('SIGKILL');
@@ -209,7 +331,10 @@ describe('Kafka host on a real broker', () => {
 });
 
 function startProcess(configFile: string, env: Record<string, string>): { child: ChildProcess; ready: Promise<void> } {
-  const child = spawn(process.execPath, [BIN, 'run', '--config', configFile, '--port', '0'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'run', '--config', configFile, '--port', '0'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const ready = new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
@@ -225,7 +350,10 @@ function startProcess(configFile: string, env: Record<string, string>): { child:
 function readRows(dir: string, table: string): Row[] {
   const file = join(dir, 'tables', `${table}.jsonl`);
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Row);
 }
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {

@@ -13,7 +13,10 @@ import { liveStories, runScenario } from '../helpers/pipeline.ts';
 const BASE = Date.parse('2026-11-20T10:00:00Z');
 
 async function outcome(inputs: ScenarioInput[]): Promise<string[]> {
-  return liveStories(await runScenario(inputs)).map((s) => `${s.storyId} v${s.version} ${s.severity} ${s.signals.map((x) => x.ruleId).join(',')} timeline ${s.timeline.length} edges ${s.graph.edges.length}`);
+  return liveStories(await runScenario(inputs)).map(
+    (s) =>
+      `${s.storyId} v${s.version} ${s.severity} ${s.signals.map((x) => x.ruleId).join(',')} timeline ${s.timeline.length} edges ${s.graph.edges.length}`,
+  );
 }
 
 describe('arrival order', () => {
@@ -28,9 +31,12 @@ describe('arrival order', () => {
     const expected = await outcome(inputs);
     await fc.assert(
       // Indices, so a counterexample prints as an order, not as the payloads.
-      fc.asyncProperty(fc.shuffledSubarray([...inputs.keys()], { minLength: inputs.length, maxLength: inputs.length }), async (order) => {
-        expect(await outcome(order.map((i) => inputs[i]!))).toEqual(expected);
-      }),
+      fc.asyncProperty(
+        fc.shuffledSubarray([...inputs.keys()], { minLength: inputs.length, maxLength: inputs.length }),
+        async (order) => {
+          expect(await outcome(order.map((i) => inputs[i]!))).toEqual(expected);
+        },
+      ),
       { numRuns: 25 },
     );
   });

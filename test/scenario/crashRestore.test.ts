@@ -14,11 +14,17 @@ const BASE = Date.parse('2026-11-20T10:00:00Z');
 const INPUTS = merge(demoAttack('aks-demo', BASE), compromisedTool('aks-demo', BASE + 3_600_000));
 
 function snapshot(run: Run): string {
-  return JSON.stringify({ w: run.pipeline.workloadStages.map((s) => s.snapshot()), s: run.pipeline.storyStages.map((s) => s.snapshot()) });
+  return JSON.stringify({
+    w: run.pipeline.workloadStages.map((s) => s.snapshot()),
+    s: run.pipeline.storyStages.map((s) => s.snapshot()),
+  });
 }
 
 function restore(run: Run, snap: string): void {
-  const { w, s } = JSON.parse(snap) as { w: Parameters<Run['pipeline']['workloadStages'][0]['restore']>[0][]; s: Parameters<Run['pipeline']['storyStages'][0]['restore']>[0][] };
+  const { w, s } = JSON.parse(snap) as {
+    w: Parameters<Run['pipeline']['workloadStages'][0]['restore']>[0][];
+    s: Parameters<Run['pipeline']['storyStages'][0]['restore']>[0][];
+  };
   run.pipeline.workloadStages.forEach((stage, i) => stage.restore(w[i]!));
   run.pipeline.storyStages.forEach((stage, i) => stage.restore(s[i]!));
 }
@@ -43,30 +49,40 @@ describe('crash and restore', () => {
     expect(refStories.length).toBe(2);
 
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: INPUTS.length - 1 }), fc.integer({ min: 0, max: 3 }), async (crashAt, unsnapshotted) => {
-        // Before the crash: batches up to crashAt are processed and snapshotted; a few more are
-        // delivered to the sink but the process dies before their snapshot.
-        const before = newRun();
-        await feed(before, INPUTS.slice(0, crashAt));
-        const snap = snapshot(before);
-        await feed(before, INPUTS.slice(crashAt, crashAt + unsnapshotted));
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: INPUTS.length - 1 }),
+        fc.integer({ min: 0, max: 3 }),
+        async (crashAt, unsnapshotted) => {
+          // Before the crash: batches up to crashAt are processed and snapshotted; a few more are
+          // delivered to the sink but the process dies before their snapshot.
+          const before = newRun();
+          await feed(before, INPUTS.slice(0, crashAt));
+          const snap = snapshot(before);
+          await feed(before, INPUTS.slice(crashAt, crashAt + unsnapshotted));
 
-        // The new owner restores the snapshot and replays everything after it.
-        const after = newRun();
-        restore(after, snap);
-        for (const [table, rows] of before.sink.tables) await after.sink.write(table, rows);
-        await finish(await feed(after, INPUTS.slice(crashAt)));
+          // The new owner restores the snapshot and replays everything after it.
+          const after = newRun();
+          restore(after, snap);
+          for (const [table, rows] of before.sink.tables) await after.sink.write(table, rows);
+          await finish(await feed(after, INPUTS.slice(crashAt)));
 
-        const stories = [...new Map([...before.stories, ...after.stories]).values()].filter((s) => s.status !== 'merged');
-        const latest = new Map<string, (typeof stories)[0]>();
-        for (const s of stories) if ((latest.get(s.storyId)?.version ?? -1) < s.version) latest.set(s.storyId, s);
-        expect([...latest.values()].sort((a, b) => b.riskScore - a.riskScore || a.storyId.localeCompare(b.storyId)).map(comparable)).toEqual(refStories);
+          const stories = [...new Map([...before.stories, ...after.stories]).values()].filter(
+            (s) => s.status !== 'merged',
+          );
+          const latest = new Map<string, (typeof stories)[0]>();
+          for (const s of stories) if ((latest.get(s.storyId)?.version ?? -1) < s.version) latest.set(s.storyId, s);
+          expect(
+            [...latest.values()]
+              .sort((a, b) => b.riskScore - a.riskScore || a.storyId.localeCompare(b.storyId))
+              .map(comparable),
+          ).toEqual(refStories);
 
-        const rows = byId(after.sink.rows('CausewayStories_CL'), (r) => `${r.StoryId}/${r.Version}`);
-        for (const [k, v] of rows) if (refRows.has(k)) expect(v).toBe(refRows.get(k));
-        const evidence = byId(after.sink.rows('CausewayEvidence_CL'), (r) => String(r.EvidenceId));
-        for (const k of refEvidence.keys()) expect(evidence.has(k), `evidence ${k} lost`).toBe(true);
-      }),
+          const rows = byId(after.sink.rows('CausewayStories_CL'), (r) => `${r.StoryId}/${r.Version}`);
+          for (const [k, v] of rows) if (refRows.has(k)) expect(v).toBe(refRows.get(k));
+          const evidence = byId(after.sink.rows('CausewayEvidence_CL'), (r) => String(r.EvidenceId));
+          for (const k of refEvidence.keys()) expect(evidence.has(k), `evidence ${k} lost`).toBe(true);
+        },
+      ),
       { numRuns: 25 },
     );
   });

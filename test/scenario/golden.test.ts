@@ -4,7 +4,15 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { benignHour, compromisedTool, demoAttack, EXFIL_IP, imdsTheft, reverseShell, shuffledWithDuplicates } from '../../src/demo/scenarios.ts';
+import {
+  benignHour,
+  compromisedTool,
+  demoAttack,
+  EXFIL_IP,
+  imdsTheft,
+  reverseShell,
+  shuffledWithDuplicates,
+} from '../../src/demo/scenarios.ts';
 import type { Story } from '../../src/model/story.ts';
 import { comparable, liveStories, runScenario, type Run } from '../helpers/pipeline.ts';
 
@@ -30,13 +38,26 @@ describe('golden scenarios', () => {
     const s = stories[0]!;
     expect(s.severity).toBe('High');
     expect(s.layers).toEqual(['prompt', 'agent', 'protocol', 'process', 'file', 'network', 'alert']);
-    expect(s.workloads).toEqual(['aks-demo/agents/Deployment/file-tools', 'aks-demo/agents/Deployment/travel-agent', 'aks-demo/agents/Deployment/web-tools']);
+    expect(s.workloads).toEqual([
+      'aks-demo/agents/Deployment/file-tools',
+      'aks-demo/agents/Deployment/travel-agent',
+      'aks-demo/agents/Deployment/web-tools',
+    ]);
     expect(s.entities.alerts).toContain('defender:AI.Azure_Jailbreak.ContentFiltering.DetectedAttempt');
     expect(s.toolNames).toEqual(['fetch_url', 'http_post', 'read_file']);
     expect(s.entities.files).toContain('/var/run/secrets/azure/tokens/azure-identity-token');
     expect(s.entities.ips).toContain(EXFIL_IP);
-    expect(s.signals.map((x) => x.ruleId)).toEqual(expect.arrayContaining(['CW-AI-JAILBREAK', 'CW-SHELL-FROM-TOOL', 'CW-CRED-AZURE-WI-TOKEN', 'CW-STORY-EXFIL-CHAIN']));
-    expect(new Set(s.graph.edges.map((e) => e.reason))).toEqual(new Set(['prompted', 'called', 'same-session', 'ran-in-tool', 'spawned', 'accessed', 'connected', 'alerted']));
+    expect(s.signals.map((x) => x.ruleId)).toEqual(
+      expect.arrayContaining([
+        'CW-AI-JAILBREAK',
+        'CW-SHELL-FROM-TOOL',
+        'CW-CRED-AZURE-WI-TOKEN',
+        'CW-STORY-EXFIL-CHAIN',
+      ]),
+    );
+    expect(new Set(s.graph.edges.map((e) => e.reason))).toEqual(
+      new Set(['prompted', 'called', 'same-session', 'ran-in-tool', 'spawned', 'accessed', 'connected', 'alerted']),
+    );
     expect(s.atlasTechniques).toEqual(expect.arrayContaining(['AML.T0051', 'AML.T0053', 'AML.T0086']));
     expect(kinds(s, 'mcp.request').length).toBe(6);
     golden('demo', stories);
@@ -47,7 +68,9 @@ describe('golden scenarios', () => {
     const stories = liveStories(run);
     expect(stories).toHaveLength(1);
     const s = stories[0]!;
-    expect(s.signals.map((x) => x.ruleId)).toEqual(expect.arrayContaining(['CW-SHELL-FROM-TOOL', 'CW-DOWNLOAD-TOOL', 'CW-EXEC-WRITABLE-PATH', 'CW-VENDOR-ALERT']));
+    expect(s.signals.map((x) => x.ruleId)).toEqual(
+      expect.arrayContaining(['CW-SHELL-FROM-TOOL', 'CW-DOWNLOAD-TOOL', 'CW-EXEC-WRITABLE-PATH', 'CW-VENDOR-ALERT']),
+    );
     expect(s.entities.alerts).toEqual(['falco:Drop and execute new binary in container', 'kubescape:R1001']);
     expect(s.entities.processes).toContain('/tmp/.u');
     // Falcosidekick's Event Hub output sends each alert twice: one is dropped as a duplicate.
@@ -69,7 +92,9 @@ describe('golden scenarios', () => {
     const [s, ...rest] = liveStories(run);
     expect(rest).toHaveLength(0);
     expect(s!.signals.map((x) => x.ruleId)).toEqual(expect.arrayContaining(['CW-AI-JAILBREAK', 'CW-IMDS-ACCESS']));
-    expect(s!.graph.edges.some((e) => e.reason === 'prompted' && /application name ops-agent/.test(e.detail))).toBe(true);
+    expect(s!.graph.edges.some((e) => e.reason === 'prompted' && /application name ops-agent/.test(e.detail))).toBe(
+      true,
+    );
     golden('imds-theft', [s!]);
   });
 

@@ -22,9 +22,27 @@ export function functionsRuntime(env: Record<string, string | undefined> = proce
   if (runtime) return runtime;
   const { config } = loadConfig({ env });
   const missing = ['CAUSEWAY_EVENTHUBS_NAMESPACE', 'CAUSEWAY_STATE_ACCOUNT'].filter((k) => !env[k]);
-  if (missing.length) throw new ConfigError(missing.map((k) => ({ setting: k, problem: 'is not set', fix: 'deploy with infra/main.bicep, which sets it on the Function App' })));
-  if (config.sink.type !== 'logAnalytics') throw new ConfigError([{ setting: 'CAUSEWAY_LOGS_INGESTION_ENDPOINT', problem: 'is not set: the Functions host writes to Log Analytics only', fix: 'set CAUSEWAY_LOGS_INGESTION_ENDPOINT and CAUSEWAY_DCR_IMMUTABLE_ID (infra/main.bicep does)' }]);
-  const credential = new DefaultAzureCredential(config.sink.logAnalytics.managedIdentityClientId ? { managedIdentityClientId: config.sink.logAnalytics.managedIdentityClientId } : {});
+  if (missing.length)
+    throw new ConfigError(
+      missing.map((k) => ({
+        setting: k,
+        problem: 'is not set',
+        fix: 'deploy with infra/main.bicep, which sets it on the Function App',
+      })),
+    );
+  if (config.sink.type !== 'logAnalytics')
+    throw new ConfigError([
+      {
+        setting: 'CAUSEWAY_LOGS_INGESTION_ENDPOINT',
+        problem: 'is not set: the Functions host writes to Log Analytics only',
+        fix: 'set CAUSEWAY_LOGS_INGESTION_ENDPOINT and CAUSEWAY_DCR_IMMUTABLE_ID (infra/main.bicep does)',
+      },
+    ]);
+  const credential = new DefaultAzureCredential(
+    config.sink.logAnalytics.managedIdentityClientId
+      ? { managedIdentityClientId: config.sink.logAnalytics.managedIdentityClientId }
+      : {},
+  );
   const logger = createLogger({ level: config.logLevel, fields: { host: 'functions' } });
   const namespace = env.CAUSEWAY_EVENTHUBS_NAMESPACE!;
   runtime = new PartitionedStages({
@@ -36,7 +54,12 @@ export function functionsRuntime(env: Record<string, string | undefined> = proce
       'workload-events': new EventHubProducerClient(namespace, 'workload-events', credential),
       episodes: new EventHubProducerClient(namespace, 'episodes', credential),
     }),
-    state: new BlobStateStore(new BlobServiceClient(`https://${env.CAUSEWAY_STATE_ACCOUNT}.blob.core.windows.net`, credential).getContainerClient('causeway-state')),
+    state: new BlobStateStore(
+      new BlobServiceClient(
+        `https://${env.CAUSEWAY_STATE_ACCOUNT}.blob.core.windows.net`,
+        credential,
+      ).getContainerClient('causeway-state'),
+    ),
     logger,
     clock: Date.now,
     host: 'functions',

@@ -29,7 +29,14 @@ export async function kafkaClient(options: KafkaClientOptions): Promise<Kafka> {
 export async function kafkaSettings({ config, env, logger, credential }: KafkaClientOptions): Promise<KafkaConfig> {
   const k = config.kafka;
   const brokers = k.brokers ?? (k.sasl?.eventHubsNamespace ? [`${k.sasl.eventHubsNamespace}:9093`] : undefined);
-  if (!brokers) throw new ConfigError([{ setting: 'kafka.brokers (CAUSEWAY_KAFKA_BROKERS)', problem: 'no Kafka brokers are configured', fix: 'set CAUSEWAY_KAFKA_BROKERS=host:9092[,host:9092] (or kafka.sasl.eventHubsNamespace for Event Hubs)' }]);
+  if (!brokers)
+    throw new ConfigError([
+      {
+        setting: 'kafka.brokers (CAUSEWAY_KAFKA_BROKERS)',
+        problem: 'no Kafka brokers are configured',
+        fix: 'set CAUSEWAY_KAFKA_BROKERS=host:9092[,host:9092] (or kafka.sasl.eventHubsNamespace for Event Hubs)',
+      },
+    ]);
   return {
     clientId: k.clientId,
     brokers,
@@ -42,16 +49,30 @@ export async function kafkaSettings({ config, env, logger, credential }: KafkaCl
     logLevel: logLevel.WARN,
     logCreator: () => (entry: LogEntry) => {
       const { message, ...fields } = entry.log;
-      logger.event(entry.level <= logLevel.ERROR ? 'error' : entry.level === logLevel.WARN ? 'warn' : 'debug', 'kafka.client', { message, ...fields, namespace: entry.namespace });
+      logger.event(
+        entry.level <= logLevel.ERROR ? 'error' : entry.level === logLevel.WARN ? 'warn' : 'debug',
+        'kafka.client',
+        { message, ...fields, namespace: entry.namespace },
+      );
     },
   };
 }
 
-async function sasl(config: CausewayConfig, env: Record<string, string | undefined>, credential: TokenCredential | undefined): Promise<SASLOptions | undefined> {
+async function sasl(
+  config: CausewayConfig,
+  env: Record<string, string | undefined>,
+  credential: TokenCredential | undefined,
+): Promise<SASLOptions | undefined> {
   const s = config.kafka.sasl;
   if (!s) return undefined;
   if (s.mechanism === 'oauthbearer-entra') {
-    const cred = credential ?? new (await import('@azure/identity')).DefaultAzureCredential(config.sink.logAnalytics.managedIdentityClientId ? { managedIdentityClientId: config.sink.logAnalytics.managedIdentityClientId } : {});
+    const cred =
+      credential ??
+      new (await import('@azure/identity')).DefaultAzureCredential(
+        config.sink.logAnalytics.managedIdentityClientId
+          ? { managedIdentityClientId: config.sink.logAnalytics.managedIdentityClientId }
+          : {},
+      );
     const scope = `https://${s.eventHubsNamespace}/.default`;
     let cached: { value: string; expiresOn: number } | undefined;
     return {
@@ -59,7 +80,10 @@ async function sasl(config: CausewayConfig, env: Record<string, string | undefin
       oauthBearerProvider: async () => {
         if (!cached || cached.expiresOn - Date.now() < TOKEN_REFRESH_MARGIN_MS) {
           const token = await cred.getToken(scope);
-          if (!token) throw new Error(`no Entra token for ${scope}: give the identity an Azure Event Hubs Data role on the namespace`);
+          if (!token)
+            throw new Error(
+              `no Entra token for ${scope}: give the identity an Azure Event Hubs Data role on the namespace`,
+            );
           cached = { value: token.token, expiresOn: token.expiresOnTimestamp };
         }
         return { value: cached.value };
@@ -67,8 +91,17 @@ async function sasl(config: CausewayConfig, env: Record<string, string | undefin
     };
   }
   const password = env[s.passwordEnv!];
-  if (!password) throw new ConfigError([{ setting: `kafka.sasl.passwordEnv (${s.passwordEnv})`, problem: `the environment variable ${s.passwordEnv} is empty or not set`, fix: `export ${s.passwordEnv} with the password (for Event Hubs: the namespace connection string, username $ConnectionString)` }]);
+  if (!password)
+    throw new ConfigError([
+      {
+        setting: `kafka.sasl.passwordEnv (${s.passwordEnv})`,
+        problem: `the environment variable ${s.passwordEnv} is empty or not set`,
+        fix: `export ${s.passwordEnv} with the password (for Event Hubs: the namespace connection string, username $ConnectionString)`,
+      },
+    ]);
   const username = s.username ?? '';
   if (s.mechanism === 'plain') return { mechanism: 'plain', username, password };
-  return s.mechanism === 'scram-sha-256' ? { mechanism: 'scram-sha-256', username, password } : { mechanism: 'scram-sha-512', username, password };
+  return s.mechanism === 'scram-sha-256'
+    ? { mechanism: 'scram-sha-256', username, password }
+    : { mechanism: 'scram-sha-512', username, password };
 }

@@ -28,16 +28,27 @@ export class KafkaInput {
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (!batch.messages.length || !isRunning() || isStale()) return;
         const accept = topics.find((t) => t.topic === batch.topic)?.accept;
-        const inputs: IngestInput[] = batch.messages.map((m) => ({ body: m.value ?? Buffer.alloc(0), input: batch.topic, accept, partition: String(batch.partition), offset: m.offset }));
+        const inputs: IngestInput[] = batch.messages.map((m) => ({
+          body: m.value ?? Buffer.alloc(0),
+          input: batch.topic,
+          accept,
+          partition: String(batch.partition),
+          offset: m.offset,
+        }));
         await host.submit(inputs);
         const last = batch.messages.at(-1)!.offset;
         resolveOffset(last);
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+        await consumer.commitOffsets([
+          { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+        ]);
         await heartbeat();
       },
     });
     this.consumer = consumer;
-    this.options.logger.event('info', 'kafka.input-started', { topics: topics.map((t) => t.topic), group: `${config.kafka.groupPrefix}-local` });
+    this.options.logger.event('info', 'kafka.input-started', {
+      topics: topics.map((t) => t.topic),
+      group: `${config.kafka.groupPrefix}-local`,
+    });
   }
 
   async stop(): Promise<void> {

@@ -58,31 +58,66 @@ export class KafkaHost {
     const { config, stages, logger } = this.options;
     await this.ensureTopics();
     for (const stage of stages) {
-      const consumer = this.options.kafka.consumer({ groupId: `${config.kafka.groupPrefix}-${stage}`, sessionTimeout: config.kafka.sessionTimeoutSeconds * 1000, heartbeatInterval: Math.min(3_000, (config.kafka.sessionTimeoutSeconds * 1000) / 3), rebalanceTimeout: 60_000, maxWaitTimeInMs: 250, retry: { retries: 8, initialRetryTime: 300 } });
+      const consumer = this.options.kafka.consumer({
+        groupId: `${config.kafka.groupPrefix}-${stage}`,
+        sessionTimeout: config.kafka.sessionTimeoutSeconds * 1000,
+        heartbeatInterval: Math.min(3_000, (config.kafka.sessionTimeoutSeconds * 1000) / 3),
+        rebalanceTimeout: 60_000,
+        maxWaitTimeInMs: 250,
+        retry: { retries: 8, initialRetryTime: 300 },
+      });
       consumer.on(consumer.events.GROUP_JOIN, (e) => {
         this.counters.rebalances++;
         const assigned = Object.values(e.payload.memberAssignment).flat().map(String);
         if (stage !== 'ingest') {
           this.options.runtime.release({ [stage]: assigned });
-          for (const key of [...this.committed.keys()]) if (key.startsWith(`${stage}/`) && !assigned.includes(key.slice(stage.length + 1))) this.committed.delete(key);
+          for (const key of [...this.committed.keys()])
+            if (key.startsWith(`${stage}/`) && !assigned.includes(key.slice(stage.length + 1)))
+              this.committed.delete(key);
         }
-        logger.event('info', 'kafka.assigned', { stage, group: e.payload.groupId, partitions: e.payload.memberAssignment });
+        logger.event('info', 'kafka.assigned', {
+          stage,
+          group: e.payload.groupId,
+          partitions: e.payload.memberAssignment,
+        });
       });
-      consumer.on(consumer.events.CRASH, (e) => logger.event('error', 'kafka.consumer-crashed', { stage, error: e.payload.error.message, restart: e.payload.restart }));
+      consumer.on(consumer.events.CRASH, (e) =>
+        logger.event('error', 'kafka.consumer-crashed', {
+          stage,
+          error: e.payload.error.message,
+          restart: e.payload.restart,
+        }),
+      );
       await consumer.connect();
       await consumer.subscribe({ topics: this.topicsOf(stage), fromBeginning: true });
-      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.batch(stage, consumer, payload) });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: (payload) => this.batch(stage, consumer, payload),
+      });
       this.consumers.set(stage, consumer);
     }
     // Quiet partitions: snapshot what the last batches left unsaved, then commit up to it.
     const snapshotMs = config.kafka.snapshotSeconds * 1000;
     if (snapshotMs > 0 && (stages.includes('workload') || stages.includes('story'))) {
-      this.saver = setInterval(() => void this.saveAndCommit().catch((e: Error) => logger.event('warn', 'kafka.snapshot-failed', { error: e.message })), snapshotMs);
+      this.saver = setInterval(
+        () =>
+          void this.saveAndCommit().catch((e: Error) =>
+            logger.event('warn', 'kafka.snapshot-failed', { error: e.message }),
+          ),
+        snapshotMs,
+      );
       this.saver.unref();
     }
     const tickMs = config.kafka.tickSeconds * 1000;
     if (stages.includes('story') && tickMs > 0) {
-      this.ticker = setInterval(() => void this.options.runtime.closeIdleStories().catch((e: Error) => logger.event('warn', 'kafka.tick-failed', { error: e.message })), tickMs);
+      this.ticker = setInterval(
+        () =>
+          void this.options.runtime
+            .closeIdleStories()
+            .catch((e: Error) => logger.event('warn', 'kafka.tick-failed', { error: e.message })),
+        tickMs,
+      );
       this.ticker.unref();
     }
     logger.event('info', 'kafka.started', { stages, groups: stages.map((s) => `${config.kafka.groupPrefix}-${s}`) });
@@ -102,20 +137,40 @@ export class KafkaHost {
   }
 
   health(): Record<string, unknown> {
-    return { stages: this.options.stages, partitions: this.options.runtime.partitions(), ...this.counters, totals: this.options.runtime.totals, lastError: this.options.runtime.lastError };
+    return {
+      stages: this.options.stages,
+      partitions: this.options.runtime.partitions(),
+      ...this.counters,
+      totals: this.options.runtime.totals,
+      lastError: this.options.runtime.lastError,
+    };
   }
 
-  private async batch(stage: StageName, consumer: Consumer, { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async batch(
+    stage: StageName,
+    consumer: Consumer,
+    { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload,
+  ): Promise<void> {
     if (!batch.messages.length || !isRunning() || isStale()) return;
     this.inFlight++;
     try {
-      const meta: BatchMeta = { partitionContext: { partitionId: String(batch.partition), eventHubName: batch.topic }, sequenceNumberArray: batch.messages.map((m) => Number(m.offset)) };
+      const meta: BatchMeta = {
+        partitionContext: { partitionId: String(batch.partition), eventHubName: batch.topic },
+        sequenceNumberArray: batch.messages.map((m) => Number(m.offset)),
+      };
       const values = batch.messages.map((m) => m.value ?? Buffer.alloc(0));
       const rt = this.options.runtime;
       const last = batch.messages.at(-1)!.offset;
       if (stage === 'ingest') {
-        await rt.ingest(values, meta, batch.topic, rawTopics(this.options.config).find((t) => t.topic === batch.topic)?.accept);
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+        await rt.ingest(
+          values,
+          meta,
+          batch.topic,
+          rawTopics(this.options.config).find((t) => t.topic === batch.topic)?.accept,
+        );
+        await consumer.commitOffsets([
+          { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+        ]);
       } else {
         await (stage === 'workload' ? rt.workload(values, meta) : rt.story(values, meta));
         await this.commitSaved(consumer, stage, batch.topic, batch.partition);
@@ -135,12 +190,18 @@ export class KafkaHost {
     for (const [stage, consumer] of this.consumers) {
       if (stage === 'ingest') continue;
       const topic = this.topicsOf(stage)[0]!;
-      for (const partition of this.options.runtime.partitions()[stage]) await this.commitSaved(consumer, stage, topic, Number(partition));
+      for (const partition of this.options.runtime.partitions()[stage])
+        await this.commitSaved(consumer, stage, topic, Number(partition));
     }
   }
 
   /** Commits up to what the partition's saved snapshot covers, when that moved. */
-  private async commitSaved(consumer: Consumer, stage: 'workload' | 'story', topic: string, partition: number): Promise<void> {
+  private async commitSaved(
+    consumer: Consumer,
+    stage: 'workload' | 'story',
+    topic: string,
+    partition: number,
+  ): Promise<void> {
     const saved = this.options.runtime.committable(stage, String(partition));
     const key = `${stage}/${partition}`;
     if (saved === undefined || saved <= (this.committed.get(key) ?? -1)) return;
@@ -151,7 +212,9 @@ export class KafkaHost {
 
   private topicsOf(stage: StageName): string[] {
     const t = this.options.config.kafka.topics;
-    return stage === 'ingest' ? rawTopics(this.options.config).map((r) => r.topic) : [stage === 'workload' ? t.workloadEvents : t.episodes];
+    return stage === 'ingest'
+      ? rawTopics(this.options.config).map((r) => r.topic)
+      : [stage === 'workload' ? t.workloadEvents : t.episodes];
   }
 
   /**
@@ -163,20 +226,42 @@ export class KafkaHost {
     const { config, admin, stages } = this.options;
     const k = config.kafka;
     const wanted = new Map<string, number>();
-    for (const s of stages) for (const topic of this.topicsOf(s)) wanted.set(topic, topic === k.topics.episodes ? config.correlation.storyPartitions : config.correlation.workloadPartitions);
+    for (const s of stages)
+      for (const topic of this.topicsOf(s))
+        wanted.set(
+          topic,
+          topic === k.topics.episodes ? config.correlation.storyPartitions : config.correlation.workloadPartitions,
+        );
     if (stages.includes('ingest')) wanted.set(k.topics.workloadEvents, config.correlation.workloadPartitions);
-    if (stages.includes('ingest') || stages.includes('workload')) wanted.set(k.topics.episodes, config.correlation.storyPartitions);
+    if (stages.includes('ingest') || stages.includes('workload'))
+      wanted.set(k.topics.episodes, config.correlation.storyPartitions);
     const existing = new Set(await admin.listTopics());
     const missing = [...wanted.keys()].filter((t) => !existing.has(t));
     if (missing.length && !k.createTopics) {
-      throw new ConfigError(missing.map((t) => ({ setting: 'kafka.topics', problem: `topic ${t} does not exist`, fix: 'create it (infra/main.bicep creates the Event Hubs), or set kafka.createTopics true for Apache Kafka' })));
+      throw new ConfigError(
+        missing.map((t) => ({
+          setting: 'kafka.topics',
+          problem: `topic ${t} does not exist`,
+          fix: 'create it (infra/main.bicep creates the Event Hubs), or set kafka.createTopics true for Apache Kafka',
+        })),
+      );
     }
-    if (missing.length) await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: wanted.get(topic)!, replicationFactor: -1 })) });
+    if (missing.length)
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({ topic, numPartitions: wanted.get(topic)!, replicationFactor: -1 })),
+      });
     if (wanted.has(k.topics.episodes)) {
       const meta = await admin.fetchTopicMetadata({ topics: [k.topics.episodes] });
       const n = meta.topics[0]?.partitions.length ?? 0;
       if (n !== config.correlation.storyPartitions) {
-        throw new ConfigError([{ setting: 'correlation.storyPartitions (CAUSEWAY_STORY_PARTITIONS)', problem: `is ${config.correlation.storyPartitions} but topic ${k.topics.episodes} has ${n} partitions`, fix: `set CAUSEWAY_STORY_PARTITIONS=${n}` }]);
+        throw new ConfigError([
+          {
+            setting: 'correlation.storyPartitions (CAUSEWAY_STORY_PARTITIONS)',
+            problem: `is ${config.correlation.storyPartitions} but topic ${k.topics.episodes} has ${n} partitions`,
+            fix: `set CAUSEWAY_STORY_PARTITIONS=${n}`,
+          },
+        ]);
       }
     }
   }

@@ -39,7 +39,9 @@ export class KafkaPublisher implements Publisher {
     } catch (e) {
       const retriable = (e as { retriable?: boolean }).retriable !== false;
       const message = `publishing to ${topic} failed: ${(e as Error).message}`;
-      throw retriable ? new RetryableError(message, 'sink-unavailable', { cause: e }) : new Error(message, { cause: e });
+      throw retriable
+        ? new RetryableError(message, 'sink-unavailable', { cause: e })
+        : new Error(message, { cause: e });
     }
   }
 
@@ -69,6 +71,11 @@ export async function flushMarkers(admin: Admin, producer: Producer, topics: str
   const meta = await admin.fetchTopicMetadata({ topics });
   const of = meta.topics.reduce((n, t) => n + t.partitions.length, 0);
   const value = JSON.stringify({ control: 'flush', id: randomUUID(), of });
-  for (const t of meta.topics) await producer.send({ topic: t.name, acks: -1, messages: t.partitions.map((p) => ({ partition: p.partitionId, value })) });
+  for (const t of meta.topics)
+    await producer.send({
+      topic: t.name,
+      acks: -1,
+      messages: t.partitions.map((p) => ({ partition: p.partitionId, value })),
+    });
   return of;
 }

@@ -30,7 +30,9 @@ export class EntityGraph {
   readonly entities: Json[];
 
   constructor(raw: unknown) {
-    this.entities = arr(jsonValue(raw)).map(obj).filter((e): e is Json => !!e);
+    this.entities = arr(jsonValue(raw))
+      .map(obj)
+      .filter((e): e is Json => !!e);
     for (const e of this.entities) this.index(e, 0);
   }
 
@@ -59,24 +61,37 @@ export class EntityGraph {
   /** Entities of one type (`process`, `K8s-pod`, …), with references resolved. */
   ofType(type: string): Json[] {
     const t = type.toLowerCase();
-    return this.entities.map((e) => this.resolve(e)).filter((e): e is Json => !!e && String(ci(e).get('type') ?? '').toLowerCase() === t);
+    return this.entities
+      .map((e) => this.resolve(e))
+      .filter((e): e is Json => !!e && String(ci(e).get('type') ?? '').toLowerCase() === t);
   }
 
   facts(): EntityFacts {
-    const f: EntityFacts = { processes: [], ips: [], accounts: [], files: [], domains: [], applications: [], azureResourceIds: [] };
+    const f: EntityFacts = {
+      processes: [],
+      ips: [],
+      accounts: [],
+      files: [],
+      domains: [],
+      applications: [],
+      azureResourceIds: [],
+    };
     for (const cluster of this.ofType('K8s-cluster')) {
       const resource = this.resolve(ci(cluster).get('cloudresource'));
       const rv = ci(resource);
       const resourceId = str(pick(rv, 'resourceid', 'azureid', 'relatedazureresourceids'));
       f.clusterResourceId ??= resourceId;
-      f.cluster ??= str(ci(cluster).get('name')) ?? clusterFromResourceId(resourceId) ?? str(pick(rv, 'resourcename', 'name'));
+      f.cluster ??=
+        str(ci(cluster).get('name')) ?? clusterFromResourceId(resourceId) ?? str(pick(rv, 'resourcename', 'name'));
     }
     for (const ns of this.ofType('K8s-namespace')) {
       f.namespace ??= str(ci(ns).get('name'));
       const cluster = this.resolve(ci(ns).get('cluster'));
       if (cluster && !f.cluster) {
         const resource = this.resolve(ci(cluster).get('cloudresource'));
-        f.cluster = clusterFromResourceId(str(pick(ci(resource), 'resourceid', 'azureid'))) ?? str(pick(ci(resource), 'resourcename'));
+        f.cluster =
+          clusterFromResourceId(str(pick(ci(resource), 'resourceid', 'azureid'))) ??
+          str(pick(ci(resource), 'resourcename'));
       }
     }
     for (const pod of this.ofType('K8s-pod')) {

@@ -21,10 +21,20 @@ import { clusterFromResourceId, EntityGraph } from './entities.ts';
 
 type Shape = 'continuous-export' | 'arm' | 'securityalert-row' | 'xdr-alertinfo' | 'xdr-alertevidence' | 'activity-log';
 
-const SEVERITIES: Record<string, Severity> = { informational: 'Informational', low: 'Low', medium: 'Medium', high: 'High', critical: 'High' };
+const SEVERITIES: Record<string, Severity> = {
+  informational: 'Informational',
+  low: 'Low',
+  medium: 'Medium',
+  high: 'High',
+  critical: 'High',
+};
 
 /** Keys of non-alert continuous-export records (assessments, sub-assessments, scores, compliance). */
-const NON_ALERT_MARKERS = ['securityeventdataenrichment', 'assessmenteventdataenrichment', 'subassessmenteventdataenrichment'];
+const NON_ALERT_MARKERS = [
+  'securityeventdataenrichment',
+  'assessmenteventdataenrichment',
+  'subassessmenteventdataenrichment',
+];
 
 function shapeOf(record: Json): Shape | 'non-alert' | undefined {
   const v = ci(record);
@@ -34,7 +44,10 @@ function shapeOf(record: Json): Shape | 'non-alert' | undefined {
     if (category === 'AdvancedHunting-AlertEvidence') return 'xdr-alertevidence';
     return 'non-alert';
   }
-  if (typeof v.get('alerttype') === 'string' && v.has('systemalertid')) return String(v.get('type') ?? '') === 'SecurityAlert' || v.has('alertname') ? 'securityalert-row' : 'continuous-export';
+  if (typeof v.get('alerttype') === 'string' && v.has('systemalertid'))
+    return String(v.get('type') ?? '') === 'SecurityAlert' || v.has('alertname')
+      ? 'securityalert-row'
+      : 'continuous-export';
   const props = ci(obj(v.get('properties')));
   if (typeof props.get('alerttype') === 'string' || typeof props.get('systemalertid') === 'string') return 'arm';
   const operation = str(ci(obj(v.get('operationname'))).get('value')) ?? str(v.get('operationname'));
@@ -58,12 +71,31 @@ export const defender: Source = {
     if (shape === 'non-alert') {
       const v = ci(record);
       const what = str(v.get('category')) ?? str(v.get('type')) ?? 'continuous-export record';
-      return result([], [{ reason: 'defender-non-alert', detail: `${what} is not an alert (assessments, scores and compliance records are not part of the attack model)` }]);
+      return result(
+        [],
+        [
+          {
+            reason: 'defender-non-alert',
+            detail: `${what} is not an alert (assessments, scores and compliance records are not part of the attack model)`,
+          },
+        ],
+      );
     }
     const view = readView(record, shape);
     const validate = validator('sources', 'defender.schema.json');
-    const summary = { shape, alertType: view.alertType, alertId: view.alertId, displayName: view.displayName, severity: view.severity, time: view.timeText };
-    if (!validate(summary)) throw new PermanentError(`Defender ${shape} alert is missing required fields: ${describeErrors(validate.errors)}`, 'schema-mismatch');
+    const summary = {
+      shape,
+      alertType: view.alertType,
+      alertId: view.alertId,
+      displayName: view.displayName,
+      severity: view.severity,
+      time: view.timeText,
+    };
+    if (!validate(summary))
+      throw new PermanentError(
+        `Defender ${shape} alert is missing required fields: ${describeErrors(validate.errors)}`,
+        'schema-mismatch',
+      );
     return result([toEvent(view, shape, ctx)]);
   },
 };
@@ -95,7 +127,11 @@ function readView(record: Json, shape: Shape): AlertView {
     return {
       alertType: `XDR:${str(p.get('servicesource')) ?? 'unknown'}:${str(p.get('detectionsource')) ?? str(p.get('category')) ?? (shape === 'xdr-alertevidence' ? 'evidence' : 'alert')}`,
       alertId,
-      displayName: str(p.get('title')) ?? (shape === 'xdr-alertevidence' ? `Evidence (${str(p.get('entitytype')) ?? 'entity'}) for alert ${alertId}` : `Alert ${alertId}`),
+      displayName:
+        str(p.get('title')) ??
+        (shape === 'xdr-alertevidence'
+          ? `Evidence (${str(p.get('entitytype')) ?? 'entity'}) for alert ${alertId}`
+          : `Alert ${alertId}`),
       severity: SEVERITIES[String(p.get('severity') ?? '').toLowerCase()] ?? 'Informational',
       timeText,
       time: parseTime(timeText),
@@ -134,15 +170,20 @@ function readView(record: Json, shape: Shape): AlertView {
     alertId: str(v.get('systemalertid')) ?? str(top.get('name')) ?? '',
     displayName: str(pick(v, 'alertdisplayname', 'displayname', 'alertname')) ?? str(v.get('alerttype')) ?? '',
     description: str(v.get('description')),
-    severity: SEVERITIES[String(pick(v, 'severity', 'alertseverity', 'reportedseverity') ?? '').toLowerCase()] ?? 'Medium',
+    severity:
+      SEVERITIES[String(pick(v, 'severity', 'alertseverity', 'reportedseverity') ?? '').toLowerCase()] ?? 'Medium',
     timeText,
     time: parseTime(timeText),
     tactics: normaliseTactics(jsonValue(pick(v, 'tactics', 'intent')) ?? ''),
-    techniques: normaliseTechniques([...asList(jsonValue(v.get('techniques'))), ...asList(jsonValue(v.get('subtechniques')))]),
+    techniques: normaliseTechniques([
+      ...asList(jsonValue(v.get('techniques'))),
+      ...asList(jsonValue(v.get('subtechniques'))),
+    ]),
     entities: new EntityGraph(v.get('entities')),
     extended,
     compromisedEntity: str(v.get('compromisedentity')),
-    resourceId: str(pick(v, 'azureresourceid', 'resourceid')) ?? resourceIdFromIdentifiers(v.get('resourceidentifiers')),
+    resourceId:
+      str(pick(v, 'azureresourceid', 'resourceid')) ?? resourceIdFromIdentifiers(v.get('resourceidentifiers')),
     productComponent: str(v.get('productcomponentname')),
   };
 }
@@ -178,12 +219,17 @@ function extendedValue(extended: Map<string, unknown>, pattern: RegExp): string 
 }
 
 function toEvent(view: AlertView, shape: Shape, ctx: DecodeContext): RuntimeEvent {
-  if (view.time === undefined) throw new PermanentError(`Defender alert ${view.alertId} has an unreadable time "${view.timeText}"`, 'schema-mismatch');
+  if (view.time === undefined)
+    throw new PermanentError(
+      `Defender alert ${view.alertId} has an unreadable time "${view.timeText}"`,
+      'schema-mismatch',
+    );
   const facts = view.entities.facts();
   const ai = isAiAlert(view.alertType);
   const containers = /^K8S/i.test(view.alertType) || view.productComponent?.toLowerCase() === 'containers';
   const clusterFromResource = clusterFromResourceId(view.resourceId) ?? clusterFromResourceId(facts.clusterResourceId);
-  const cluster = facts.cluster ?? clusterFromResource ?? (containers && view.compromisedEntity ? view.compromisedEntity : undefined);
+  const cluster =
+    facts.cluster ?? clusterFromResource ?? (containers && view.compromisedEntity ? view.compromisedEntity : undefined);
   const workload = compact<WorkloadIdentity>({
     // Sources that name no cluster get the input's configured one (DESIGN §3): for a Defender for
     // AI alert that puts it on the story partition of the agents it can prompt.
@@ -197,14 +243,28 @@ function toEvent(view: AlertView, shape: Shape, ctx: DecodeContext): RuntimeEven
   });
   const proc = facts.processes.find((p) => p.commandLine) ?? facts.processes[0];
   const xdr = view.xdr;
-  const commandLine = proc?.commandLine ?? str(xdr?.get('processcommandline')) ?? extendedValue(view.extended, /^suspicious command line$/);
-  const sourceIp = normaliseIp(extendedValue(view.extended, /source.?ip|client.?ip|caller.?ip|ip.?address/)) ?? (ai ? facts.ips[0] : undefined) ?? normaliseIp(str(xdr?.get('remoteip')));
-  const applicationName = extendedValue(view.extended, /application.?name|app.?name|^application$|client application/) ?? facts.applications[0];
-  const endUser = extendedValue(view.extended, /end.?user|user.?id|client principal|principal name|^user$/) ?? (ai ? facts.accounts[0] : undefined);
+  const commandLine =
+    proc?.commandLine ??
+    str(xdr?.get('processcommandline')) ??
+    extendedValue(view.extended, /^suspicious command line$/);
+  const sourceIp =
+    normaliseIp(extendedValue(view.extended, /source.?ip|client.?ip|caller.?ip|ip.?address/)) ??
+    (ai ? facts.ips[0] : undefined) ??
+    normaliseIp(str(xdr?.get('remoteip')));
+  const applicationName =
+    extendedValue(view.extended, /application.?name|app.?name|^application$|client application/) ??
+    facts.applications[0];
+  const endUser =
+    extendedValue(view.extended, /end.?user|user.?id|client principal|principal name|^user$/) ??
+    (ai ? facts.accounts[0] : undefined);
   const layer: Layer = ai ? 'prompt' : 'alert';
-  const nativeId = shape === 'xdr-alertevidence' ? `${view.alertId}:evidence:${str(xdr?.get('entitytype')) ?? ''}:${str(xdr?.get('filename')) ?? str(xdr?.get('remoteip')) ?? ''}` : view.alertId;
+  const nativeId =
+    shape === 'xdr-alertevidence'
+      ? `${view.alertId}:evidence:${str(xdr?.get('entitytype')) ?? ''}:${str(xdr?.get('filename')) ?? str(xdr?.get('remoteip')) ?? ''}`
+      : view.alertId;
   const details: Record<string, string> = {};
-  for (const [k, v] of view.extended) if (typeof v === 'string' && v.length < 512 && !/investigation steps/.test(k)) details[k] = v ?? '';
+  for (const [k, v] of view.extended)
+    if (typeof v === 'string' && v.length < 512 && !/investigation steps/.test(k)) details[k] = v ?? '';
   return compact<RuntimeEvent>({
     id: `defender:${nativeId}`,
     layer,
@@ -223,7 +283,10 @@ function toEvent(view: AlertView, shape: Shape, ctx: DecodeContext): RuntimeEven
           })
         : undefined,
     file: facts.files[0] ? { path: facts.files[0], operation: 'open' } : undefined,
-    network: facts.domains[0] || (!ai && facts.ips[0]) ? compact({ dstIp: ai ? undefined : facts.ips[0], domain: facts.domains[0] }) : undefined,
+    network:
+      facts.domains[0] || (!ai && facts.ips[0])
+        ? compact({ dstIp: ai ? undefined : facts.ips[0], domain: facts.domains[0] })
+        : undefined,
     alert: compact({
       vendor: 'defender',
       type: view.alertType,

@@ -41,13 +41,19 @@
   }
   function poll() {
     fetch('/api/stories', { headers: { accept: 'application/json' } })
-      .then(function (r) { return r.json(); })
+      .then(function (r) {
+        return r.json();
+      })
       .then(function (stories) {
         render(stories);
         if (status) status.textContent = 'live · ' + stories.length + ' stories · ' + new Date().toLocaleTimeString();
       })
-      .catch(function () { if (status) status.textContent = 'offline'; })
-      .finally(function () { setTimeout(poll, 2000); });
+      .catch(function () {
+        if (status) status.textContent = 'offline';
+      })
+      .finally(function () {
+        setTimeout(poll, 2000);
+      });
   }
   setTimeout(poll, 2000);
 })();

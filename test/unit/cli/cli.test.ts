@@ -13,7 +13,11 @@ const BIN = new URL('../../../bin/causeway.mjs', import.meta.url).pathname;
 
 function readTable(dir: string, table: TableName): Record<string, unknown>[] {
   try {
-    return readFileSync(join(dir, `${table}.jsonl`), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    return readFileSync(join(dir, `${table}.jsonl`), 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
   } catch {
     return [];
   }
@@ -35,7 +39,9 @@ async function quietly(fn: () => Promise<number>): Promise<{ code: number; out: 
 describe('causeway replay', () => {
   it('writes table files whose rows match schemas/tables, with a summary', async () => {
     const out = mkdtempSync(join(tmpdir(), 'cw-replay-'));
-    const files = readdirSync(SAMPLES + 'tetragon').filter((f) => f.endsWith('.json')).map((f) => SAMPLES + 'tetragon/' + f);
+    const files = readdirSync(SAMPLES + 'tetragon')
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => SAMPLES + 'tetragon/' + f);
     const r = await quietly(() => main(['replay', ...files, '--out', out], {}));
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/Records: delivered 10/);
@@ -51,11 +57,21 @@ describe('causeway replay', () => {
   it('dead-letters a garbage file with reason codes and exits 0', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cw-replay-'));
     const garbage = join(dir, 'garbage.jsonl');
-    writeFileSync(garbage, '{"hello":"secret-value-1"}\nnot json at all\n{"rule":"x"}\n' + Buffer.from([0xff, 0xfe, 0x00]).toString('latin1') + '\n');
+    writeFileSync(
+      garbage,
+      '{"hello":"secret-value-1"}\nnot json at all\n{"rule":"x"}\n' +
+        Buffer.from([0xff, 0xfe, 0x00]).toString('latin1') +
+        '\n',
+    );
     const r = await quietly(() => main(['replay', garbage, '--out', join(dir, 'out')], {}));
     expect(r.code).toBe(0);
     const dead = readTable(join(dir, 'out'), 'CausewayPipeline_CL');
-    expect(dead.map((d) => d.ReasonCode).sort()).toEqual(['malformed-json', 'malformed-json', 'unknown-format', 'unknown-format']);
+    expect(dead.map((d) => d.ReasonCode).sort()).toEqual([
+      'malformed-json',
+      'malformed-json',
+      'unknown-format',
+      'unknown-format',
+    ]);
     for (const row of dead) checkRow('CausewayPipeline_CL', row);
     // Reasons say what and where, never the payload (V8 quotes it in its JSON errors).
     expect(JSON.stringify(dead)).not.toContain('secret-value-1');
@@ -63,7 +79,9 @@ describe('causeway replay', () => {
   });
 
   it('exits 2 with the setting and the fix for a bad configuration', async () => {
-    const r = await quietly(() => main(['replay', SAMPLES + 'tetragon/events.json', '--out', tmpdir()], { CAUSEWAY_STORY_IDLE_MINUTES: 'soon' }));
+    const r = await quietly(() =>
+      main(['replay', SAMPLES + 'tetragon/events.json', '--out', tmpdir()], { CAUSEWAY_STORY_IDLE_MINUTES: 'soon' }),
+    );
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/CAUSEWAY_STORY_IDLE_MINUTES: must be integer \(got "soon"\)\. Fix:/);
   });
@@ -78,7 +96,9 @@ describe('causeway replay', () => {
 describe('causeway report', () => {
   it('turns a tables directory into one HTML file with every story, skipping a torn line', async () => {
     const out = mkdtempSync(join(tmpdir(), 'cw-report-'));
-    const files = readdirSync(SAMPLES + 'tetragon').filter((f) => f.endsWith('.json')).map((f) => SAMPLES + 'tetragon/' + f);
+    const files = readdirSync(SAMPLES + 'tetragon')
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => SAMPLES + 'tetragon/' + f);
     expect((await quietly(() => main(['replay', ...files, '--out', out], {}))).code).toBe(0);
     appendFileSync(join(out, 'CausewayEvidence_CL.jsonl'), '{"StoryId": "torn');
     const html = join(out, 'stories.html');
@@ -92,7 +112,9 @@ describe('causeway report', () => {
   });
 
   it('exits 2 naming the missing table file', async () => {
-    const r = await quietly(() => main(['report', mkdtempSync(join(tmpdir(), 'cw-report-')), '--html', '/dev/null'], {}));
+    const r = await quietly(() =>
+      main(['report', mkdtempSync(join(tmpdir(), 'cw-report-')), '--html', '/dev/null'], {}),
+    );
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/CausewayStories_CL.jsonl does not exist/);
   });
@@ -101,7 +123,10 @@ describe('causeway report', () => {
 describe('causeway serve', () => {
   it('serves /healthz, replays the demo, and on SIGINT flushes and exits 0', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'cw-serve-'));
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', dataDir], { env: { ...process.env, CAUSEWAY_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', dataDir], {
+      env: { ...process.env, CAUSEWAY_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const port = await new Promise<number>((resolve, reject) => {
@@ -114,7 +139,10 @@ describe('causeway serve', () => {
         }
       });
     });
-    const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { status: string; stories: number };
+    const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as {
+      status: string;
+      stories: number;
+    };
     expect(health.status).toBe('ok');
     expect(health.stories).toBeGreaterThan(0);
     expect(out).toMatch(/\[High \d+\]/);
@@ -136,12 +164,34 @@ describe('causeway replay to Log Analytics', () => {
     const server = await startLogsIngestionServer();
     const tokens = await startTokenEndpoint((t) => server.acceptedTokens.add(t));
     try {
-      const files = readdirSync(SAMPLES + 'tetragon').filter((f) => f.endsWith('.json')).map((f) => SAMPLES + 'tetragon/' + f);
+      const files = readdirSync(SAMPLES + 'tetragon')
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => SAMPLES + 'tetragon/' + f);
       const out = mkdtempSync(join(tmpdir(), 'cw-replay-la-'));
       expect((await quietly(() => main(['replay', ...files, '--out', out], {}))).code).toBe(0);
-      const env = { ...process.env, NODE_EXTRA_CA_CERTS: testCertificate().certPath, IDENTITY_ENDPOINT: tokens.endpoint, IDENTITY_HEADER: tokens.header, CAUSEWAY_LOG_LEVEL: 'warn' };
+      const env = {
+        ...process.env,
+        NODE_EXTRA_CA_CERTS: testCertificate().certPath,
+        IDENTITY_ENDPOINT: tokens.endpoint,
+        IDENTITY_HEADER: tokens.header,
+        CAUSEWAY_LOG_LEVEL: 'warn',
+      };
       const code = await new Promise<number | null>((resolve) => {
-        const child = spawn(process.execPath, [BIN, 'replay', ...files, '--out', join(out, 'unused'), '--logs-ingestion-endpoint', server.url, '--dcr', server.dcrImmutableId], { env, stdio: 'ignore' });
+        const child = spawn(
+          process.execPath,
+          [
+            BIN,
+            'replay',
+            ...files,
+            '--out',
+            join(out, 'unused'),
+            '--logs-ingestion-endpoint',
+            server.url,
+            '--dcr',
+            server.dcrImmutableId,
+          ],
+          { env, stdio: 'ignore' },
+        );
         child.on('exit', resolve);
       });
       expect(code).toBe(0);

@@ -28,7 +28,7 @@ describe('loadConfig', () => {
     const [p] = problems(() => loadConfig({ env: { CAUSEWAY_PORT: 'eighty' } }));
     expect(p?.setting).toBe('CAUSEWAY_PORT');
     expect(p?.problem).toContain('"eighty"');
-    expect(p?.fix).toBe("use a whole number");
+    expect(p?.fix).toBe('use a whole number');
   });
 
   it('names the flag when a CLI flag is out of range', () => {
@@ -59,13 +59,25 @@ describe('loadConfig', () => {
   });
 
   it('explains a DCR resource id given where the immutable id belongs', () => {
-    const list = problems(() => loadConfig({ env: {}, flags: { 'sink.logAnalytics.dcrImmutableId': { value: '/subscriptions/x/resourceGroups/y/providers/Microsoft.Insights/dataCollectionRules/z', flag: '--dcr' } } }));
+    const list = problems(() =>
+      loadConfig({
+        env: {},
+        flags: {
+          'sink.logAnalytics.dcrImmutableId': {
+            value: '/subscriptions/x/resourceGroups/y/providers/Microsoft.Insights/dataCollectionRules/z',
+            flag: '--dcr',
+          },
+        },
+      }),
+    );
     const p = list.find((x) => x.setting === '--dcr');
     expect(p?.fix).toMatch(/immutableId \(dcr-<32 hex>/);
   });
 
   it('selects Log Analytics when an endpoint is given and demands the DCR id', () => {
-    const list = problems(() => loadConfig({ env: { CAUSEWAY_LOGS_INGESTION_ENDPOINT: 'https://dcr-x.westeurope-1.ingest.monitor.azure.com' } }));
+    const list = problems(() =>
+      loadConfig({ env: { CAUSEWAY_LOGS_INGESTION_ENDPOINT: 'https://dcr-x.westeurope-1.ingest.monitor.azure.com' } }),
+    );
     expect(list.map((p) => p.setting)).toContain('sink.logAnalytics.dcrImmutableId (CAUSEWAY_DCR_IMMUTABLE_ID)');
   });
 
@@ -75,15 +87,37 @@ describe('loadConfig', () => {
   });
 
   it('refuses a SASL password in the file: only the name of the variable that holds it', () => {
-    const list = problems(() => loadConfig({ env: {}, flags: { 'kafka.sasl': { value: { mechanism: 'plain', username: '$ConnectionString' }, flag: '--kafka-sasl' } } }));
+    const list = problems(() =>
+      loadConfig({
+        env: {},
+        flags: { 'kafka.sasl': { value: { mechanism: 'plain', username: '$ConnectionString' }, flag: '--kafka-sasl' } },
+      }),
+    );
     expect(list.map((x) => x.fix)).toEqual(expect.arrayContaining([expect.stringMatching(/passwordEnv/)]));
     // $ConnectionString means Event Hubs, which only takes TLS.
     expect(list.map((x) => x.problem)).toEqual(expect.arrayContaining([expect.stringMatching(/only speaks TLS/)]));
   });
 
   it('checks Event Hubs Kafka settings: a namespace host name, TLS', () => {
-    const list = problems(() => loadConfig({ env: { CAUSEWAY_KAFKA_SASL_MECHANISM: 'oauthbearer-entra', CAUSEWAY_KAFKA_EVENTHUBS_NAMESPACE: 'https://ns.servicebus.windows.net:9093' } }));
-    expect(list.map((x) => x.setting)).toEqual(expect.arrayContaining(['kafka.tls (CAUSEWAY_KAFKA_TLS)', 'CAUSEWAY_KAFKA_EVENTHUBS_NAMESPACE']));
-    expect(() => loadConfig({ env: { CAUSEWAY_KAFKA_SASL_MECHANISM: 'oauthbearer-entra', CAUSEWAY_KAFKA_EVENTHUBS_NAMESPACE: 'causeway-ns.servicebus.windows.net', CAUSEWAY_KAFKA_TLS: 'true' } })).not.toThrow();
+    const list = problems(() =>
+      loadConfig({
+        env: {
+          CAUSEWAY_KAFKA_SASL_MECHANISM: 'oauthbearer-entra',
+          CAUSEWAY_KAFKA_EVENTHUBS_NAMESPACE: 'https://ns.servicebus.windows.net:9093',
+        },
+      }),
+    );
+    expect(list.map((x) => x.setting)).toEqual(
+      expect.arrayContaining(['kafka.tls (CAUSEWAY_KAFKA_TLS)', 'CAUSEWAY_KAFKA_EVENTHUBS_NAMESPACE']),
+    );
+    expect(() =>
+      loadConfig({
+        env: {
+          CAUSEWAY_KAFKA_SASL_MECHANISM: 'oauthbearer-entra',
+          CAUSEWAY_KAFKA_EVENTHUBS_NAMESPACE: 'causeway-ns.servicebus.windows.net',
+          CAUSEWAY_KAFKA_TLS: 'true',
+        },
+      }),
+    ).not.toThrow();
   });
 });

@@ -53,19 +53,51 @@ beforeEach(() => {
 let containerNo = 0;
 
 /** One Function App per cluster (infra/main.bicep clusterName): the app's cluster is the scenario's. */
-async function runtime(hubs: MemoryHubs, state?: StateStore, cluster = 'aks-demo'): Promise<{ rt: PartitionedStages; state: StateStore }> {
+async function runtime(
+  hubs: MemoryHubs,
+  state?: StateStore,
+  cluster = 'aks-demo',
+): Promise<{ rt: PartitionedStages; state: StateStore }> {
   const container = azurite.blobs.getContainerClient(`causeway-state-${++containerNo}`);
   await container.createIfNotExists();
   const store = state ?? new BlobStateStore(container);
-  const config = testConfig({ CAUSEWAY_CLUSTER: cluster, CAUSEWAY_STORY_PARTITIONS: String(hubs.count), CAUSEWAY_WORKLOAD_PARTITIONS: String(hubs.count), CAUSEWAY_LOGS_INGESTION_ENDPOINT: server.url, CAUSEWAY_DCR_IMMUTABLE_ID: server.dcrImmutableId });
-  const sink = new LogAnalyticsSink({ endpoint: server.url, dcrImmutableId: server.dcrImmutableId, credential: new DefaultAzureCredential(), maxBatchBytes: 1_000_000, maxAttempts: 2, logger: silentLogger, clientOptions: { agent: new Agent({ ca: testCertificate().cert }) }, sleep: async () => {} });
-  const rt = new PartitionedStages({ config, signals: signals(), sink, publisher: hubs, state: store, logger: silentLogger, clock: () => BASE + 3_600_000, host: 'functions-test' });
+  const config = testConfig({
+    CAUSEWAY_CLUSTER: cluster,
+    CAUSEWAY_STORY_PARTITIONS: String(hubs.count),
+    CAUSEWAY_WORKLOAD_PARTITIONS: String(hubs.count),
+    CAUSEWAY_LOGS_INGESTION_ENDPOINT: server.url,
+    CAUSEWAY_DCR_IMMUTABLE_ID: server.dcrImmutableId,
+  });
+  const sink = new LogAnalyticsSink({
+    endpoint: server.url,
+    dcrImmutableId: server.dcrImmutableId,
+    credential: new DefaultAzureCredential(),
+    maxBatchBytes: 1_000_000,
+    maxAttempts: 2,
+    logger: silentLogger,
+    clientOptions: { agent: new Agent({ ca: testCertificate().cert }) },
+    sleep: async () => {},
+  });
+  const rt = new PartitionedStages({
+    config,
+    signals: signals(),
+    sink,
+    publisher: hubs,
+    state: store,
+    logger: silentLogger,
+    clock: () => BASE + 3_600_000,
+    host: 'functions-test',
+  });
   setFunctionsRuntime(rt);
   return { rt, state: store };
 }
 
 function context(name: string, meta: BatchMeta): InvocationContext {
-  return new InvocationContext({ functionName: name, invocationId: `${name}-${Math.random().toString(16).slice(2)}`, triggerMetadata: meta as Record<string, unknown> });
+  return new InvocationContext({
+    functionName: name,
+    invocationId: `${name}-${Math.random().toString(16).slice(2)}`,
+    triggerMetadata: meta as Record<string, unknown>,
+  });
 }
 
 const HANDLER: Record<string, (m: unknown, c: InvocationContext) => Promise<void>> = {
@@ -79,16 +111,24 @@ const HANDLER: Record<string, (m: unknown, c: InvocationContext) => Promise<void
 /** Sends the scenario to the input hubs' handlers, one message per invocation, like the extension. */
 async function ingestAll(inputs: { input: string; body: string }[]): Promise<void> {
   let seq = 0;
-  for (const i of inputs) await HANDLER[i.input]!([Buffer.from(i.body)], context(`ingest-${i.input}`, { partitionContext: { partitionId: '0' }, sequenceNumberArray: [seq++] }));
+  for (const i of inputs)
+    await HANDLER[i.input]!(
+      [Buffer.from(i.body)],
+      context(`ingest-${i.input}`, { partitionContext: { partitionId: '0' }, sequenceNumberArray: [seq++] }),
+    );
 }
 
 /**
  * Drains the internal hubs through the stage handlers in batches, retrying a batch whose handler
  * throws (the function's retry policy); `cursor` is the checkpoint per partition.
  */
-async function pump(hubs: MemoryHubs, options: { batch?: number; onStoryBatch?: (n: number) => void } = {}, cursor = { 'workload-events': [-1, -1, -1, -1], episodes: [-1, -1, -1, -1] }): Promise<typeof cursor> {
+async function pump(
+  hubs: MemoryHubs,
+  options: { batch?: number; onStoryBatch?: (n: number) => void } = {},
+  cursor = { 'workload-events': [-1, -1, -1, -1], episodes: [-1, -1, -1, -1] },
+): Promise<typeof cursor> {
   let storyBatches = 0;
-  for (let progress = true; progress; ) {
+  for (let progress = true; progress;) {
     progress = false;
     for (const hub of ['workload-events', 'episodes'] as const) {
       for (let p = 0; p < hubs.count; p++) {
@@ -133,7 +173,10 @@ describe('Azure Functions app', () => {
     const hubs = new MemoryHubs();
     await runtime(hubs, undefined, 'aks-faults');
     await ingestAll(inputs);
-    await pump(hubs, { onStoryBatch: () => server.faults.push({ status: 429, retryAfterSeconds: 1 }, { status: 500 }, { status: 500 }, { reset: true }) });
+    await pump(hubs, {
+      onStoryBatch: () =>
+        server.faults.push({ status: 429, retryAfterSeconds: 1 }, { status: 500 }, { status: 500 }, { reset: true }),
+    });
     expect(server.log.some((l) => l.status === 429)).toBe(true);
     const reference = liveStories(await runScenario(inputs));
     const live = [...latestStories(server.rows('CausewayStories_CL')).values()].filter((r) => r.Status !== 'merged');
@@ -184,8 +227,14 @@ describe('Azure Functions app', () => {
     await ingestAll(demoAttack('aks-demo', BASE));
     await pump(hubs);
     await functions.closeIdleStories();
-    expect(hubs.partitions.episodes.every((p) => p.some((m) => m.body.toString().includes('"control":"tick"')))).toBe(true);
-    await pump(hubs, {}, { 'workload-events': [1e9, 1e9, 1e9, 1e9], episodes: hubs.partitions.episodes.map((p) => p.length - 2) });
+    expect(hubs.partitions.episodes.every((p) => p.some((m) => m.body.toString().includes('"control":"tick"')))).toBe(
+      true,
+    );
+    await pump(
+      hubs,
+      {},
+      { 'workload-events': [1e9, 1e9, 1e9, 1e9], episodes: hubs.partitions.episodes.map((p) => p.length - 2) },
+    );
     const closed = server.rows('CausewayStories_CL').filter((r) => r.Status === 'closed');
     expect(closed.length).toBeGreaterThan(0);
     expect((await rt.health()).sink).toMatchObject({ reachable: true, type: 'logAnalytics' });
@@ -195,6 +244,10 @@ describe('Azure Functions app', () => {
     const hubs = new MemoryHubs();
     await runtime(hubs);
     const res = await functions.health();
-    expect(res.jsonBody).toMatchObject({ status: 'ok', cluster: 'aks-demo', sink: { reachable: true, dcr: server.dcrImmutableId } });
+    expect(res.jsonBody).toMatchObject({
+      status: 'ok',
+      cluster: 'aks-demo',
+      sink: { reachable: true, dcr: server.dcrImmutableId },
+    });
   });
 });

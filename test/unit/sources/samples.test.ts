@@ -22,11 +22,17 @@ function events(out: IngestOutput): RuntimeEvent[] {
 }
 
 /** Expected outcome per file: status counts by reason. */
-const EXPECTED: Record<string, { delivered?: number; rejected?: Record<string, number>; dropped?: Record<string, number> }> = {
+const EXPECTED: Record<
+  string,
+  { delivered?: number; rejected?: Record<string, number>; dropped?: Record<string, number> }
+> = {
   'defender/m365d-streaming-api-alert-records.elastic-test.log': { delivered: 4 },
   'defender/mdc-activity-log-alert-sample.from-docs.json': { delivered: 1 },
   'defender/mdc-alerts-api-GetAlertSubscriptionLocation_example.json': { rejected: { 'unknown-format': 1 } },
-  'defender/mdc-continuous-export-eventhub-messages.elastic-test.log': { delivered: 1, dropped: { 'defender-non-alert': 4 } },
+  'defender/mdc-continuous-export-eventhub-messages.elastic-test.log': {
+    delivered: 1,
+    dropped: { 'defender-non-alert': 4 },
+  },
   'defender/mdc-continuous-export-eventhub-policy.json': { rejected: { 'unknown-format': 1 } },
   'defender/mdc-workflow-export-SecurityAlert.schema.json': { rejected: { 'unknown-format': 1 } },
   'falco/channels.md.example.json': { delivered: 1 },
@@ -66,7 +72,11 @@ const EXPECTED: Record<string, { delivered?: number; rejected?: Record<string, n
 };
 
 describe('every sample file', () => {
-  const files = readdirSync(SAMPLES).flatMap((dir) => readdirSync(SAMPLES + dir).filter((f) => !f.endsWith('.md')).map((f) => `${dir}/${f}`));
+  const files = readdirSync(SAMPLES).flatMap((dir) =>
+    readdirSync(SAMPLES + dir)
+      .filter((f) => !f.endsWith('.md'))
+      .map((f) => `${dir}/${f}`),
+  );
 
   it('has an expectation here (a new sample needs one)', () => {
     expect(files.sort()).toEqual(Object.keys(EXPECTED).sort());
@@ -90,19 +100,40 @@ describe('decoded fields', () => {
     expect(e).toMatchObject({
       kind: 'process.exec',
       time: Date.parse('2022-10-18T03:16:18.273Z'),
-      workload: { cluster: 'aks-test', namespace: 'default', pod: 'tiefighter', container: 'spaceship', containerId: '19a02291e106ce6227b684197be232ea57c4e1a5ab2604a12608c325d701c7f4', node: 'my-node', image: 'docker.io/tgraf/netperf:latest' },
-      process: { key: 'Z2tlLW1pY2hpLTIyMDM4LWRlZmF1bHQtcG9vbC00MzczMGZhYi1sOHpyOjEzNjY1ODIyNjI0ODU2OjY4Nzkw', pid: 68790, binary: '/usr/bin/netserver', commandLine: '/usr/bin/netserver -D', parentBinary: '/usr/bin/containerd-shim-runc-v2' },
+      workload: {
+        cluster: 'aks-test',
+        namespace: 'default',
+        pod: 'tiefighter',
+        container: 'spaceship',
+        containerId: '19a02291e106ce6227b684197be232ea57c4e1a5ab2604a12608c325d701c7f4',
+        node: 'my-node',
+        image: 'docker.io/tgraf/netperf:latest',
+      },
+      process: {
+        key: 'Z2tlLW1pY2hpLTIyMDM4LWRlZmF1bHQtcG9vbC00MzczMGZhYi1sOHpyOjEzNjY1ODIyNjI0ODU2OjY4Nzkw',
+        pid: 68790,
+        binary: '/usr/bin/netserver',
+        commandLine: '/usr/bin/netserver -D',
+        parentBinary: '/usr/bin/containerd-shim-runc-v2',
+      },
     });
   });
 
   it('Tetragon kprobe: a syscall hook path without the leading slash is normalised', () => {
     const [e] = events(decode('tetragon/cat_process_kprobe.json'));
-    expect(e).toMatchObject({ kind: 'file.read', file: { path: '/usr/share/elasticsearch/config/elasticsearch.keystore', operation: 'read' } });
+    expect(e).toMatchObject({
+      kind: 'file.read',
+      file: { path: '/usr/share/elasticsearch/config/elasticsearch.keystore', operation: 'read' },
+    });
   });
 
   it('Tetragon security_file_permission: the mask gives the operation', () => {
     const [e] = events(decode('tetragon/filename-access.md.example.json'));
-    expect(e).toMatchObject({ kind: 'file.write', file: { path: '/etc/passwd' }, workload: { workloadName: 'file-access', workloadKind: 'Pod' } });
+    expect(e).toMatchObject({
+      kind: 'file.write',
+      file: { path: '/etc/passwd' },
+      workload: { workloadName: 'file-access', workloadKind: 'Pod' },
+    });
   });
 
   it('Tetragon: the intact parent.exec_id wins over a corrupted parent_exec_id', () => {
@@ -113,40 +144,84 @@ describe('decoded fields', () => {
 
   it('Tetragon process_connect (enterprise format): source and destination', () => {
     const [e] = events(decode('tetragon/nc_process_connect.json'));
-    expect(e).toMatchObject({ kind: 'network.connect', network: { srcIp: '10.88.0.6', srcPort: 48416, dstIp: '64.225.45.153', dstPort: 443, protocol: 'TCP' } });
+    expect(e).toMatchObject({
+      kind: 'network.connect',
+      network: { srcIp: '10.88.0.6', srcPort: 48416, dstIp: '64.225.45.153', dstPort: 443, protocol: 'TCP' },
+    });
   });
 
   it('Falco: per-rule output fields, 12-char container id, MITRE tags', () => {
     const [e] = events(decode('falco/channels.md.example.json'));
-    expect(e).toMatchObject({ kind: 'alert', workload: { namespace: 'default', pod: 'kubecon', containerId: 'ee97d9c4186f', node: 'falco-xczjd' }, alert: { vendor: 'falco', type: 'Terminal shell in container', severity: 'High', tactics: ['Execution'] } });
+    expect(e).toMatchObject({
+      kind: 'alert',
+      workload: { namespace: 'default', pod: 'kubecon', containerId: 'ee97d9c4186f', node: 'falco-xczjd' },
+      alert: { vendor: 'falco', type: 'Terminal shell in container', severity: 'High', tactics: ['Execution'] },
+    });
     const k8sApi = events(decode('falco/falcosidekick-response-engine-part-2-openfass.md.example.jsonl'))[1];
     expect(k8sApi?.network).toEqual({ srcIp: '172.17.0.9', srcPort: 43812, dstIp: '10.96.0.1', dstPort: 443 });
   });
 
   it('Defender continuous export: flat PascalCase alert with $ref entities resolved', () => {
     const [e] = events(decode('defender/mdc-continuous-export-eventhub-messages.elastic-test.log'));
-    expect(e).toMatchObject({ kind: 'alert', layer: 'alert', alert: { vendor: 'defender', type: 'ARM_AnomalousServiceOperation.CredentialAccess', severity: 'Medium', nativeId: '2517184898549829577_cdcf9f94-ec53-47a6-ab87-76130f87218d' }, workload: { namespace: 'Sample-namespace', pod: 'sample-pod', container: 'sample-container' } });
+    expect(e).toMatchObject({
+      kind: 'alert',
+      layer: 'alert',
+      alert: {
+        vendor: 'defender',
+        type: 'ARM_AnomalousServiceOperation.CredentialAccess',
+        severity: 'Medium',
+        nativeId: '2517184898549829577_cdcf9f94-ec53-47a6-ab87-76130f87218d',
+      },
+      workload: { namespace: 'Sample-namespace', pod: 'sample-pod', container: 'sample-container' },
+    });
     expect(e?.process?.commandLine).toBe('php');
   });
 
   it('Defender XDR streaming: AlertInfo with ATT&CK techniques from a JSON string', () => {
     const list = events(decode('defender/m365d-streaming-api-alert-records.elastic-test.log'));
-    expect(list[1]?.alert).toMatchObject({ type: 'XDR:Microsoft Defender for Endpoint:EDR', techniques: ['T1078', 'T1078.004'], tactics: ['Persistence'] });
+    expect(list[1]?.alert).toMatchObject({
+      type: 'XDR:Microsoft Defender for Endpoint:EDR',
+      techniques: ['T1078', 'T1078.004'],
+      tactics: ['Persistence'],
+    });
   });
 
   it('Defender ARM shape decodes when the REST example body is posted', () => {
-    const body = JSON.parse(readFileSync(SAMPLES + 'defender/mdc-alerts-api-GetAlertSubscriptionLocation_example.json', 'utf8')).responses['200'].body;
-    const out = ingest([{ body: JSON.stringify(body), input: 'test' }], { decode: { cluster: 'c', redaction: { excerpts: false, excerptLength: 8 } }, limits: { maxRecordBytes: 1e6, maxDepth: 64 }, signals: signals(), now: () => 0 });
-    expect(events(out)[0]?.alert).toMatchObject({ type: 'VM_EICAR', severity: 'High', techniques: ['T1059', 'T1053', 'T1072', 'T1059.001', 'T1059.006', 'T1053.002'], tactics: ['Execution'] });
+    const body = JSON.parse(
+      readFileSync(SAMPLES + 'defender/mdc-alerts-api-GetAlertSubscriptionLocation_example.json', 'utf8'),
+    ).responses['200'].body;
+    const out = ingest([{ body: JSON.stringify(body), input: 'test' }], {
+      decode: { cluster: 'c', redaction: { excerpts: false, excerptLength: 8 } },
+      limits: { maxRecordBytes: 1e6, maxDepth: 64 },
+      signals: signals(),
+      now: () => 0,
+    });
+    expect(events(out)[0]?.alert).toMatchObject({
+      type: 'VM_EICAR',
+      severity: 'High',
+      techniques: ['T1059', 'T1053', 'T1072', 'T1059.001', 'T1059.006', 'T1053.002'],
+      tactics: ['Execution'],
+    });
   });
 
   it('ToolHive: an MCP tool call with its caller', () => {
     const [e] = events(decode('otel-mcp/toolhive-audit-event-sample.json'));
-    expect(e).toMatchObject({ kind: 'mcp.request', layer: 'protocol', trace: { toolName: 'search_issues', mcpMethod: 'tools/call', clientAddress: '10.0.1.5', endUser: 'user-123' }, workload: { serviceName: 'github-server' } });
+    expect(e).toMatchObject({
+      kind: 'mcp.request',
+      layer: 'protocol',
+      trace: { toolName: 'search_issues', mcpMethod: 'tools/call', clientAddress: '10.0.1.5', endUser: 'user-123' },
+      workload: { serviceName: 'github-server' },
+    });
   });
 
   it('Tracee: execve with argv, and a DNS answer', () => {
-    expect(events(decode('tracee/k8s-policies.md.example.jsonl'))[0]).toMatchObject({ kind: 'process.exec', process: { binary: '/opt/cni/bin/bridge', pid: 3242201 } });
-    expect(events(decode('tracee/network-events.md.example.jsonl'))[0]).toMatchObject({ kind: 'dns.query', network: { domain: 'www.zip.net' } });
+    expect(events(decode('tracee/k8s-policies.md.example.jsonl'))[0]).toMatchObject({
+      kind: 'process.exec',
+      process: { binary: '/opt/cni/bin/bridge', pid: 3242201 },
+    });
+    expect(events(decode('tracee/network-events.md.example.jsonl'))[0]).toMatchObject({
+      kind: 'dns.query',
+      network: { domain: 'www.zip.net' },
+    });
   });
 });
