@@ -28,8 +28,8 @@ export function escapeMarkdown(s: string): string {
 
 /** One line, no control characters, bounded: safe inside a title or an alert name. */
 export function singleLine(s: string, max = 200): string {
-  // eslint-disable-next-line no-control-regex
   const flat = s
+    // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
