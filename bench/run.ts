@@ -11,9 +11,9 @@
  * BENCH_SCALE=0.1 runs a tenth of everything (smoke).
  */
 import { loadConfig } from '../src/config/config.ts';
-import { ingest } from '../src/pipeline/ingest.ts';
+import { ingest } from '../src/ingest/ingest.ts';
 import { createPipeline } from '../src/pipeline/pipeline.ts';
-import { count, emptyReport, type BatchReport } from '../src/pipeline/report.ts';
+import { count, emptyReport, type BatchReport } from '../src/common/report.ts';
 import { runBatch, tickPipeline } from '../src/pipeline/runBatch.ts';
 import { SignalEngine } from '../src/signals/engine.ts';
 import type { Sink } from '../src/sinks/sink.ts';

@@ -3,7 +3,7 @@
  * consumererror.NewPermanent); everything else is retryable with bounded backoff (kafkajs'
  * `retriable` flag). Guards check `name` as a fallback so they work across module copies.
  */
-import type { ReasonCode } from './model/status.ts';
+import type { ReasonCode } from './common/status.ts';
 
 export class CausewayError extends Error {
   override name = 'CausewayError';

@@ -8,7 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import type { FlagSettings } from '../config/config.ts';
 import type { Story } from '../model/story.ts';
 import { createPipeline } from '../pipeline/pipeline.ts';
-import { emptyReport, formatReport, mergeReports } from '../pipeline/report.ts';
+import { emptyReport, formatReport, mergeReports } from '../common/report.ts';
 import { flushPipeline, runBatch } from '../pipeline/runBatch.ts';
 import { TABLE_NAMES } from '../sinks/tables.ts';
 import { LocalTableSink } from '../sinks/localTables.ts';

@@ -7,9 +7,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { mkdirSync, readFileSync, writeFileSync, existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Story } from '../model/story.ts';
-import type { IngestInput } from '../pipeline/ingest.ts';
+import type { IngestInput } from '../ingest/ingest.ts';
 import type { Pipeline } from '../pipeline/pipeline.ts';
-import { emptyReport, mergeReports, type BatchReport } from '../pipeline/report.ts';
+import { emptyReport, mergeReports, type BatchReport } from '../common/report.ts';
 import { flushPipeline, runBatch, tickPipeline, type BatchResult } from '../pipeline/runBatch.ts';
 import type { SourceName } from '../sources/registry.ts';
 import { ensureError } from '../errors.ts';

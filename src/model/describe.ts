@@ -4,7 +4,7 @@
  * (see story/escape.ts).
  */
 import type { RuntimeEvent } from './event.ts';
-import { baseName } from '../transforms/normalise.ts';
+import { baseName } from '../common/paths.ts';
 
 export function processLabel(e: RuntimeEvent): string {
   const p = e.process;

@@ -3,7 +3,7 @@
  * items land on the partition their key hashes to; `*` broadcasts to every partition.
  */
 import { BROADCAST } from '../model/episode.ts';
-import { partitionOf } from './route.ts';
+import { partitionOf } from '../ingest/route.ts';
 
 export class PartitionedBus<T extends { key: string }> {
   private readonly queues: T[][];

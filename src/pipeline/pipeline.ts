@@ -11,7 +11,7 @@ import { StoryStage } from '../story/storyStage.ts';
 import type { Logger } from '../telemetry/log.ts';
 import { WorkloadStage } from '../workload/workloadStage.ts';
 import { PartitionedBus } from './bus.ts';
-import type { IngestOptions } from './ingest.ts';
+import type { IngestOptions } from '../ingest/ingest.ts';
 
 export interface Pipeline {
   readonly config: CausewayConfig;

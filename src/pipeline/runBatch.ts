@@ -11,10 +11,10 @@ import type { RuntimeEvent } from '../model/event.ts';
 import type { ProfileRecord } from '../profiles/learner.ts';
 import { deadLetterRow, evidenceRow, profileRow, storyRow, upstreamHealthRow } from '../sinks/rows.ts';
 import type { Row, TableName } from '../sinks/tables.ts';
-import type { DeadLetter } from './deadLetter.ts';
-import { ingest, type IngestInput } from './ingest.ts';
+import type { DeadLetter } from '../ingest/deadLetter.ts';
+import { ingest, type IngestInput } from '../ingest/ingest.ts';
 import type { Pipeline } from './pipeline.ts';
-import { emptyReport, mergeReports, type BatchReport } from './report.ts';
+import { emptyReport, mergeReports, type BatchReport } from '../common/report.ts';
 
 export interface BatchResult {
   /** Input records by status and reason (stage ①). */

@@ -7,7 +7,8 @@
  * Paths are kept as patterns: dynamic segments (pids, uuids, hashes, long numbers) collapse to `⋯`
  * (U+22EF), Kubescape's marker for one dynamic segment, so learned and imported profiles compare.
  */
-import { createHash } from 'node:crypto';
+import { ipInCidr } from '../common/ipAddress.ts';
+import { uuidFrom } from '../common/hash.ts';
 
 /** Kubescape's dynamic-segment marker (one path segment). */
 export const DYNAMIC = '⋯';
@@ -57,10 +58,7 @@ export interface Profile {
 export type DeviationKind = 'new-executable' | 'new-file-path' | 'new-egress' | 'new-tool' | 'new-tool-transition';
 
 export function profileId(i: ProfileIdentity): string {
-  const h = createHash('sha256')
-    .update(`causeway-profile:${i.cluster}/${i.namespace}/${i.workloadKind}/${i.workloadName}/${i.container}`)
-    .digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  return uuidFrom(`causeway-profile:${i.cluster}/${i.namespace}/${i.workloadKind}/${i.workloadName}/${i.container}`);
 }
 
 export function emptyProfile(identity: ProfileIdentity, status: ProfileStatus, source: string): Profile {
@@ -138,29 +136,6 @@ export function egressCovered(
     if (e.ip && dst.ip && ipInCidr(dst.ip, e.ip)) return true;
     return !!name && e.dns.includes(name);
   });
-}
-
-export function ipInCidr(ip: string, cidr: string): boolean {
-  const [net, bitsText] = cidr.split('/');
-  if (!bitsText) return ip === net;
-  const a = ipv4(ip);
-  const b = ipv4(net!);
-  if (a === undefined || b === undefined) return false;
-  const bits = Number(bitsText);
-  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return (a & mask) >>> 0 === (b & mask) >>> 0;
-}
-
-function ipv4(ip: string): number | undefined {
-  const parts = ip.split('.');
-  if (parts.length !== 4) return undefined;
-  let n = 0;
-  for (const p of parts) {
-    const v = Number(p);
-    if (!Number.isInteger(v) || v < 0 || v > 255) return undefined;
-    n = n * 256 + v;
-  }
-  return n;
 }
 
 function addSorted(list: string[], value: string, cap: number): boolean {

@@ -1,7 +1,8 @@
 /** Compiles rule tests into predicates over RuntimeEvents, once, at load time. */
 import type { RuntimeEvent } from '../model/event.ts';
-import { baseName, ipInCidr, isPrivateIp } from '../transforms/normalise.ts';
 import type { RuleTest } from './rulePack.ts';
+import { isPrivateIp, ipInCidr } from '../common/ipAddress.ts';
+import { baseName } from '../common/paths.ts';
 
 export type FieldGetter = (e: RuntimeEvent) => unknown;
 

@@ -4,7 +4,7 @@
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { count, emptyReport, type BatchReport } from '../pipeline/report.ts';
+import { count, emptyReport, type BatchReport } from '../common/report.ts';
 import type { Sink } from './sink.ts';
 import type { Row, TableName } from './tables.ts';
 

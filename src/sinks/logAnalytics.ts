@@ -4,13 +4,13 @@
  * with backoff honouring Retry-After, 413 split, permanent failures dead-lettered with the fix.
  * Every row ends delivered, rejected (with a reason) or errored (kept for the next attempt).
  */
-import { sizedBatches } from '../sizedBatches.ts';
+import { sizedBatches } from '../common/sizedBatches.ts';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { isAggregateLogsUploadError, LogsIngestionClient } from '@azure/monitor-ingestion';
 import type { CausewayConfig } from '../config/config.ts';
 import { RetryableError } from '../errors.ts';
-import { sha256 } from '../pipeline/deadLetter.ts';
-import { count, emptyReport, mergeReports, type BatchReport } from '../pipeline/report.ts';
+import { sha256 } from '../common/hash.ts';
+import { count, emptyReport, mergeReports, type BatchReport } from '../common/report.ts';
 import type { Logger } from '../telemetry/log.ts';
 import { actionFor, backoffMs, retryAfterMs } from './retryTable.ts';
 import { shape } from './rows.ts';

@@ -3,7 +3,7 @@
  * 429/408/5xx (except 501) retry honouring Retry-After; 413 split; 400/403/404 are permanent,
  * each with the fix an operator needs.
  */
-import type { ReasonCode } from '../model/status.ts';
+import type { ReasonCode } from '../common/status.ts';
 
 export type Action =
   { kind: 'retry'; reason: ReasonCode } | { kind: 'split' } | { kind: 'reject'; reason: ReasonCode; fix: string };

@@ -4,7 +4,7 @@
  */
 import type { RuntimeEvent } from '../model/event.ts';
 import type { Story, StoryEvidence } from '../model/story.ts';
-import type { DeadLetter } from '../pipeline/deadLetter.ts';
+import type { DeadLetter } from '../ingest/deadLetter.ts';
 import type { DeviationKind, Profile } from '../profiles/profile.ts';
 import { tableSchema, type Row, type TableName } from './tables.ts';
 

@@ -1,5 +1,5 @@
 /** What every sink offers: write rows per table, report per-row status, flush, close. */
-import type { BatchReport } from '../pipeline/report.ts';
+import type { BatchReport } from '../common/report.ts';
 import type { Row, TableName } from './tables.ts';
 
 export interface Sink {

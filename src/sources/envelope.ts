@@ -5,7 +5,7 @@
  * as a record or as a rejection with a reason code.
  */
 import { gunzipSync } from 'node:zlib';
-import type { ReasonCode } from '../model/status.ts';
+import type { ReasonCode } from '../common/status.ts';
 
 export interface RawRecord {
   value: Record<string, unknown>;

@@ -3,7 +3,7 @@
  * RuntimeEvents. Pure: no I/O, no clock, no state.
  */
 import type { RuntimeEvent } from '../model/event.ts';
-import type { ReasonCode } from '../model/status.ts';
+import type { ReasonCode } from '../common/status.ts';
 
 export interface DecodeContext {
   /** Cluster for sources that name none (from the input's configuration). */

@@ -3,18 +3,17 @@
  * signals, edges with reasons, entities, timeline, graph, title, narrative, chain and score.
  * Pure and deterministic: the same episodes always give the same story, whatever order they came in.
  */
-import { createHash } from 'node:crypto';
 import type { Edge, Episode, Signal } from '../model/episode.ts';
 import type { Layer, RuntimeEvent } from '../model/event.ts';
 import type { GraphNode, Story, StoryEvidence, StoryStatus, TimelineStep } from '../model/story.ts';
 import { describeEvent, destinationLabel, processLabel } from '../model/describe.ts';
-import { baseName } from '../transforms/normalise.ts';
 import { singleLine, titleValue } from './escape.ts';
 import { riskScore } from './score.ts';
+import { baseName } from '../common/paths.ts';
+import { uuidFrom } from '../common/hash.ts';
 
 export function uuidFromHash(text: string): string {
-  const h = createHash('sha256').update(text).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  return uuidFrom(text);
 }
 
 /** The anchor: on-time signals before delayed vendor alerts, then earliest, then by id. */

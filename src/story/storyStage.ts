@@ -7,10 +7,10 @@
 import type { Edge, Episode, KeyedEpisode, Signal } from '../model/episode.ts';
 import type { RuntimeEvent } from '../model/event.ts';
 import type { Story, StoryStatus } from '../model/story.ts';
-import { count, emptyReport, type BatchReport } from '../pipeline/report.ts';
-import { workloadKey } from '../pipeline/route.ts';
+import { count, emptyReport, type BatchReport } from '../common/report.ts';
+import { workloadKey } from '../model/workloadKey.ts';
 import type { SignalEngine, SignalState } from '../signals/engine.ts';
-import { BoundedMap } from '../workload/boundedMap.ts';
+import { BoundedMap } from '../common/boundedMap.ts';
 import { anchorSignal, buildStory, storyIdFor } from './buildStory.ts';
 import { edgeForKey, linkKeys, promptMatch, type Link } from './links.ts';
 

@@ -3,8 +3,8 @@
  * text and paths are replaced by `[REDACTED:<tag>]`; prompts and tool arguments never leave as
  * text at all: only a hash, a length and tags (plus an opt-in, scrubbed, truncated excerpt).
  */
-import { createHash } from 'node:crypto';
 import type { ContentSummary, RuntimeEvent } from '../model/event.ts';
+import { sha256 } from '../common/hash.ts';
 
 interface Detector {
   tag: string;
@@ -110,7 +110,7 @@ export function summariseContent(
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   const { text: scrubbed, tags } = redactText(text);
   const summary: ContentSummary = {
-    sha256: createHash('sha256').update(text).digest('hex'),
+    sha256: sha256(text),
     length: text.length,
     tags: [...tags.map((t) => `contains-${t}`), ...contentTags(text)].sort(),
   };

@@ -6,8 +6,8 @@ import type { Profile } from '../profiles/profile.ts';
 import type { Edge, Signal } from '../model/episode.ts';
 import type { RuntimeEvent, WorkloadIdentity } from '../model/event.ts';
 import type { WorkloadRole } from '../signals/engine.ts';
-import { BoundedMap } from './boundedMap.ts';
-import { Ring } from './ring.ts';
+import { BoundedMap } from '../common/boundedMap.ts';
+import { Ring } from '../common/ring.ts';
 import { WorkloadState, type EpisodeState, type ProcNode, type StateLimits, type TaggedHit } from './state.ts';
 
 export interface WorkloadSnapshot {

@@ -6,8 +6,8 @@ import { ProfileBook } from '../profiles/learner.ts';
 import type { Edge, Signal } from '../model/episode.ts';
 import type { RuntimeEvent, WorkloadIdentity } from '../model/event.ts';
 import type { WorkloadRole } from '../signals/engine.ts';
-import { BoundedMap } from './boundedMap.ts';
-import { Ring } from './ring.ts';
+import { BoundedMap } from '../common/boundedMap.ts';
+import { Ring } from '../common/ring.ts';
 
 export interface ProcNode {
   key: string;
@@ -69,7 +69,7 @@ export class WorkloadState {
   /** The latest event time of this workload: its own watermark for parking and expiry. */
   lastSeen: number;
   roles = new Set<WorkloadRole>();
-  /** Recent event ids (as idHash numbers) → event time, for dedupe. */
+  /** Recent event ids (as hash53 numbers) → event time, for dedupe. */
   seen: BoundedMap<number, number>;
   processes: BoundedMap<string, ProcNode>;
   /** `<containerId12>:<pid>` → process keys (for alerts that name a pid, not an exec_id). */

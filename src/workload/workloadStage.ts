@@ -9,13 +9,14 @@ import { baselineKey, ProfileBook, type ProfileRecord } from '../profiles/learne
 import { mergeProfiles, type Profile } from '../profiles/profile.ts';
 import type { Edge, Episode, KeyedEpisode, KeyedEvent, Signal } from '../model/episode.ts';
 import type { RuntimeEvent } from '../model/event.ts';
-import { count, emptyReport, type BatchReport } from '../pipeline/report.ts';
+import { count, emptyReport, type BatchReport } from '../common/report.ts';
 import type { SignalContext, SignalEngine, SignalState, WorkloadRole } from '../signals/engine.ts';
-import { isPrivateIp } from '../transforms/normalise.ts';
-import { BoundedMap } from './boundedMap.ts';
+import { BoundedMap } from '../common/boundedMap.ts';
 import { addEdge, addEvidence, addSignal, pendingVersion, toEpisode } from './episodes.ts';
 import { newEpisodeState, WorkloadState, type EpisodeState, type ProcNode, type StateLimits } from './state.ts';
 import { restoreWorkloads, snapshotWorkloads, type WorkloadSnapshot } from './snapshot.ts';
+import { isPrivateIp } from '../common/ipAddress.ts';
+import { hash53 } from '../common/hash.ts';
 
 export interface WorkloadStageOptions {
   signals: SignalEngine;
@@ -97,7 +98,7 @@ export class WorkloadStage {
       if (event.time > this.watermark) this.watermark = event.time;
       const w = this.workload(key, event);
       touched.add(w);
-      const seenKey = idHash(event.id);
+      const seenKey = hash53(event.id);
       if (w.seen.has(seenKey)) {
         count(report, 'dropped', 'duplicate');
         continue;
@@ -753,22 +754,6 @@ export class WorkloadStage {
     }
     return out;
   }
-}
-
-/**
- * Dedupe key: a 53-bit FNV-1a of the event id (two 32-bit lanes). Numbers instead of the id
- * strings keep a few thousand recent ids per workload cheap in memory and in Map lookups; a false
- * match needs two 2^-26 collisions among a workload's recent ids.
- */
-export function idHash(id: string): number {
-  let a = 0x811c9dc5;
-  let b = 0x01000193;
-  for (let i = 0; i < id.length; i++) {
-    const c = id.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-  }
-  return (a >>> 0) * 0x200000 + ((b >>> 0) & 0x1fffff);
 }
 
 function toolEpisodeId(w: WorkloadState, span: RuntimeEvent): string {

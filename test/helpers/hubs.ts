@@ -4,7 +4,7 @@
  * per partition, batches handed out with the trigger metadata the Functions extension gives.
  */
 import { BROADCAST } from '../../src/model/episode.ts';
-import { partitionOf } from '../../src/pipeline/route.ts';
+import { partitionOf } from '../../src/ingest/route.ts';
 import type { KeyedMessage, Publisher } from '../../src/hosts/publisher.ts';
 import type { BatchMeta } from '../../src/hosts/partitions.ts';
 

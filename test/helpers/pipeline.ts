@@ -4,7 +4,7 @@ import { loadConfig, type CausewayConfig } from '../../src/config/config.ts';
 import type { ScenarioInput } from '../../src/demo/scenario.ts';
 import type { Story } from '../../src/model/story.ts';
 import { createPipeline, type Pipeline } from '../../src/pipeline/pipeline.ts';
-import { count, emptyReport, mergeReports, type BatchReport } from '../../src/pipeline/report.ts';
+import { count, emptyReport, mergeReports, type BatchReport } from '../../src/common/report.ts';
 import { flushPipeline, runBatch } from '../../src/pipeline/runBatch.ts';
 import { SignalEngine } from '../../src/signals/engine.ts';
 import type { Sink } from '../../src/sinks/sink.ts';

@@ -6,7 +6,7 @@
  */
 import type { Consumer, Kafka } from 'kafkajs';
 import type { CausewayConfig } from '../../config/config.ts';
-import type { IngestInput } from '../../pipeline/ingest.ts';
+import type { IngestInput } from '../../ingest/ingest.ts';
 import type { Logger } from '../../telemetry/log.ts';
 import type { LocalHost } from '../local.ts';
 import { rawTopics } from './kafkaHost.ts';

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Producer } from 'kafkajs';
 import { RetryableError } from '../../errors.ts';
-import { sizedBatches } from '../../sizedBatches.ts';
+import { sizedBatches } from '../../common/sizedBatches.ts';
 import { BROADCAST } from '../../model/episode.ts';
 import type { KeyedMessage, Publisher } from '../publisher.ts';
 

@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ingest } from '../../../src/pipeline/ingest.ts';
-import { total } from '../../../src/pipeline/report.ts';
+import { ingest } from '../../../src/ingest/ingest.ts';
+import { total } from '../../../src/common/report.ts';
 import { SAMPLES, signals } from '../../helpers/pipeline.ts';
 
 const options = () => ({

@@ -5,7 +5,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { RuntimeEvent } from '../../../src/model/event.ts';
-import { ingest, type IngestOutput } from '../../../src/pipeline/ingest.ts';
+import { ingest, type IngestOutput } from '../../../src/ingest/ingest.ts';
 import { SAMPLES, signals } from '../../helpers/pipeline.ts';
 
 function decode(file: string): IngestOutput {

@@ -13,8 +13,9 @@ import type { DecodeContext } from '../sources/source.ts';
 import { redactEvent } from '../transforms/redact.ts';
 import type { SignalEngine } from '../signals/engine.ts';
 import { alertEpisode } from './alertEpisode.ts';
-import { sha256, type DeadLetter } from './deadLetter.ts';
-import { count, emptyReport, type BatchReport } from './report.ts';
+import { sha256 } from '../common/hash.ts';
+import type { DeadLetter } from './deadLetter.ts';
+import { count, emptyReport, type BatchReport } from '../common/report.ts';
 import { route } from './route.ts';
 
 export interface IngestOptions {

@@ -1,12 +1,9 @@
 /**
- * Routing (DESIGN §2): events with a workload identity go to the workload stage keyed by
- * workload (cluster/namespace/kind/name, falling back to pod, service, container, node), where all
- * replicas of one workload meet. Events that name no workload (Defender for AI alerts, cluster-level
- * alerts) go straight to the story stage as episodes, keyed by cluster, or broadcast when they name
- * no cluster either.
+ * The workload key (DESIGN §2): cluster/namespace/kind/name, falling back to pod, service,
+ * container, node. All replicas of one workload, and every product that reports on them, meet
+ * under one key.
  */
-import type { RuntimeEvent, WorkloadIdentity } from '../model/event.ts';
-import { BROADCAST } from '../model/episode.ts';
+import type { WorkloadIdentity } from './event.ts';
 
 /**
  * Kubernetes names a Deployment's pods `<deployment>-<pod-template-hash>-<suffix>`, both parts in
@@ -32,23 +29,4 @@ export function workloadKey(w: WorkloadIdentity): string | undefined {
   if (w.containerId) return `${cluster}/-/Container/${w.containerId.slice(0, 12)}`;
   if (w.node) return `${cluster}/-/Node/${w.node}`;
   return undefined;
-}
-
-export type Route = { to: 'workload'; key: string } | { to: 'story'; key: string };
-
-export function route(event: RuntimeEvent): Route {
-  // A prompt alert is about an application, never a pod: it joins stories in the story stage.
-  const key = event.layer === 'prompt' ? undefined : workloadKey(event.workload);
-  if (key) return { to: 'workload', key };
-  return { to: 'story', key: event.workload.cluster ?? BROADCAST };
-}
-
-/** FNV-1a: the same key lands on the same partition in every host. */
-export function partitionOf(key: string, partitions: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % partitions;
 }

@@ -2,7 +2,7 @@
  * The status report of a batch: every record counted once, by status and reason (DESIGN §6).
  * Reports from stages and sinks merge into one.
  */
-import type { ReasonCode, RecordStatus } from '../model/status.ts';
+import type { ReasonCode, RecordStatus } from './status.ts';
 
 export interface BatchReport {
   counts: Record<RecordStatus, number>;

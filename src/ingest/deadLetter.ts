@@ -1,6 +1,5 @@
 /** Dead letters: the metadata of a rejected record, never its (possibly secret-bearing) payload. */
-import { createHash } from 'node:crypto';
-import type { ReasonCode } from '../model/status.ts';
+import type { ReasonCode } from '../common/status.ts';
 
 export interface DeadLetter {
   time: number;
@@ -13,8 +12,4 @@ export interface DeadLetter {
   payloadSha256: string;
   partition?: string;
   offset?: string;
-}
-
-export function sha256(text: string | Buffer): string {
-  return createHash('sha256').update(text).digest('hex');
 }
