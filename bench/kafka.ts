@@ -9,9 +9,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Partitioners } from 'kafkajs';
-import { createPipeline } from '../src/pipeline/pipeline.ts';
-import { flushPipeline, runBatch } from '../src/pipeline/runBatch.ts';
+import { connectClients } from '../src/hosts/kafka/kafkaStages.ts';
+import { InProcessPipeline } from '../src/pipeline/inProcess.ts';
 import { repoPath } from '../src/repoPath.ts';
 import { SignalEngine } from '../src/signals/engine.ts';
 import { LocalTableSink } from '../src/sinks/localTables.ts';
@@ -38,13 +37,7 @@ export async function kafkaBench(scale: number, line: (s: string) => void, fmt: 
     return;
   }
   const kafka = kafkaOf(broker.brokers, 'causeway-bench');
-  const admin = kafka.admin();
-  const producer = kafka.producer({
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-  await admin.connect();
-  await producer.connect();
+  const { admin, producer } = await connectClients(kafka);
   try {
     const mix = new Mix({ pods: 500, start: Date.parse('2026-11-20T10:00:00Z') });
     const chunk = mix.chunk(Math.round(100_000 * scale), {
@@ -56,16 +49,17 @@ export async function kafkaBench(scale: number, line: (s: string) => void, fmt: 
 
     const config = kafkaConfig(broker.brokers, 'bench-inproc', { CAUSEWAY_CLUSTER: 'aks-bench' });
     const dir = mkdtempSync(join(tmpdir(), 'cw-bench-'));
-    const pipeline = createPipeline({
+    const pipeline = new InProcessPipeline({
       config,
       signals: SignalEngine.load(),
       sink: new LocalTableSink(join(dir, 'tables')),
       logger: silentLogger,
       host: 'bench',
+      clock: () => 0,
     });
     let t = now();
-    for (const m of messages) await runBatch(pipeline, [m]);
-    await flushPipeline(pipeline);
+    for (const m of messages) await pipeline.submit([m]);
+    await pipeline.flush();
     const inProcess = (chunk.events / (now() - t)) * 1000;
     rmSync(dir, { recursive: true, force: true });
 

@@ -12,9 +12,8 @@
  */
 import { loadConfig } from '../src/config/config.ts';
 import { ingest } from '../src/ingest/ingest.ts';
-import { createPipeline } from '../src/pipeline/pipeline.ts';
+import { InProcessPipeline } from '../src/pipeline/inProcess.ts';
 import { count, emptyReport, type BatchReport } from '../src/common/report.ts';
-import { runBatch, tickPipeline } from '../src/pipeline/runBatch.ts';
 import { SignalEngine } from '../src/signals/engine.ts';
 import type { Sink } from '../src/sinks/sink.ts';
 import type { Row, TableName } from '../src/sinks/tables.ts';
@@ -90,9 +89,14 @@ async function decodeBench(): Promise<void> {
   );
 }
 
+/** The in-process pipeline the local host runs; event time only (the bench's clock never moves). */
+function inProcess(sink: Sink): InProcessPipeline {
+  return new InProcessPipeline({ config, signals, sink, logger: silentLogger, host: 'bench', clock: () => 0 });
+}
+
 async function pipelineBench(): Promise<void> {
   const sink = new CountingSink();
-  const pipeline = createPipeline({ config, signals, sink, logger: silentLogger, host: 'bench' });
+  const pipeline = inProcess(sink);
   const mix = new Mix({ pods: 500, start: Date.parse('2026-11-20T10:00:00Z') });
   const total = Math.round(1_000_000 * SCALE);
   const chunkSize = 50_000;
@@ -109,7 +113,7 @@ async function pipelineBench(): Promise<void> {
     parseMs += now() - t;
     t = now();
     for (const m of chunk.messages) {
-      const r = await runBatch(pipeline, [{ body: m.body, input: m.input }]);
+      const r = await pipeline.submit([{ body: m.body, input: m.input }]);
       for (const s of r.stories) if ((stories.get(s.storyId)?.version ?? -1) < s.version) stories.set(s.storyId, s);
     }
     pipeMs += now() - t;
@@ -143,7 +147,7 @@ async function pipelineBench(): Promise<void> {
 }
 
 async function latencyBench(): Promise<void> {
-  const pipeline = createPipeline({ config, signals, sink: new CountingSink(), logger: silentLogger, host: 'bench' });
+  const pipeline = inProcess(new CountingSink());
   const mix = new Mix({ pods: 500, start: Date.parse('2026-11-20T10:00:00Z') });
   const chunk = mix.chunk(Math.round(200_000 * SCALE), { ratePerSec: 20_000, attackEvery: 5_000, agentShare: 0.004 });
   const rate = 20_000;
@@ -157,7 +161,7 @@ async function latencyBench(): Promise<void> {
     const due = start + (offered / rate) * 1000;
     const wait = due - now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    await runBatch(pipeline, [{ body: m.body, input: m.input }]);
+    await pipeline.submit([{ body: m.body, input: m.input }]);
     const latency = now() - Math.max(due, start);
     all.push(latency);
     if (m.completesAttack) latencies.push(latency);
@@ -177,7 +181,7 @@ async function soakBench(): Promise<void> {
     line('4. heap soak skipped: run with node --expose-gc (npm run bench does)');
     return;
   }
-  const pipeline = createPipeline({ config, signals, sink: new CountingSink(), logger: silentLogger, host: 'bench' });
+  const pipeline = inProcess(new CountingSink());
   const mix = new Mix({ pods: 500, start: Date.parse('2026-11-20T10:00:00Z') });
   const total = Math.round(5_000_000 * SCALE);
   const first = Math.round(1_000_000 * SCALE);
@@ -188,8 +192,8 @@ async function soakBench(): Promise<void> {
     // 100 events/s of event time: the first 1M events already span ~2.8 hours, past the 45-minute
     // lateness and 30-minute idle horizons, so what follows is steady churn: state turns over.
     const chunk = mix.chunk(50_000, { ratePerSec: 100, attackEvery: 25_000, agentShare: 0.004 });
-    for (const m of chunk.messages) await runBatch(pipeline, [{ body: m.body, input: m.input }]);
-    if (chunk.messages.length) await tickPipeline(pipeline, 0);
+    for (const m of chunk.messages) await pipeline.submit([{ body: m.body, input: m.input }]);
+    if (chunk.messages.length) await pipeline.tick();
     events += chunk.events;
     if (!heapAtFirst && events >= first) {
       gc();
@@ -198,10 +202,12 @@ async function soakBench(): Promise<void> {
   }
   gc();
   const heapEnd = process.memoryUsage().heapUsed;
-  const stats = pipeline.workloadStages.reduce(
-    (a, s) => ({ workloads: a.workloads + s.stats.workloads, evictions: a.evictions + s.stats.evictions }),
-    { workloads: 0, evictions: 0 },
-  );
+  const stats = pipeline.runner.owner
+    .stats('workload')
+    .reduce(
+      (a, s) => ({ workloads: a.workloads + Number(s.workloads), evictions: a.evictions + Number(s.evictions) }),
+      { workloads: 0, evictions: 0 },
+    );
   line(`4. steady-churn soak, ${fmt(events)} events in ${((now() - t) / 1000).toFixed(0)} s:`);
   line(
     `   heap after ${fmt(first)} ${(heapAtFirst / 1e6).toFixed(0)} MB · after ${fmt(events)} ${(heapEnd / 1e6).toFixed(0)} MB · ratio ${(heapEnd / heapAtFirst).toFixed(2)} (target ≤ 1.1); workloads ${stats.workloads}, evictions ${stats.evictions}`,

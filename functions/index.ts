@@ -12,7 +12,7 @@ import {
   type RetryOptions,
 } from '@azure/functions';
 import { functionsRuntime } from '../src/hosts/functions/runtime.ts';
-import type { BatchMeta } from '../src/hosts/partitions.ts';
+import { functionsHealth, runTrigger, type TriggerMetadata } from '../src/hosts/functions/trigger.ts';
 import type { SourceName } from '../src/sources/registry.ts';
 
 const retry: RetryOptions = {
@@ -22,11 +22,11 @@ const retry: RetryOptions = {
   maximumInterval: { minutes: 5 },
 };
 const connection = 'EventHubConnection';
-const meta = (context: InvocationContext) => context.triggerMetadata as BatchMeta;
+const meta = (context: InvocationContext) => context.triggerMetadata as TriggerMetadata;
 
 function ingestFrom(hub: string, accept?: SourceName[]) {
   return async (messages: unknown, context: InvocationContext): Promise<void> => {
-    await functionsRuntime().ingest(messages as unknown[], meta(context), hub, accept);
+    await runTrigger(functionsRuntime(), 'ingest', messages as unknown[], meta(context), hub, accept);
   };
 }
 
@@ -34,11 +34,11 @@ export const ingestRuntimeSensors = ingestFrom('runtime-sensors', ['tetragon', '
 export const ingestDefenderAlerts = ingestFrom('defender-alerts', ['defender']);
 export const ingestAgentTelemetry = ingestFrom('agent-telemetry', ['otel', 'toolhive']);
 export const workloadStage = async (messages: unknown, context: InvocationContext): Promise<void> =>
-  void (await functionsRuntime().workload(messages as unknown[], meta(context)));
+  void (await runTrigger(functionsRuntime(), 'workload', messages as unknown[], meta(context), 'workload-events'));
 export const storyStage = async (messages: unknown, context: InvocationContext): Promise<void> =>
-  void (await functionsRuntime().story(messages as unknown[], meta(context)));
-export const closeIdleStories = async (): Promise<void> => functionsRuntime().closeIdleStories();
-export const health = async (): Promise<HttpResponseInit> => ({ jsonBody: await functionsRuntime().health() });
+  void (await runTrigger(functionsRuntime(), 'story', messages as unknown[], meta(context), 'episodes'));
+export const closeIdleStories = async (): Promise<void> => functionsRuntime().tick();
+export const health = async (): Promise<HttpResponseInit> => ({ jsonBody: await functionsHealth(functionsRuntime()) });
 
 const binary = { dataType: 'binary' } as Partial<EventHubFunctionOptions>;
 app.eventHub('ingestRuntimeSensors', {

@@ -6,10 +6,9 @@
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { FlagSettings } from '../config/config.ts';
-import type { Story } from '../model/story.ts';
-import { createPipeline } from '../pipeline/pipeline.ts';
+import { LatestStories } from '../model/latestStories.ts';
+import { InProcessPipeline } from '../pipeline/inProcess.ts';
 import { emptyReport, formatReport, mergeReports } from '../common/report.ts';
-import { flushPipeline, runBatch } from '../pipeline/runBatch.ts';
 import { TABLE_NAMES } from '../sinks/tables.ts';
 import { LocalTableSink } from '../sinks/localTables.ts';
 import { bootstrap } from './bootstrap.ts';
@@ -33,22 +32,20 @@ export async function replay(options: {
     tablesDir: options.out,
   });
   if (boot.sink instanceof LocalTableSink) for (const t of TABLE_NAMES) rmSync(boot.sink.path(t), { force: true });
-  const pipeline = createPipeline({
+  const pipeline = new InProcessPipeline({
     config: boot.loaded.config,
     signals: boot.signals,
+    baselines: boot.baselines,
     sink: boot.sink,
     logger: boot.logger,
+    clock: Date.now,
     host: 'replay',
-    baselines: boot.baselines,
   });
   const started = Date.now();
   const records = emptyReport();
   const rows = emptyReport();
   const stages = emptyReport();
-  const latest = new Map<string, Story>();
-  const keep = (stories: Story[]) => {
-    for (const s of stories) if ((latest.get(s.storyId)?.version ?? -1) < s.version) latest.set(s.storyId, s);
-  };
+  const latest = new LatestStories();
   const totalBytes = options.files.reduce((n, f) => n + safeSize(f), 0);
   const progress = new Progress(totalBytes);
   let done = 0;
@@ -62,24 +59,22 @@ export async function replay(options: {
       return 1;
     }
     for (const chunk of chunks(body)) {
-      const result = await runBatch(pipeline, [{ body: chunk, input: file }]);
+      const result = await pipeline.submit([{ body: chunk, input: file }]);
       mergeReports(records, result.records);
       mergeReports(rows, result.rows);
       mergeReports(stages, result.stages);
-      keep(result.stories);
+      latest.keep(result.stories);
       progress.update(done + chunk.length, file);
     }
     done += body.length;
   }
-  const end = await flushPipeline(pipeline);
+  const end = await pipeline.flush();
   mergeReports(rows, end.rows);
-  keep(end.stories);
+  latest.keep(end.stories);
   await boot.sink.close();
   progress.done();
 
-  const stories = [...latest.values()]
-    .filter((s) => s.status !== 'merged')
-    .sort((a, b) => b.riskScore - a.riskScore || a.storyId.localeCompare(b.storyId));
+  const stories = latest.live();
   const bySeverity = ['High', 'Medium', 'Low', 'Informational']
     .map((sev) => `${sev} ${stories.filter((s) => s.severity === sev).length}`)
     .join(', ');

@@ -5,17 +5,14 @@
  * on serve.host:serve.port. SIGINT/SIGTERM: running batches finish and commit, then the process
  * leaves its groups.
  */
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { Partitioners } from 'kafkajs';
 import type { FlagSettings } from '../config/config.ts';
 import { ConfigError } from '../errors.ts';
-import { KafkaHost, rawTopics, STAGES, type StageName } from '../hosts/kafka/kafkaHost.ts';
-import { kafkaClient } from '../hosts/kafka/client.ts';
-import { flushMarkers, KafkaPublisher } from '../hosts/kafka/publisher.ts';
-import { PartitionedStages } from '../hosts/partitions.ts';
-import { BlobStateStore, FileStateStore, type StateStore } from '../hosts/stateStore.ts';
+import { FileStateStore } from '../hosts/fileStateStore.ts';
+import { STAGES, type StageName } from '../pipeline/stageRunner.ts';
+import type { StateStore } from '../pipeline/stateStore.ts';
 import { bootstrap } from './bootstrap.ts';
 
 export function parseStages(value: string | undefined): StageName[] {
@@ -46,15 +43,12 @@ export async function run(options: {
 }): Promise<number> {
   const boot = await bootstrap({ configFile: options.configFile, flags: options.flags, env: options.env });
   const { config } = boot.loaded;
+  const { kafkaClient } = await import('../hosts/kafka/client.ts');
+  const { connectClients, startKafkaStages } = await import('../hosts/kafka/kafkaStages.ts');
   const kafka = await kafkaClient({ config, env: options.env, logger: boot.logger });
-  const producer = kafka.producer({
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-  const admin = kafka.admin();
+  let clients: Awaited<ReturnType<typeof connectClients>>;
   try {
-    await admin.connect();
-    await producer.connect();
+    clients = await connectClients(kafka);
   } catch (e) {
     throw new ConfigError([
       {
@@ -64,53 +58,40 @@ export async function run(options: {
       },
     ]);
   }
+  const stateDir = resolve(config.kafka.stateDir ?? resolve(config.dataDir, 'state'));
   const state: StateStore = config.kafka.stateAccount
-    ? new BlobStateStore(
+    ? new (await import('../hosts/functions/blobStateStore.ts')).BlobStateStore(
         new (await import('@azure/storage-blob')).BlobServiceClient(
           `https://${config.kafka.stateAccount}.blob.core.windows.net`,
           new (await import('@azure/identity')).DefaultAzureCredential(),
         ).getContainerClient('causeway-state'),
       )
-    : new FileStateStore(resolve(config.kafka.stateDir ?? resolve(config.dataDir, 'state')));
-  const t = config.kafka.topics;
-  const runtime = new PartitionedStages({
-    snapshotEveryMs: config.kafka.snapshotSeconds * 1000,
-    baselines: boot.baselines,
+    : new FileStateStore(stateDir);
+  const { host } = await startKafkaStages(kafka, clients, options.stages, {
     config,
     signals: boot.signals,
+    baselines: boot.baselines,
     sink: boot.sink,
-    publisher: new KafkaPublisher(producer, admin, { 'workload-events': t.workloadEvents, episodes: t.episodes }),
     state,
     logger: boot.logger,
     clock: Date.now,
     host: `kafka/${hostname()}/${process.pid}`,
   });
-  const host = new KafkaHost({ kafka, producer, admin, config, stages: options.stages, runtime, logger: boot.logger });
-  await host.start();
 
   const health = createServer((req, res) => {
-    const ok = req.url === '/healthz';
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const ok = path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD');
     res.writeHead(ok ? 200 : 404, { 'content-type': 'application/json' });
-    res.end(
-      JSON.stringify(
-        ok ? { status: runtime.lastError ? 'degraded' : 'ok', ...host.health() } : { error: 'GET /healthz' },
-      ),
-    );
+    res.end(JSON.stringify(ok ? host.health() : { error: 'GET /healthz' }));
   });
-  const port = await new Promise<number>((done, fail) => {
-    health.once('error', fail);
-    health.listen(config.serve.port, config.serve.host, () => done((health.address() as { port: number }).port));
-  });
+  const port = await listen(health, config.serve.port, config.serve.host);
   const out = process.stdout;
-  out.write(
-    `Causeway is running stages ${options.stages.join(', ')} on Kafka ${config.kafka.brokers?.join(', ') ?? config.kafka.sasl?.eventHubsNamespace}\n`,
-  );
-  out.write(
-    `  groups: ${options.stages.map((s) => `${config.kafka.groupPrefix}-${s}`).join(', ')}; health: http://${config.serve.host}:${port}/healthz\n`,
-  );
-  out.write(
-    `  state: ${config.kafka.stateAccount ? `Blob ${config.kafka.stateAccount}/causeway-state` : resolve(config.kafka.stateDir ?? resolve(config.dataDir, 'state'))}; tables: ${boot.sink.name === 'local' ? boot.tablesDir : 'Log Analytics'}\n`,
-  );
+  const where = config.kafka.brokers?.join(', ') ?? config.kafka.sasl?.eventHubsNamespace;
+  out.write(`Causeway is running stages ${options.stages.join(', ')} on Kafka ${where}\n`);
+  const groups = options.stages.map((s) => `${config.kafka.groupPrefix}-${s}`).join(', ');
+  out.write(`  groups: ${groups}; health: http://${config.serve.host}:${port}/healthz\n`);
+  const stateWhere = config.kafka.stateAccount ? `Blob ${config.kafka.stateAccount}/causeway-state` : stateDir;
+  out.write(`  state: ${stateWhere}; tables: ${boot.sink.name === 'local' ? boot.tablesDir : 'Log Analytics'}\n`);
   options.onListening?.(port);
 
   await new Promise<void>((done) => {
@@ -129,7 +110,7 @@ export async function run(options: {
   return 0;
 }
 
-/** `causeway flush`: an end-of-input marker on every partition of every raw topic. */
+/** `causeway flush`: the end-of-input marker on every partition of every raw topic. */
 export async function flush(options: {
   configFile?: string;
   flags: FlagSettings;
@@ -137,28 +118,27 @@ export async function flush(options: {
 }): Promise<number> {
   const boot = await bootstrap({ configFile: options.configFile, flags: options.flags, env: options.env });
   const { config } = boot.loaded;
-  const kafka = await kafkaClient({ config, env: options.env, logger: boot.logger });
-  const admin = kafka.admin();
-  const producer = kafka.producer({
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-  await admin.connect();
-  await producer.connect();
+  const { kafkaClient } = await import('../hosts/kafka/client.ts');
+  const { connectClients } = await import('../hosts/kafka/kafkaStages.ts');
+  const { rawTopics } = await import('../hosts/kafka/kafkaHost.ts');
+  const { flushMarkers } = await import('../hosts/kafka/publisher.ts');
+  const { producer, admin } = await connectClients(
+    await kafkaClient({ config, env: options.env, logger: boot.logger }),
+  );
   try {
-    const n = await flushMarkers(
-      admin,
-      producer,
-      rawTopics(config).map((t) => t.topic),
-    );
-    process.stdout.write(
-      `End-of-input marker on ${n} partitions of ${rawTopics(config)
-        .map((t) => t.topic)
-        .join(', ')}\n`,
-    );
+    const topics = rawTopics(config).map((t) => t.topic);
+    const n = await flushMarkers(admin, producer, topics);
+    process.stdout.write(`End-of-input marker on ${n} partitions of ${topics.join(', ')}\n`);
   } finally {
     await producer.disconnect();
     await admin.disconnect();
   }
   return 0;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((done, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, () => done((server.address() as { port: number }).port));
+  });
 }

@@ -5,8 +5,9 @@
 import { resolve } from 'node:path';
 import type { FlagSettings } from '../config/config.ts';
 import { demoAttack } from '../demo/scenarios.ts';
-import { ENDPOINTS, LocalHost } from '../hosts/local.ts';
-import { createPipeline } from '../pipeline/pipeline.ts';
+import { FileStateStore } from '../hosts/fileStateStore.ts';
+import { ENDPOINTS, LocalHost } from '../hosts/local/localHost.ts';
+import { InProcessPipeline } from '../pipeline/inProcess.ts';
 import { bootstrap } from './bootstrap.ts';
 import { renderStory } from './renderStory.ts';
 
@@ -19,20 +20,21 @@ export async function serve(options: {
 }): Promise<number> {
   const boot = await bootstrap({ configFile: options.configFile, flags: options.flags, env: options.env });
   const { config } = boot.loaded;
-  const pipeline = createPipeline({
+  const pipeline = new InProcessPipeline({
     config,
     signals: boot.signals,
+    baselines: boot.baselines,
     sink: boot.sink,
     logger: boot.logger,
+    clock: Date.now,
     host: 'local',
-    baselines: boot.baselines,
+    state: new FileStateStore(resolve(config.dataDir, 'state')),
   });
   const host = new LocalHost({
     pipeline,
     host: config.serve.host,
     port: config.serve.port,
     maxBodyBytes: config.serve.maxBodyBytes,
-    stateDir: resolve(config.dataDir, 'state'),
   });
   const port = await host.listen();
   const out = process.stdout;
@@ -51,9 +53,7 @@ export async function serve(options: {
     const base = Date.now() - 30 * 60_000;
     const inputs = demoAttack(config.cluster, base);
     for (const input of inputs) await host.submit([{ body: input.body, input: `demo/${input.input}` }]);
-    const stories = [...host.stories.values()]
-      .filter((s) => s.status !== 'merged' && s.severity !== 'Informational')
-      .sort((a, b) => b.riskScore - a.riskScore);
+    const stories = host.stories.live().filter((s) => s.severity !== 'Informational');
     out.write(
       `\nDemo: replayed ${inputs.length} messages of a cross-layer attack with benign traffic (--no-demo to skip).\n`,
     );

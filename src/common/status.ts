@@ -17,6 +17,8 @@ export type ReasonCode =
   | 'empty'
   // stages: an internal message that is not JSON or not the stage's contract
   | 'malformed-message'
+  // stages: a fault inside a stage (a bug, not the input's or the sink's): counted, logged with its stack
+  | 'stage-failed'
   // ingest: dropped (deliberate)
   | 'duplicate'
   | 'falco-internal'

@@ -1,31 +1,40 @@
 /**
- * The in-process partitioned bus (the local host's stand-in for the internal hubs/topics): keyed
- * items land on the partition their key hashes to; `*` broadcasts to every partition.
+ * The in-process stand-in for the internal hubs: keyed messages land on the partition their key
+ * hashes to (as Event Hubs partition keys and Kafka's partitioner do), `*` on every partition.
+ * Bodies pass by reference: nothing is serialised between stages in one process.
  */
-import { BROADCAST } from '../model/episode.ts';
 import { partitionOf } from '../ingest/route.ts';
+import { BROADCAST } from '../model/episode.ts';
+import { PUBLISHED_ALL, type InternalHub, type KeyedMessage, type Publisher, type PublishResult } from './publisher.ts';
 
-export class PartitionedBus<T extends { key: string }> {
-  private readonly queues: T[][];
+export class InProcessBus implements Publisher {
+  private readonly queues: Record<InternalHub, unknown[][]>;
 
-  constructor(readonly partitions: number) {
-    this.queues = Array.from({ length: partitions }, () => []);
+  constructor(readonly partitions: Record<InternalHub, number>) {
+    this.queues = {
+      'workload-events': Array.from({ length: partitions['workload-events'] }, () => []),
+      episodes: Array.from({ length: partitions.episodes }, () => []),
+    };
   }
 
-  publish(items: readonly T[]): void {
-    for (const item of items) {
-      if (item.key === BROADCAST) for (const q of this.queues) q.push(item);
-      else this.queues[partitionOf(item.key, this.partitions)]!.push(item);
+  async publish(hub: InternalHub, messages: readonly KeyedMessage[]): Promise<PublishResult> {
+    const queues = this.queues[hub];
+    for (const m of messages) {
+      if (m.key === BROADCAST) for (const q of queues) q.push(m.body);
+      else queues[partitionOf(m.key, queues.length)]!.push(m.body);
     }
+    return PUBLISHED_ALL;
   }
 
-  drain(partition: number): T[] {
-    const q = this.queues[partition]!;
-    this.queues[partition] = [];
+  /** Takes everything waiting on one partition of a hub, in order. */
+  drain(hub: InternalHub, partition: number): unknown[] {
+    const queues = this.queues[hub];
+    const q = queues[partition]!;
+    queues[partition] = [];
     return q;
   }
 
-  get pending(): number {
-    return this.queues.reduce((n, q) => n + q.length, 0);
+  pending(hub: InternalHub): number {
+    return this.queues[hub].reduce((n, q) => n + q.length, 0);
   }
 }

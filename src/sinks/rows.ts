@@ -201,3 +201,11 @@ export function profileRow(
     Source: p.source.join('; '),
   });
 }
+
+/** The one story → rows mapping: a row per story version, a row per evidence event it carries. */
+export function storyRows(stories: readonly Story[]): { stories: Row[]; evidence: Row[] } {
+  return {
+    stories: stories.map(storyRow),
+    evidence: stories.flatMap((s) => s.evidence.map((e) => evidenceRow(s.storyId, e))),
+  };
+}

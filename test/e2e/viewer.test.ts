@@ -9,11 +9,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hex, otlpRequest, pod, proc, tetragonConnect, tetragonExec } from '../../src/demo/builders.ts';
 import { demoAttack } from '../../src/demo/scenarios.ts';
-import { LocalHost } from '../../src/hosts/local.ts';
-import { createPipeline } from '../../src/pipeline/pipeline.ts';
-import { silentLogger } from '../../src/telemetry/log.ts';
+import { LocalHost } from '../../src/hosts/local/localHost.ts';
 import { latestStories, renderReport } from '../../src/viewer/render.ts';
-import { MemorySink, signals, testConfig } from '../helpers/pipeline.ts';
+import { inProcessPipeline, MemorySink } from '../helpers/pipeline.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url).pathname;
@@ -92,7 +90,7 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   sink = new MemorySink();
   host = new LocalHost({
-    pipeline: createPipeline({ config: testConfig(), signals: signals(), sink, logger: silentLogger }),
+    pipeline: inProcessPipeline(sink),
     host: '127.0.0.1',
     port: 0,
     maxBodyBytes: 16 * 1024 * 1024,

@@ -5,8 +5,8 @@
  */
 import { BROADCAST } from '../../src/model/episode.ts';
 import { partitionOf } from '../../src/ingest/route.ts';
-import type { KeyedMessage, Publisher } from '../../src/hosts/publisher.ts';
-import type { BatchMeta } from '../../src/hosts/partitions.ts';
+import type { TriggerMetadata } from '../../src/hosts/functions/trigger.ts';
+import { PUBLISHED_ALL, type KeyedMessage, type Publisher, type PublishResult } from '../../src/pipeline/publisher.ts';
 
 type Hub = 'workload-events' | 'episodes';
 
@@ -23,7 +23,7 @@ export class MemoryHubs implements Publisher {
     this.next = { 'workload-events': Array(count).fill(0), episodes: Array(count).fill(0) };
   }
 
-  async publish(hub: Hub, messages: readonly KeyedMessage[]): Promise<void> {
+  async publish(hub: Hub, messages: readonly KeyedMessage[]): Promise<PublishResult> {
     if (this.failNext > 0) {
       this.failNext--;
       throw Object.assign(new Error('ServerBusy'), { name: 'RetryableError' });
@@ -37,10 +37,16 @@ export class MemoryHubs implements Publisher {
           key: m.key,
         });
     }
+    return PUBLISHED_ALL;
   }
 
   /** The next batch of a partition after `after`, with Event Hubs trigger metadata. */
-  batch(hub: Hub, partition: number, after: number, max: number): { messages: Buffer[]; meta: BatchMeta } | undefined {
+  batch(
+    hub: Hub,
+    partition: number,
+    after: number,
+    max: number,
+  ): { messages: Buffer[]; meta: TriggerMetadata } | undefined {
     const items = this.partitions[hub][partition]!.filter((x) => x.sequence > after).slice(0, max);
     if (!items.length) return undefined;
     return {

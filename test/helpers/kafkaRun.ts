@@ -4,12 +4,14 @@
  * partitions), the end-of-input marker, waiting until every group has committed everything, and
  * the in-process host on kafkajs.
  */
-import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import type { CausewayConfig } from '../../src/config/config.ts';
-import { KafkaHost, rawTopics, STAGES, type StageName } from '../../src/hosts/kafka/kafkaHost.ts';
-import { chunks, flushMarkers, KafkaPublisher } from '../../src/hosts/kafka/publisher.ts';
-import { PartitionedStages } from '../../src/hosts/partitions.ts';
-import { FileStateStore } from '../../src/hosts/stateStore.ts';
+import { rawTopics } from '../../src/hosts/kafka/kafkaHost.ts';
+import { connectClients, startKafkaStages, type KafkaStages } from '../../src/hosts/kafka/kafkaStages.ts';
+import { chunks, flushMarkers } from '../../src/hosts/kafka/publisher.ts';
+import { createTopics } from '../../src/hosts/kafka/topics.ts';
+import { FileStateStore } from '../../src/hosts/fileStateStore.ts';
+import { STAGES, type StageName } from '../../src/pipeline/stageRunner.ts';
 import type { Sink } from '../../src/sinks/sink.ts';
 import { silentLogger } from '../../src/telemetry/log.ts';
 import { signals, testConfig } from './pipeline.ts';
@@ -54,11 +56,10 @@ export async function createRawTopics(admin: Admin, config: CausewayConfig, part
   const topics = rawTopics(config)
     .map((t) => t.topic)
     .filter((t) => !existing.has(t));
-  if (topics.length)
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: topics.map((topic) => ({ topic, numPartitions: partitions })),
-    });
+  await createTopics(
+    admin,
+    topics.map((topic) => ({ topic, numPartitions: partitions })),
+  );
 }
 
 /** Sends each input as one message to its raw topic, unkeyed (round-robin), in order. */
@@ -125,11 +126,7 @@ export async function waitUntilDrained(admin: Admin, config: CausewayConfig, tim
   }
 }
 
-export interface InProcessKafkaHost {
-  host: KafkaHost;
-  runtime: PartitionedStages;
-  stop(): Promise<void>;
-}
+export type InProcessKafkaHost = KafkaStages;
 
 let hosts = 0;
 
@@ -141,26 +138,13 @@ export async function startKafkaHost(
   stateDir: string,
   stages: readonly StageName[] = STAGES,
 ): Promise<InProcessKafkaHost> {
-  const producer = kafka.producer({
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-  const admin = kafka.admin();
-  await producer.connect();
-  await admin.connect();
-  const t = config.kafka.topics;
-  const runtime = new PartitionedStages({
-    snapshotEveryMs: config.kafka.snapshotSeconds * 1000,
+  return startKafkaStages(kafka, await connectClients(kafka), stages, {
     config,
     signals: signals(),
     sink,
-    publisher: new KafkaPublisher(producer, admin, { 'workload-events': t.workloadEvents, episodes: t.episodes }),
     state: new FileStateStore(stateDir),
     logger: silentLogger,
     clock: Date.now,
     host: `kafka-test-${++hosts}`,
   });
-  const host = new KafkaHost({ kafka, producer, admin, config, stages, runtime, logger: silentLogger });
-  await host.start();
-  return { host, runtime, stop: () => host.stop() };
 }

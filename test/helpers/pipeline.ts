@@ -3,9 +3,9 @@ import type { Profile } from '../../src/profiles/profile.ts';
 import { loadConfig, type CausewayConfig } from '../../src/config/config.ts';
 import type { ScenarioInput } from '../../src/demo/scenario.ts';
 import type { Story } from '../../src/model/story.ts';
-import { createPipeline, type Pipeline } from '../../src/pipeline/pipeline.ts';
+import { InProcessPipeline } from '../../src/pipeline/inProcess.ts';
+import type { StateStore } from '../../src/pipeline/stateStore.ts';
 import { count, emptyReport, mergeReports, type BatchReport } from '../../src/common/report.ts';
-import { flushPipeline, runBatch } from '../../src/pipeline/runBatch.ts';
 import { SignalEngine } from '../../src/signals/engine.ts';
 import type { Sink } from '../../src/sinks/sink.ts';
 import type { Row, TableName } from '../../src/sinks/tables.ts';
@@ -42,8 +42,21 @@ export function testConfig(overrides: Record<string, string> = {}): CausewayConf
   return loadConfig({ env: { CAUSEWAY_CLUSTER: 'aks-demo', ...overrides } }).config;
 }
 
+/** Snapshots kept in memory, as JSON text (what a real store would hold). */
+export class MemoryStateStore implements StateStore {
+  readonly saved = new Map<string, string>();
+  async load<T>(key: string): Promise<T | undefined> {
+    const text = this.saved.get(key);
+    return text === undefined ? undefined : (JSON.parse(text) as T);
+  }
+  async save(key: string, snapshot: unknown): Promise<void> {
+    this.saved.set(key, JSON.stringify(snapshot));
+  }
+}
+
 export interface Run {
-  pipeline: Pipeline;
+  pipeline: InProcessPipeline;
+  state: MemoryStateStore;
   sink: MemorySink;
   records: BatchReport;
   stages: BatchReport;
@@ -51,18 +64,20 @@ export interface Run {
   stories: Map<string, Story>;
 }
 
-export function newRun(config = testConfig(), baselines: readonly Profile[] = []): Run {
+export function newRun(config = testConfig(), baselines: readonly Profile[] = [], state = new MemoryStateStore()): Run {
   const sink = new MemorySink();
   return {
-    pipeline: createPipeline({
+    pipeline: new InProcessPipeline({
       config,
       signals: signals(),
+      baselines,
       sink,
       logger: silentLogger,
       host: 'test',
       clock: () => 0,
-      baselines,
+      state,
     }),
+    state,
     sink,
     records: emptyReport(),
     stages: emptyReport(),
@@ -72,7 +87,7 @@ export function newRun(config = testConfig(), baselines: readonly Profile[] = []
 
 export async function feed(run: Run, inputs: readonly { body: string | Buffer; input: string }[]): Promise<Run> {
   for (const i of inputs) {
-    const r = await runBatch(run.pipeline, [{ body: i.body, input: i.input }]);
+    const r = await run.pipeline.submit([{ body: i.body, input: i.input }]);
     mergeReports(run.records, r.records);
     mergeReports(run.stages, r.stages);
     keep(run, r.stories);
@@ -81,7 +96,7 @@ export async function feed(run: Run, inputs: readonly { body: string | Buffer; i
 }
 
 export async function finish(run: Run): Promise<Run> {
-  keep(run, (await flushPipeline(run.pipeline)).stories);
+  keep(run, (await run.pipeline.flush()).stories);
   return run;
 }
 
@@ -104,4 +119,17 @@ export function liveStories(run: Run): Story[] {
 export function comparable(s: Story): Omit<Story, 'evidence'> {
   const { evidence: _evidence, ...rest } = s;
   return rest;
+}
+
+/** An in-process pipeline over a sink, for host tests. */
+export function inProcessPipeline(sink: Sink, config = testConfig(), state?: StateStore): InProcessPipeline {
+  return new InProcessPipeline({
+    config,
+    signals: signals(),
+    sink,
+    logger: silentLogger,
+    host: 'test',
+    clock: Date.now,
+    state,
+  });
 }

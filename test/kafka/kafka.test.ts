@@ -128,7 +128,10 @@ async function throughKafka(
     await produceInputs(producer, config, inputs);
     await produceFlush(producer, admin, config);
     await waitUntilDrained(admin, config);
-    const partitions = running.map((r) => r.runtime.partitions());
+    const partitions = running.map((r) => ({
+      workload: r.runtime.owner.partitions('workload'),
+      story: r.runtime.owner.partitions('story'),
+    }));
     return {
       tables: {
         stories: sinks.flatMap((s) => s.rows('CausewayStories_CL')),

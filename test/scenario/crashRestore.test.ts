@@ -8,25 +8,22 @@ import { describe, expect, it } from 'vitest';
 import { compromisedTool, demoAttack } from '../../src/demo/scenarios.ts';
 import { merge } from '../../src/demo/scenario.ts';
 import type { Row } from '../../src/sinks/tables.ts';
-import { comparable, feed, finish, liveStories, newRun, type Run } from '../helpers/pipeline.ts';
+import { comparable, feed, finish, liveStories, MemoryStateStore, newRun, type Run } from '../helpers/pipeline.ts';
 
 const BASE = Date.parse('2026-11-20T10:00:00Z');
 const INPUTS = merge(demoAttack('aks-demo', BASE), compromisedTool('aks-demo', BASE + 3_600_000));
 
-function snapshot(run: Run): string {
-  return JSON.stringify({
-    w: run.pipeline.workloadStages.map((s) => s.snapshot()),
-    s: run.pipeline.storyStages.map((s) => s.snapshot()),
-  });
+/** Every partition saved, as the state store holds it. */
+async function snapshot(run: Run): Promise<Map<string, string>> {
+  await run.pipeline.snapshot();
+  return new Map(run.state.saved);
 }
 
-function restore(run: Run, snap: string): void {
-  const { w, s } = JSON.parse(snap) as {
-    w: Parameters<Run['pipeline']['workloadStages'][0]['restore']>[0][];
-    s: Parameters<Run['pipeline']['storyStages'][0]['restore']>[0][];
-  };
-  run.pipeline.workloadStages.forEach((stage, i) => stage.restore(w[i]!));
-  run.pipeline.storyStages.forEach((stage, i) => stage.restore(s[i]!));
+/** A new owner whose state store holds the snapshot. */
+function restored(snap: Map<string, string>): Run {
+  const state = new MemoryStateStore();
+  for (const [key, text] of snap) state.saved.set(key, text);
+  return newRun(undefined, undefined, state);
 }
 
 function byId(rows: Row[], key: (r: Row) => string): Map<string, string> {
@@ -57,12 +54,11 @@ describe('crash and restore', () => {
           // delivered to the sink but the process dies before their snapshot.
           const before = newRun();
           await feed(before, INPUTS.slice(0, crashAt));
-          const snap = snapshot(before);
+          const snap = await snapshot(before);
           await feed(before, INPUTS.slice(crashAt, crashAt + unsnapshotted));
 
           // The new owner restores the snapshot and replays everything after it.
-          const after = newRun();
-          restore(after, snap);
+          const after = restored(snap);
           for (const [table, rows] of before.sink.tables) await after.sink.write(table, rows);
           await finish(await feed(after, INPUTS.slice(crashAt)));
 

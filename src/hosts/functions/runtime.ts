@@ -12,13 +12,13 @@ import { ConfigError } from '../../errors.ts';
 import { SignalEngine } from '../../signals/engine.ts';
 import { createLogAnalyticsSink } from '../../sinks/logAnalytics.ts';
 import { createLogger } from '../../telemetry/log.ts';
-import { EventHubsPublisher } from '../publisher.ts';
-import { BlobStateStore } from '../stateStore.ts';
-import { PartitionedStages } from '../partitions.ts';
+import { EventHubsPublisher } from './eventHubsPublisher.ts';
+import { StageRunner } from '../../pipeline/stageRunner.ts';
+import { BlobStateStore } from './blobStateStore.ts';
 
-let runtime: PartitionedStages | undefined;
+let runtime: StageRunner | undefined;
 
-export function functionsRuntime(env: Record<string, string | undefined> = process.env): PartitionedStages {
+export function functionsRuntime(env: Record<string, string | undefined> = process.env): StageRunner {
   if (runtime) return runtime;
   const { config } = loadConfig({ env });
   const missing = ['CAUSEWAY_EVENTHUBS_NAMESPACE', 'CAUSEWAY_STATE_ACCOUNT'].filter((k) => !env[k]);
@@ -45,7 +45,9 @@ export function functionsRuntime(env: Record<string, string | undefined> = proce
   );
   const logger = createLogger({ level: config.logLevel, fields: { host: 'functions' } });
   const namespace = env.CAUSEWAY_EVENTHUBS_NAMESPACE!;
-  runtime = new PartitionedStages({
+  runtime = new StageRunner({
+    snapshotEveryMs: 0,
+    flushRowsEachBatch: true,
     baselines: loadBaselines(config),
     config,
     signals: SignalEngine.load(config.signals.packs),
@@ -68,6 +70,6 @@ export function functionsRuntime(env: Record<string, string | undefined> = proce
 }
 
 /** Tests inject a runtime built on local stand-ins. */
-export function setFunctionsRuntime(r: PartitionedStages | undefined): void {
+export function setFunctionsRuntime(r: StageRunner | undefined): void {
   runtime = r;
 }

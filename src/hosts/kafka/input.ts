@@ -6,9 +6,9 @@
  */
 import type { Consumer, Kafka } from 'kafkajs';
 import type { CausewayConfig } from '../../config/config.ts';
-import type { IngestInput } from '../../ingest/ingest.ts';
+import type { InputBody } from '../../pipeline/inProcess.ts';
 import type { Logger } from '../../telemetry/log.ts';
-import type { LocalHost } from '../local.ts';
+import type { LocalHost } from '../local/localHost.ts';
 import { rawTopics } from './kafkaHost.ts';
 
 export class KafkaInput {
@@ -28,12 +28,10 @@ export class KafkaInput {
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (!batch.messages.length || !isRunning() || isStale()) return;
         const accept = topics.find((t) => t.topic === batch.topic)?.accept;
-        const inputs: IngestInput[] = batch.messages.map((m) => ({
+        const inputs: InputBody[] = batch.messages.map((m) => ({
           body: m.value ?? Buffer.alloc(0),
           input: batch.topic,
           accept,
-          partition: String(batch.partition),
-          offset: m.offset,
         }));
         await host.submit(inputs);
         const last = batch.messages.at(-1)!.offset;

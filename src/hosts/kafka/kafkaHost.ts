@@ -18,10 +18,9 @@ import type { CausewayConfig } from '../../config/config.ts';
 import { ConfigError } from '../../errors.ts';
 import type { SourceName } from '../../sources/registry.ts';
 import type { Logger } from '../../telemetry/log.ts';
-import type { BatchMeta, PartitionedStages } from '../partitions.ts';
-
-export type StageName = 'ingest' | 'workload' | 'story';
-export const STAGES: readonly StageName[] = ['ingest', 'workload', 'story'];
+import { createTopics } from './topics.ts';
+import { healthReport, type HealthReport } from '../../pipeline/health.ts';
+import type { StageName, StageRunner } from '../../pipeline/stageRunner.ts';
 
 /** The raw topics and the products each may carry (as the Functions ingest triggers). */
 export function rawTopics(config: CausewayConfig): { topic: string; accept: SourceName[] }[] {
@@ -39,7 +38,7 @@ export interface KafkaHostOptions {
   admin: Admin;
   config: CausewayConfig;
   stages: readonly StageName[];
-  runtime: PartitionedStages;
+  runtime: StageRunner;
   logger: Logger;
 }
 
@@ -70,7 +69,7 @@ export class KafkaHost {
         this.counters.rebalances++;
         const assigned = Object.values(e.payload.memberAssignment).flat().map(String);
         if (stage !== 'ingest') {
-          this.options.runtime.release({ [stage]: assigned });
+          this.options.runtime.owner.release(stage, assigned);
           for (const key of [...this.committed.keys()])
             if (key.startsWith(`${stage}/`) && !assigned.includes(key.slice(stage.length + 1)))
               this.committed.delete(key);
@@ -114,7 +113,7 @@ export class KafkaHost {
       this.ticker = setInterval(
         () =>
           void this.options.runtime
-            .closeIdleStories()
+            .tick()
             .catch((e: Error) => logger.event('warn', 'kafka.tick-failed', { error: e.message })),
         tickMs,
       );
@@ -136,14 +135,8 @@ export class KafkaHost {
     await this.options.admin.disconnect();
   }
 
-  health(): Record<string, unknown> {
-    return {
-      stages: this.options.stages,
-      partitions: this.options.runtime.partitions(),
-      ...this.counters,
-      totals: this.options.runtime.totals,
-      lastError: this.options.runtime.lastError,
-    };
+  health(): HealthReport {
+    return healthReport(this.options.runtime, { transport: { stages: this.options.stages, ...this.counters } });
   }
 
   private async batch(
@@ -154,25 +147,20 @@ export class KafkaHost {
     if (!batch.messages.length || !isRunning() || isStale()) return;
     this.inFlight++;
     try {
-      const meta: BatchMeta = {
-        partitionContext: { partitionId: String(batch.partition), eventHubName: batch.topic },
-        sequenceNumberArray: batch.messages.map((m) => Number(m.offset)),
-      };
-      const values = batch.messages.map((m) => m.value ?? Buffer.alloc(0));
-      const rt = this.options.runtime;
       const last = batch.messages.at(-1)!.offset;
+      await this.options.runtime.run({
+        stage,
+        partition: String(batch.partition),
+        source: batch.topic,
+        accept:
+          stage === 'ingest' ? rawTopics(this.options.config).find((t) => t.topic === batch.topic)?.accept : undefined,
+        messages: batch.messages.map((m) => ({ body: m.value ?? Buffer.alloc(0), sequence: Number(m.offset) })),
+      });
       if (stage === 'ingest') {
-        await rt.ingest(
-          values,
-          meta,
-          batch.topic,
-          rawTopics(this.options.config).find((t) => t.topic === batch.topic)?.accept,
-        );
         await consumer.commitOffsets([
           { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
         ]);
       } else {
-        await (stage === 'workload' ? rt.workload(values, meta) : rt.story(values, meta));
         await this.commitSaved(consumer, stage, batch.topic, batch.partition);
       }
       resolveOffset(last);
@@ -190,7 +178,7 @@ export class KafkaHost {
     for (const [stage, consumer] of this.consumers) {
       if (stage === 'ingest') continue;
       const topic = this.topicsOf(stage)[0]!;
-      for (const partition of this.options.runtime.partitions()[stage])
+      for (const partition of this.options.runtime.owner.partitions(stage))
         await this.commitSaved(consumer, stage, topic, Number(partition));
     }
   }
@@ -202,7 +190,7 @@ export class KafkaHost {
     topic: string,
     partition: number,
   ): Promise<void> {
-    const saved = this.options.runtime.committable(stage, String(partition));
+    const saved = this.options.runtime.owner.committable(stage, String(partition));
     const key = `${stage}/${partition}`;
     if (saved === undefined || saved <= (this.committed.get(key) ?? -1)) return;
     await consumer.commitOffsets([{ topic, partition, offset: String(saved + 1) }]);
@@ -246,11 +234,10 @@ export class KafkaHost {
         })),
       );
     }
-    if (missing.length)
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((topic) => ({ topic, numPartitions: wanted.get(topic)!, replicationFactor: -1 })),
-      });
+    await createTopics(
+      admin,
+      missing.map((topic) => ({ topic, numPartitions: wanted.get(topic)!, replicationFactor: -1 })),
+    );
     if (wanted.has(k.topics.episodes)) {
       const meta = await admin.fetchTopicMetadata({ topics: [k.topics.episodes] });
       const n = meta.topics[0]?.partitions.length ?? 0;

@@ -10,9 +10,15 @@ import type { Admin, Producer } from 'kafkajs';
 import { RetryableError } from '../../errors.ts';
 import { sizedBatches } from '../../common/sizedBatches.ts';
 import { BROADCAST } from '../../model/episode.ts';
-import type { KeyedMessage, Publisher } from '../publisher.ts';
+import type { InternalHub, KeyedMessage, Publisher, PublishResult } from '../../pipeline/publisher.ts';
 
-export type InternalTopics = Record<'workload-events' | 'episodes', string>;
+export type InternalTopics = Record<InternalHub, string>;
+
+/**
+ * The largest record a broker takes by default (`message.max.bytes`, 1048588 bytes in Apache Kafka;
+ * Event Hubs' Kafka endpoint allows 1 MB per event), less room for the record's key and headers.
+ */
+export const MAX_MESSAGE_BYTES = 1_000_000;
 
 export class KafkaPublisher implements Publisher {
   private readonly partitionCounts = new Map<string, number>();
@@ -23,19 +29,26 @@ export class KafkaPublisher implements Publisher {
     private readonly topics: InternalTopics,
   ) {}
 
-  async publish(hub: 'workload-events' | 'episodes', messages: readonly KeyedMessage[]): Promise<void> {
-    if (!messages.length) return;
+  async publish(hub: InternalHub, messages: readonly KeyedMessage[]): Promise<PublishResult> {
+    const result: PublishResult = { tooLarge: [] };
+    if (!messages.length) return result;
     const topic = this.topics[hub];
     try {
       const out: { key: string; value: string; partition?: number }[] = [];
       for (const m of messages) {
         const value = JSON.stringify(m.body);
+        const sizeBytes = Buffer.byteLength(value);
+        if (sizeBytes > MAX_MESSAGE_BYTES) {
+          result.tooLarge.push({ message: m, sizeBytes, limitBytes: MAX_MESSAGE_BYTES });
+          continue;
+        }
         if (m.key !== BROADCAST) out.push({ key: m.key, value });
         else for (let p = 0; p < (await this.partitions(topic)); p++) out.push({ key: BROADCAST, value, partition: p });
       }
       // One request per ~512 KB: kafkajs writes one record batch per partition per request, and
       // brokers (1 MB message.max.bytes by default) and Event Hubs (1 MB) refuse bigger batches.
       for (const chunk of chunks(out)) await this.producer.send({ topic, messages: chunk, acks: -1 });
+      return result;
     } catch (e) {
       const retriable = (e as { retriable?: boolean }).retriable !== false;
       const message = `publishing to ${topic} failed: ${(e as Error).message}`;

@@ -141,10 +141,10 @@ describe('causeway serve', () => {
     });
     const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as {
       status: string;
-      stories: number;
+      transport: { stories: number };
     };
     expect(health.status).toBe('ok');
-    expect(health.stories).toBeGreaterThan(0);
+    expect(health.transport.stories).toBeGreaterThan(0);
     expect(out).toMatch(/\[High \d+\]/);
     const code = await new Promise<number | null>((resolve) => {
       child.on('exit', resolve);

@@ -10,9 +10,11 @@ import { DefaultAzureCredential } from '@azure/identity';
 import { InvocationContext } from '@azure/functions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { demoAttack } from '../../../src/demo/scenarios.ts';
-import { PartitionedStages, type BatchMeta } from '../../../src/hosts/partitions.ts';
+import { StageRunner } from '../../../src/pipeline/stageRunner.ts';
+import { functionsHealth, type TriggerMetadata } from '../../../src/hosts/functions/trigger.ts';
+import type { StateStore } from '../../../src/pipeline/stateStore.ts';
 import { setFunctionsRuntime } from '../../../src/hosts/functions/runtime.ts';
-import { BlobStateStore, type StateStore } from '../../../src/hosts/stateStore.ts';
+import { BlobStateStore } from '../../../src/hosts/functions/blobStateStore.ts';
 import { LogAnalyticsSink } from '../../../src/sinks/logAnalytics.ts';
 import { silentLogger } from '../../../src/telemetry/log.ts';
 import * as functions from '../../../functions/index.ts';
@@ -57,7 +59,7 @@ async function runtime(
   hubs: MemoryHubs,
   state?: StateStore,
   cluster = 'aks-demo',
-): Promise<{ rt: PartitionedStages; state: StateStore }> {
+): Promise<{ rt: StageRunner; state: StateStore }> {
   const container = azurite.blobs.getContainerClient(`causeway-state-${++containerNo}`);
   await container.createIfNotExists();
   const store = state ?? new BlobStateStore(container);
@@ -78,7 +80,9 @@ async function runtime(
     clientOptions: { agent: new Agent({ ca: testCertificate().cert }) },
     sleep: async () => {},
   });
-  const rt = new PartitionedStages({
+  const rt = new StageRunner({
+    snapshotEveryMs: 0,
+    flushRowsEachBatch: true,
     config,
     signals: signals(),
     sink,
@@ -92,7 +96,7 @@ async function runtime(
   return { rt, state: store };
 }
 
-function context(name: string, meta: BatchMeta): InvocationContext {
+function context(name: string, meta: TriggerMetadata): InvocationContext {
   return new InvocationContext({
     functionName: name,
     invocationId: `${name}-${Math.random().toString(16).slice(2)}`,
@@ -237,7 +241,7 @@ describe('Azure Functions app', () => {
     );
     const closed = server.rows('CausewayStories_CL').filter((r) => r.Status === 'closed');
     expect(closed.length).toBeGreaterThan(0);
-    expect((await rt.health()).sink).toMatchObject({ reachable: true, type: 'logAnalytics' });
+    expect((await functionsHealth(rt)).sink).toMatchObject({ reachable: true, type: 'logAnalytics' });
   });
 
   it('answers the health function with the configuration summary and the last error', async () => {

@@ -3,10 +3,9 @@ import { readFileSync, readdirSync, mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalHost } from '../../../src/hosts/local.ts';
-import { createPipeline } from '../../../src/pipeline/pipeline.ts';
-import { silentLogger } from '../../../src/telemetry/log.ts';
-import { MemorySink, SAMPLES, signals, testConfig } from '../../helpers/pipeline.ts';
+import { FileStateStore } from '../../../src/hosts/fileStateStore.ts';
+import { LocalHost } from '../../../src/hosts/local/localHost.ts';
+import { inProcessPipeline, MemorySink, SAMPLES } from '../../helpers/pipeline.ts';
 
 let host: LocalHost | undefined;
 afterEach(async () => {
@@ -16,13 +15,12 @@ afterEach(async () => {
 
 async function start(options: { maxBodyBytes?: number; stateDir?: string } = {}) {
   const sink = new MemorySink();
-  const pipeline = createPipeline({ config: testConfig(), signals: signals(), sink, logger: silentLogger });
+  const state = options.stateDir ? new FileStateStore(options.stateDir) : undefined;
   host = new LocalHost({
-    pipeline,
+    pipeline: inProcessPipeline(sink, undefined, state),
     host: '127.0.0.1',
     port: 0,
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
-    stateDir: options.stateDir,
     tickMs: 60_000,
   });
   const port = await host.listen();
@@ -93,10 +91,10 @@ describe('LocalHost', () => {
     await post('/tetragon', readFileSync(SAMPLES + 'tetragon/nc_process_exec.json'));
     const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as {
       status: string;
-      records: { counts: { delivered: number } };
+      transport: { records: { counts: { delivered: number } } };
     };
     expect(health.status).toBe('ok');
-    expect(health.records.counts.delivered).toBe(1);
+    expect(health.transport.records.counts.delivered).toBe(1);
     const missing = await fetch(`http://127.0.0.1:${port}/nope`);
     expect(missing.status).toBe(404);
   });
@@ -126,7 +124,7 @@ describe('LocalHost', () => {
     await post('/tetragon', readFileSync(SAMPLES + 'tetragon/nc_process_connect.json'));
     await host!.close();
     host = undefined;
-    expect(existsSync(join(stateDir, 'workload-0.json'))).toBe(true);
-    expect(existsSync(join(stateDir, 'story-0.json'))).toBe(true);
+    expect(existsSync(join(stateDir, 'workload', '0.json'))).toBe(true);
+    expect(existsSync(join(stateDir, 'story', '0.json'))).toBe(true);
   });
 });

@@ -1,0 +1,114 @@
+/**
+ * The whole pipeline in one process, through the one stage runner: stage ① → in-process bus →
+ * every stage ② partition → bus → every stage ③ partition → rows. The local host, `replay`, the
+ * bench and the tests all run this; the distributed hosts run the same runner over real hubs.
+ */
+import { emptyReport, mergeReports, type BatchReport } from '../common/report.ts';
+import type { Story } from '../model/story.ts';
+import type { SourceName } from '../sources/registry.ts';
+import { InProcessBus } from './bus.ts';
+import { FLUSH } from './control.ts';
+import type { InternalHub } from './publisher.ts';
+import type { RunnerDeps } from './runnerDeps.ts';
+import { StageRunner, type StageResult } from './stageRunner.ts';
+import { NO_STATE } from './stateStore.ts';
+
+/** One body to ingest: an HTTP request, a file chunk, a topic message. */
+export interface InputBody {
+  body: Buffer | string;
+  /** Where it came from: `POST /falco`, a file name, a topic. */
+  input: string;
+  /** The products this input carries; all when absent. */
+  accept?: readonly SourceName[];
+}
+
+export interface BatchResult {
+  /** Input records by status and reason (stage ①). */
+  records: BatchReport;
+  /** Stage ② and ③ outcomes (e.g. duplicates dropped). */
+  stages: BatchReport;
+  /** Rows by status, per the sink. */
+  rows: BatchReport;
+  stories: Story[];
+}
+
+export type InProcessOptions = Omit<RunnerDeps, 'publisher' | 'state'> & Partial<Pick<RunnerDeps, 'state'>>;
+
+export class InProcessPipeline {
+  readonly runner: StageRunner;
+  readonly bus: InProcessBus;
+
+  constructor(options: InProcessOptions) {
+    const c = options.config.correlation;
+    this.bus = new InProcessBus({ 'workload-events': c.workloadPartitions, episodes: c.storyPartitions });
+    this.runner = new StageRunner({
+      snapshotEveryMs: Infinity,
+      flushRowsEachBatch: false,
+      ...options,
+      state: options.state ?? NO_STATE,
+      publisher: this.bus,
+    });
+  }
+
+  /** Bodies through stage ①, then everything they caused through stages ② and ③. */
+  async submit(inputs: readonly InputBody[]): Promise<BatchResult> {
+    const result = newResult();
+    for (let i = 0; i < inputs.length;) {
+      // Consecutive bodies from one input go as one batch.
+      const { input, accept } = inputs[i]!;
+      let j = i + 1;
+      while (j < inputs.length && inputs[j]!.input === input && inputs[j]!.accept === accept) j++;
+      const messages = inputs.slice(i, j).map((b) => ({ body: b.body }));
+      const r = await this.runner.run({ stage: 'ingest', partition: '0', source: input, accept, messages });
+      mergeReports(result.records, r.report);
+      mergeReports(result.rows, r.rows);
+      i = j;
+    }
+    await this.drain(result);
+    return result;
+  }
+
+  /** The timer: releases parked children in quiet workloads and closes idle stories. */
+  async tick(): Promise<BatchResult> {
+    await this.runner.tick();
+    return this.drain(newResult());
+  }
+
+  /** End of input: parked events go on with their gap recorded, held story updates are written. */
+  async flush(): Promise<BatchResult> {
+    await this.bus.publish('workload-events', [{ key: '*', body: FLUSH }]);
+    const result = await this.drain(newResult());
+    await this.runner.flushRows({ report: result.stages, rows: result.rows, stories: result.stories });
+    return result;
+  }
+
+  /** Rows made durable, then every partition saved to the state store. */
+  snapshot(): Promise<void> {
+    return this.runner.snapshotAll();
+  }
+
+  private async drain(result: BatchResult): Promise<BatchResult> {
+    while (this.bus.pending('workload-events') || this.bus.pending('episodes')) {
+      await this.drainHub('workload-events', result);
+      await this.drainHub('episodes', result);
+    }
+    return result;
+  }
+
+  private async drainHub(hub: InternalHub, result: BatchResult): Promise<void> {
+    const stage = hub === 'workload-events' ? 'workload' : 'story';
+    for (let p = 0; p < this.bus.partitions[hub]; p++) {
+      const bodies = this.bus.drain(hub, p);
+      if (!bodies.length) continue;
+      const messages = bodies.map((body) => ({ body }));
+      const r: StageResult = await this.runner.run({ stage, partition: String(p), source: hub, messages });
+      mergeReports(result.stages, r.report);
+      mergeReports(result.rows, r.rows);
+      for (const s of r.stories) result.stories.push(s);
+    }
+  }
+}
+
+function newResult(): BatchResult {
+  return { records: emptyReport(), stages: emptyReport(), rows: emptyReport(), stories: [] };
+}

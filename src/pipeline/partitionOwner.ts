@@ -1,0 +1,121 @@
+/**
+ * The stage instances this process owns, one per partition: restored from the state store on
+ * first use, and again when a batch does not follow on from what this instance processed
+ * (ownership moved away and back); snapshotted when due, tagged with the offset they cover.
+ */
+import type { StoryStage } from '../story/storyStage.ts';
+import type { WorkloadStage } from '../workload/workloadStage.ts';
+import { FlushGathering } from './control.ts';
+import type { RunnerDeps } from './runnerDeps.ts';
+
+type StatefulStage = 'workload' | 'story';
+
+export interface Owned {
+  workload?: WorkloadStage;
+  story?: StoryStage;
+  /** The highest offset folded into the in-memory stage. */
+  lastSequence: number;
+  /** The offset the saved snapshot covers (what a consumer may commit), and when it was saved. */
+  savedSequence: number;
+  savedAt: number;
+  /** A batch is being processed: its state and lastSequence may disagree until it is delivered. */
+  busy: boolean;
+  /** End-of-input markers gathered so far (workload partitions). */
+  flushes: FlushGathering;
+}
+
+/** What is saved per partition: the stage's snapshot and the markers still being gathered. */
+type Saved = Record<string, unknown> & { pendingFlushes?: [string, string[]][] };
+
+export interface PartitionStats {
+  partition: string;
+  lastSequence: number;
+  savedSequence: number;
+  [stat: string]: unknown;
+}
+
+export class PartitionOwner {
+  private readonly owned = { workload: new Map<string, Owned>(), story: new Map<string, Owned>() };
+
+  constructor(
+    private readonly deps: RunnerDeps,
+    private readonly create: { workload: () => WorkloadStage; story: (partition: string) => StoryStage },
+  ) {}
+
+  async own(stage: StatefulStage, partition: string, firstSequence: number | undefined): Promise<Owned> {
+    const existing = this.owned[stage].get(partition);
+    if (existing && (firstSequence === undefined || firstSequence <= existing.lastSequence + 1)) return existing;
+    const snap = await this.deps.state.load<Saved>(`${stage}/${partition}`);
+    const owned: Owned = {
+      lastSequence: -1,
+      savedSequence: -1,
+      savedAt: this.deps.clock(),
+      busy: false,
+      flushes: new FlushGathering(snap?.pendingFlushes),
+    };
+    const instance =
+      stage === 'workload' ? (owned.workload = this.create.workload()) : (owned.story = this.create.story(partition));
+    if (snap) (instance.restore as (s: unknown) => void)(snap);
+    const restoredTo = instance.lastOffset !== undefined ? Number(instance.lastOffset) : -1;
+    owned.lastSequence = owned.savedSequence = Number.isFinite(restoredTo) ? restoredTo : -1;
+    this.owned[stage].set(partition, owned);
+    return owned;
+  }
+
+  /** Drops a partition's in-memory stage (after a failed batch): the next batch restores it. */
+  forget(stage: StatefulStage, partition: string): void {
+    this.owned[stage].delete(partition);
+  }
+
+  snapshotDue(owned: Owned): boolean {
+    const every = this.deps.snapshotEveryMs ?? 0;
+    return every <= 0 || (Number.isFinite(every) && this.deps.clock() - owned.savedAt >= every);
+  }
+
+  /** Saves one partition now: the snapshot and the offset it covers are taken in one synchronous step. */
+  async save(stage: StatefulStage, partition: string, owned: Owned): Promise<void> {
+    const covers = owned.lastSequence;
+    const snapshot = (owned.workload ?? owned.story)!.snapshot() as unknown as Saved;
+    const body: Saved = owned.flushes.size ? { ...snapshot, pendingFlushes: owned.flushes.toJSON() } : snapshot;
+    owned.savedAt = this.deps.clock();
+    await this.deps.state.save(`${stage}/${partition}`, body);
+    owned.savedSequence = Math.max(owned.savedSequence, covers);
+  }
+
+  /** Saves every partition with progress past its snapshot and no batch in flight. */
+  async saveAll(): Promise<void> {
+    for (const stage of ['workload', 'story'] as const)
+      for (const [partition, owned] of this.owned[stage])
+        if (!owned.busy && owned.savedSequence < owned.lastSequence) await this.save(stage, partition, owned);
+  }
+
+  /** The offset a consumer may commit for a partition: the one its saved snapshot covers. */
+  committable(stage: StatefulStage, partition: string): number | undefined {
+    const owned = this.owned[stage].get(partition);
+    return owned && owned.savedSequence >= 0 ? owned.savedSequence : undefined;
+  }
+
+  /**
+   * Partitions this instance no longer owns (a rebalance moved them): their in-memory stages go.
+   * Their state is already in the store, saved after the last batch this instance delivered.
+   */
+  release(stage: StatefulStage, keep: readonly string[]): void {
+    for (const partition of [...this.owned[stage].keys()])
+      if (!keep.includes(partition)) this.owned[stage].delete(partition);
+  }
+
+  /** Partitions with a stage in memory. */
+  partitions(stage: StatefulStage): string[] {
+    return [...this.owned[stage].keys()];
+  }
+
+  /** Per partition: offsets and the stage's own counters (state sizes, evictions). */
+  stats(stage: StatefulStage): PartitionStats[] {
+    return [...this.owned[stage]].map(([partition, o]) => ({
+      partition,
+      lastSequence: o.lastSequence,
+      savedSequence: o.savedSequence,
+      ...(o.workload ?? o.story)!.stats,
+    }));
+  }
+}

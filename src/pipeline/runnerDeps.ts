@@ -1,0 +1,28 @@
+/** What a host gives the stage runner: configuration, the stages' rules, and its transport. */
+import type { Sink } from '../sinks/sink.ts';
+import type { Logger } from '../telemetry/log.ts';
+import type { Publisher } from './publisher.ts';
+import type { StageSettings } from './stages.ts';
+import type { StateStore } from './stateStore.ts';
+
+export interface RunnerDeps extends StageSettings {
+  sink: Sink;
+  publisher: Publisher;
+  state: StateStore;
+  logger: Logger;
+  /** Wall clock, for dead-letter and health row times and snapshot pacing (never for event time). */
+  clock: () => number;
+  /** Names this process in health and dead-letter rows: `functions`, `kafka/<host>/<pid>`, `local`. */
+  host: string;
+  /**
+   * Snapshot a partition after a batch at most this often. 0: after every batch (the Functions
+   * trigger checkpoints every batch). Kafka commits only up to the last snapshot, so a new owner
+   * replays the rest; the local host snapshots on its timer and at a clean stop (Infinity here).
+   */
+  snapshotEveryMs?: number;
+  /**
+   * Make rows durable (sink flush) at the end of every batch: needed where the transport
+   * checkpoints each batch. The local host and replay flush on their timer and at the end instead.
+   */
+  flushRowsEachBatch?: boolean;
+}

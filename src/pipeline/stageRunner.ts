@@ -1,0 +1,354 @@
+/**
+ * THE flow (DESIGN §2), written once for every host: one batch of one partition of one stage.
+ *
+ *   ① ingest   decode → normalise → redact → route → publish keyed events and episodes; dead letters
+ *   ② workload restore → skip seen → lineage, attribution, signals → publish episodes; profile rows
+ *   ③ story    restore → skip seen → join episodes → story and evidence rows
+ *   then deliver (publish acknowledged, rows accepted) and snapshot; only then may the host
+ *   checkpoint or commit.
+ *
+ * Hosts add transport only: the Functions host turns trigger metadata into a StageBatch, the Kafka
+ * host a consumer batch, the local host its in-process bus (InProcessPipeline). Throws only for
+ * retryable failures (the host replays the batch); a message that is not the stage's contract is
+ * dead-lettered and never blocks its partition.
+ */
+import { count, emptyReport, mergeReports, type BatchReport } from '../common/report.ts';
+import { sha256 } from '../common/hash.ts';
+import type { ReasonCode } from '../common/status.ts';
+import { isPermanentError, isRetryableError } from '../errors.ts';
+import type { DeadLetter } from '../ingest/deadLetter.ts';
+import { ingest, type IngestInput, type IngestOptions } from '../ingest/ingest.ts';
+import { BROADCAST, type KeyedEpisode, type KeyedEvent } from '../model/episode.ts';
+import type { Story } from '../model/story.ts';
+import { deadLetterRow, profileRow, storyRows, upstreamHealthRow } from '../sinks/rows.ts';
+import type { Row, TableName } from '../sinks/tables.ts';
+import type { SourceName } from '../sources/registry.ts';
+import {
+  FLUSH,
+  flushMarker,
+  isControl,
+  runsOf,
+  type ControlMessage,
+  type FlushMessage,
+  type TickMessage,
+} from './control.ts';
+import { PartitionOwner, type Owned } from './partitionOwner.ts';
+import type { InternalHub, KeyedMessage } from './publisher.ts';
+import type { RunnerDeps } from './runnerDeps.ts';
+import { bodyOf, isKeyedEpisode, isKeyedEvent, parseMessage } from './stageMessages.ts';
+import { createStoryStage, createWorkloadStage } from './stages.ts';
+
+export type StageName = 'ingest' | 'workload' | 'story';
+export const STAGES: readonly StageName[] = ['ingest', 'workload', 'story'];
+
+/** One message of a batch: its body (bytes, text or parsed JSON) and its position in the partition. */
+export interface StageMessage {
+  body: unknown;
+  /**
+   * Event Hubs sequence number or Kafka offset. Absent on the in-process bus: the runner numbers
+   * on from the partition's last, so snapshots still say what they cover.
+   */
+  sequence?: number;
+}
+
+/** A batch of one partition of one stage, whatever transport delivered it. */
+export interface StageBatch {
+  stage: StageName;
+  partition: string;
+  /** The hub, topic, endpoint or file it came from (dead-letter rows name it). */
+  source: string;
+  /** Stage ① only: the products this input carries (an endpoint or hub per product); all when absent. */
+  accept?: readonly SourceName[];
+  messages: readonly StageMessage[];
+}
+
+export interface StageResult {
+  /** Records by status and reason (stage ①) or stage outcomes (duplicates, malformed messages). */
+  report: BatchReport;
+  /** Rows by status, per the sink. */
+  rows: BatchReport;
+  /** Story versions written by this batch (stage ③). */
+  stories: Story[];
+}
+
+export class StageRunner {
+  readonly owner: PartitionOwner;
+  /** Everything every batch reported, since start. */
+  readonly totals = emptyReport();
+  lastError: string | undefined;
+  private readonly ingestOptions: IngestOptions;
+
+  constructor(readonly deps: RunnerDeps) {
+    const { config, signals, clock } = deps;
+    this.ingestOptions = {
+      decode: { cluster: config.cluster, redaction: config.redaction },
+      limits: config.limits,
+      signals,
+      now: clock,
+    };
+    this.owner = new PartitionOwner(deps, {
+      workload: () => createWorkloadStage(deps),
+      story: (partition) => createStoryStage(deps, Number(partition)),
+    });
+  }
+
+  async run(batch: StageBatch): Promise<StageResult> {
+    const result: StageResult = { report: emptyReport(), rows: emptyReport(), stories: [] };
+    if (batch.stage === 'ingest') await this.guard(batch, result, undefined, () => this.ingest(batch, result));
+    else {
+      const owned = await this.owner.own(batch.stage, batch.partition, batch.messages[0]?.sequence);
+      await this.guard(batch, result, owned, () =>
+        batch.stage === 'workload' ? this.workload(batch, owned, result) : this.story(batch, owned, result),
+      );
+    }
+    mergeReports(this.totals, result.report);
+    return result;
+  }
+
+  /**
+   * The timer: a tick on every partition of both internal hubs. Workload partitions release what
+   * waited past the parking timeout in a workload gone quiet; story partitions close idle stories.
+   */
+  async tick(): Promise<void> {
+    const tick: TickMessage = { control: 'tick', now: this.deps.clock() };
+    await this.publish('workload-events', [{ key: BROADCAST, body: tick }]);
+    await this.publish('episodes', [{ key: BROADCAST, body: tick }]);
+  }
+
+  /** Rows delivered since the last flush are made durable (before a snapshot or a commit). */
+  async flushRows(result?: StageResult): Promise<void> {
+    const report = await this.deps.sink.flush();
+    mergeReports(this.totals, report);
+    if (result) mergeReports(result.rows, report);
+  }
+
+  /** Saves every partition with progress past its snapshot, rows first (a clean stop, a timer). */
+  async snapshotAll(): Promise<void> {
+    await this.flushRows();
+    await this.owner.saveAll();
+  }
+
+  private async ingest(batch: StageBatch, result: StageResult): Promise<void> {
+    const markers: FlushMessage[] = [];
+    const inputs: IngestInput[] = [];
+    for (const m of batch.messages) {
+      const body = bodyOf(m.body);
+      const marker = flushMarker(body);
+      if (marker) markers.push(marker.id ? { ...marker, from: `${batch.source}/${batch.partition}` } : FLUSH);
+      else
+        inputs.push({
+          body,
+          input: batch.source,
+          accept: batch.accept,
+          partition: batch.partition,
+          offset: m.sequence === undefined ? undefined : String(m.sequence),
+        });
+    }
+    const out = ingest(inputs, this.ingestOptions);
+    mergeReports(result.report, out.report);
+    await this.publish('workload-events', out.workloadEvents.map(keyedEvent), batch, result);
+    await this.publish('episodes', out.episodes.map(keyedEpisode), batch, result);
+    await this.publish(
+      'workload-events',
+      markers.map((body) => ({ key: BROADCAST, body })),
+      batch,
+      result,
+    );
+    const host = this.deps.host;
+    await this.write(result, 'CausewayPipeline_CL', [
+      ...out.deadLetters.map((d) => deadLetterRow(d, host)),
+      ...out.health.map((h) => upstreamHealthRow(h, host)),
+    ]);
+    if (this.deps.flushRowsEachBatch !== false) await this.flushRows(result);
+  }
+
+  private async workload(batch: StageBatch, owned: Owned, result: StageResult): Promise<void> {
+    const stage = owned.workload!;
+    const { valid, last } = await this.unseen(batch, owned, isKeyedEvent, result);
+    for (const run of runsOf(valid)) {
+      const c = run.control;
+      if (c?.control === 'flush' && !owned.flushes.complete(c)) continue;
+      const out = !c
+        ? stage.process(run.messages, String(last))
+        : c.control === 'tick'
+          ? stage.tick(c.now)
+          : stage.flush();
+      mergeReports(result.report, out.report);
+      await this.publish('episodes', out.episodes.map(keyedEpisode), batch, result);
+      await this.write(
+        result,
+        'CausewayProfiles_CL',
+        out.profiles.map((r) => profileRow(r.profile, r.time, r.deviation, r.pod)),
+      );
+      if (c?.control === 'flush') await this.publish('episodes', [{ key: BROADCAST, body: FLUSH }], batch, result);
+    }
+    if (!valid.length) stage.process([], String(last));
+    await this.delivered(batch, owned, last, result);
+  }
+
+  private async story(batch: StageBatch, owned: Owned, result: StageResult): Promise<void> {
+    const stage = owned.story!;
+    const { valid, last } = await this.unseen(batch, owned, isKeyedEpisode, result);
+    for (const run of runsOf(valid)) {
+      const c = run.control;
+      const out = !c
+        ? stage.process(run.messages, String(last))
+        : c.control === 'tick'
+          ? stage.tick(c.now)
+          : stage.flush();
+      mergeReports(result.report, out.report);
+      result.stories.push(...out.stories);
+    }
+    if (!valid.length) stage.process([], String(last));
+    // Deliver, then snapshot: a crash between the two replays the batch into identical rows.
+    const rows = storyRows(result.stories);
+    await this.write(result, 'CausewayStories_CL', rows.stories);
+    await this.write(result, 'CausewayEvidence_CL', rows.evidence);
+    await this.delivered(batch, owned, last, result);
+  }
+
+  /** The batch is folded in and its outputs handed over: rows made durable when due, then the snapshot. */
+  private async delivered(batch: StageBatch, owned: Owned, last: number, result: StageResult): Promise<void> {
+    owned.lastSequence = last;
+    const due = this.owner.snapshotDue(owned);
+    if (due || this.deps.flushRowsEachBatch !== false) await this.flushRows(result);
+    if (due) await this.owner.save(batch.stage as 'workload' | 'story', batch.partition, owned);
+  }
+
+  /**
+   * Messages above the snapshot's offset (a replayed batch starts at or below it), parsed; one that
+   * is not JSON or not the stage's contract becomes a dead letter.
+   */
+  private async unseen<T>(
+    batch: StageBatch,
+    owned: Owned,
+    isData: (m: unknown) => m is T,
+    result: StageResult,
+  ): Promise<{ valid: (T | ControlMessage)[]; last: number }> {
+    const valid: (T | ControlMessage)[] = [];
+    const deadLetters: DeadLetter[] = [];
+    let last = owned.lastSequence;
+    for (const m of batch.messages) {
+      const sequence = m.sequence ?? last + 1;
+      if (sequence <= owned.lastSequence) continue;
+      last = Math.max(last, sequence);
+      const parsed = parseMessage(m.body);
+      if (parsed.ok && (isData(parsed.value) || isControl(parsed.value))) {
+        valid.push(parsed.value as T | ControlMessage);
+        continue;
+      }
+      const bytes = Buffer.from(bodyOf(m.body));
+      const contract = batch.stage === 'workload' ? 'a keyed event ({key, event})' : 'a keyed episode ({key, episode})';
+      deadLetters.push(
+        this.deadLetter(
+          batch,
+          'malformed-message',
+          parsed.ok ? `not ${contract} or a control message` : `not JSON (${parsed.error})`,
+          bytes,
+          sequence,
+        ),
+      );
+    }
+    count(result.report, 'rejected', 'malformed-message', deadLetters.length);
+    await this.write(
+      result,
+      'CausewayPipeline_CL',
+      deadLetters.map((d) => deadLetterRow(d, this.deps.host)),
+    );
+    return { valid, last };
+  }
+
+  /** Publishes; a message the transport can never carry is dead-lettered with its size and the limit. */
+  private async publish(
+    hub: InternalHub,
+    messages: KeyedMessage[],
+    batch?: StageBatch,
+    result?: StageResult,
+  ): Promise<void> {
+    if (!messages.length) return;
+    const { tooLarge } = await this.deps.publisher.publish(hub, messages);
+    if (!tooLarge.length) return;
+    const letters = tooLarge.map(({ message, sizeBytes, limitBytes }) =>
+      this.deadLetter(
+        batch,
+        'too-large',
+        `a ${hub} message of ${sizeBytes} bytes is over the transport's limit of ${limitBytes} bytes`,
+        Buffer.from(bodyOf(message.body)),
+      ),
+    );
+    const report = result?.report ?? emptyReport();
+    count(report, 'rejected', 'too-large', letters.length);
+    await this.write(
+      result,
+      'CausewayPipeline_CL',
+      letters.map((d) => deadLetterRow(d, this.deps.host)),
+    );
+  }
+
+  private deadLetter(
+    batch: StageBatch | undefined,
+    reasonCode: ReasonCode,
+    reason: string,
+    bytes: Buffer,
+    sequence?: number,
+  ): DeadLetter {
+    return {
+      time: this.deps.clock(),
+      stage: batch?.stage ?? 'ingest',
+      reasonCode,
+      reason,
+      sourceFormat: 'causeway',
+      input: batch?.source ?? '-',
+      sizeBytes: bytes.length,
+      payloadSha256: sha256(bytes),
+      partition: batch?.partition,
+      offset: sequence === undefined ? undefined : String(sequence),
+    };
+  }
+
+  private async write(result: StageResult | undefined, table: TableName, rows: Row[]): Promise<void> {
+    if (!rows.length) return;
+    const report = await this.deps.sink.write(table, rows);
+    mergeReports(this.totals, report);
+    if (result) mergeReports(result.rows, report);
+  }
+
+  /**
+   * Retryable failures propagate (the host replays the batch). A permanent failure, or a fault in
+   * the stage itself, is counted for the batch's messages and logged, not thrown: the host's retry
+   * would only fail the same way. Either way the partition's in-memory stage is dropped: it may
+   * have folded part of the batch in, so the next batch starts again from the last snapshot.
+   */
+  private async guard(
+    batch: StageBatch,
+    result: StageResult,
+    owned: Owned | undefined,
+    work: () => Promise<void>,
+  ): Promise<void> {
+    if (owned) owned.busy = true;
+    try {
+      await work();
+    } catch (e) {
+      if (owned) this.owner.forget(batch.stage as 'workload' | 'story', batch.partition);
+      const error = e instanceof Error ? e : new Error(String(e));
+      this.lastError = `${batch.stage}/${batch.partition}: ${error.message}`;
+      const retriable = isRetryableError(e);
+      this.deps.logger.event('error', 'stage.batch-failed', {
+        stage: batch.stage,
+        partition: batch.partition,
+        error: error.message,
+        retriable,
+        ...(retriable || isPermanentError(e) ? {} : { stack: error.stack }),
+      });
+      if (retriable) throw e;
+      const reason: ReasonCode =
+        isPermanentError(e) && e.code !== 'config' && e.code !== 'internal' ? e.code : 'stage-failed';
+      count(result.report, 'errored', reason, Math.max(1, batch.messages.length));
+    } finally {
+      if (owned) owned.busy = false;
+    }
+  }
+}
+
+const keyedEvent = (k: KeyedEvent): KeyedMessage => ({ key: k.key, body: k });
+const keyedEpisode = (k: KeyedEpisode): KeyedMessage => ({ key: k.key, body: k });

@@ -1,0 +1,49 @@
+/**
+ * The one stage factory: stage ② and ③ instances for a partition, from the configuration. Every
+ * host gets the same stages with the same settings.
+ */
+import type { CausewayConfig } from '../config/config.ts';
+import type { Profile } from '../profiles/profile.ts';
+import type { SignalEngine } from '../signals/engine.ts';
+import { StoryStage } from '../story/storyStage.ts';
+import { WorkloadStage } from '../workload/workloadStage.ts';
+
+export interface StageSettings {
+  config: CausewayConfig;
+  signals: SignalEngine;
+  /** Imported baselines (Kubescape profiles named by profiles.import). */
+  baselines?: readonly Profile[];
+}
+
+export function createWorkloadStage({ config, signals, baselines }: StageSettings): WorkloadStage {
+  const c = config.correlation;
+  return new WorkloadStage({
+    signals,
+    allowedLatenessMs: c.allowedLatenessMinutes * 60_000,
+    learningPeriodMs: config.signals.learningPeriodMinutes * 60_000,
+    parkingTimeoutMs: c.parkingTimeoutSeconds * 1000,
+    maxParked: c.maxParked,
+    maxWorkloads: c.maxWorkloadsPerPartition,
+    limits: {
+      maxProcesses: c.maxProcessesPerWorkload,
+      maxBuffered: c.maxBufferedEventsPerContainer,
+      maxEvidence: c.maxEvidencePerEpisode,
+      maxEpisodes: 512,
+      maxSeen: 2048,
+    },
+    baselines,
+  });
+}
+
+export function createStoryStage({ config, signals }: StageSettings, partition: number): StoryStage {
+  const c = config.correlation;
+  return new StoryStage({
+    signals,
+    allowedLatenessMs: c.allowedLatenessMinutes * 60_000,
+    storyIdleMs: c.storyIdleMinutes * 60_000,
+    maxEpisodes: c.maxEpisodesPerPartition,
+    maxStories: c.maxStoriesPerPartition,
+    partition,
+    partitions: c.storyPartitions,
+  });
+}
