@@ -14,7 +14,8 @@ import {
   type Pod,
   type Proc,
 } from '../src/demo/builders.ts';
-import { benign, cast, compromisedTool, demoAttack } from '../src/demo/scenarios.ts';
+import { benign, cast, demoAttack } from '../src/demo/scenarios.ts';
+import { compromisedTool } from '../test/scenario/scenarios.ts';
 
 export interface Chunk {
   /** Messages in arrival order (Tetragon lines batched, spans and alerts as their own messages). */

@@ -1,8 +1,12 @@
 #!/usr/bin/env node
-// The CLI runs the TypeScript sources directly through tsx, so `npx causeway` works on a fresh
-// clone after `npm ci` with no build step. The Azure Functions app uses the compiled `dist/`.
-import { register } from 'tsx/esm/api';
+// The CLI runs the compiled JavaScript in dist/ (`npm run build`; `npm ci` builds it through the
+// prepare script, `npm start` and `npm test` rebuild what changed).
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const main = new URL('../dist/src/cli/main.js', import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write('causeway: dist/ is missing. Fix: run `npm run build` (npm ci runs it for you).\n');
+  process.exit(2);
+}
+const { main: run } = await import(main.href);
+process.exitCode = await run(process.argv.slice(2));

@@ -10,6 +10,7 @@ import { SignalEngine } from '../signals/engine.ts';
 import { LocalTableSink } from '../sinks/localTables.ts';
 import type { Sink } from '../sinks/sink.ts';
 import { createLogger, type Logger } from '../telemetry/log.ts';
+import { UsageError } from './flags.ts';
 
 export interface Bootstrapped {
   loaded: LoadedConfig;
@@ -26,9 +27,13 @@ export async function bootstrap(options: {
   flags: FlagSettings;
   env: Record<string, string | undefined>;
   tablesDir?: string;
+  /** When set, a local sink needs an explicit tablesDir: this is the usage message without one. */
+  requireTablesDir?: string;
 }): Promise<Bootstrapped> {
   const loaded = loadConfig({ file: options.configFile, env: options.env, flags: options.flags });
   const { config } = loaded;
+  if (options.requireTablesDir && config.sink.type !== 'logAnalytics' && options.tablesDir === undefined)
+    throw new UsageError(options.requireTablesDir);
   const logger = createLogger({ level: config.logLevel });
   logger.event('info', 'config.loaded', {
     cluster: config.cluster,

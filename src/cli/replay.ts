@@ -20,7 +20,8 @@ const CHUNK_BYTES = 4 * 1024 * 1024;
 
 export async function replay(options: {
   files: string[];
-  out: string;
+  /** Where the local tables go; not needed when the sink is Log Analytics. */
+  out?: string;
   configFile?: string;
   flags: FlagSettings;
   env: Record<string, string | undefined>;
@@ -30,6 +31,7 @@ export async function replay(options: {
     flags: options.flags,
     env: options.env,
     tablesDir: options.out,
+    requireTablesDir: 'replay needs --out <dir> (where the table files go), or --logs-ingestion-endpoint and --dcr',
   });
   if (boot.sink instanceof LocalTableSink) for (const t of TABLE_NAMES) rmSync(boot.sink.path(t), { force: true });
   const pipeline = new InProcessPipeline({
@@ -87,7 +89,7 @@ export async function replay(options: {
   out.write(`Rows: ${formatReport(rows)}\n`);
   out.write(`Stories: ${stories.length} (${bySeverity})\n`);
   for (const s of stories.slice(0, 10)) out.write(renderStory(s, { brief: true }));
-  out.write(`Tables: ${boot.tablesDir}\n`);
+  out.write(boot.sink.name === 'local' ? `Tables: ${boot.tablesDir}\n` : `Tables: Log Analytics (${boot.sink.name})\n`);
   return 0;
 }
 

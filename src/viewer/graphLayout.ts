@@ -5,9 +5,14 @@
 import { createRequire } from 'node:module';
 import { escapeHtml } from '../story/escape.ts';
 
-const require = createRequire(import.meta.url);
-// The bundled build runs in-process (no worker thread).
-const ELK = require('elkjs/lib/elk.bundled.js') as new () => { layout(graph: unknown): Promise<LaidOut> };
+type Elk = new () => { layout(graph: unknown): Promise<LaidOut> };
+let elk: Elk | undefined;
+
+/** ELK is loaded the first time a graph is drawn, not when the viewer module is (the CLI and hosts never need it otherwise). */
+function loadElk(): Elk {
+  // The bundled build runs in-process (no worker thread).
+  return (elk ??= createRequire(import.meta.url)('elkjs/lib/elk.bundled.js') as Elk);
+}
 
 export interface GraphInput {
   nodes: { id: string; layer: string; label: string }[];
@@ -65,7 +70,7 @@ export async function layoutSvg(graph: GraphInput): Promise<string> {
       labels: [{ text: e.reason, width: e.reason.length * 6 + 6, height: 12 }],
     })),
   };
-  const out = await new ELK().layout(elkGraph);
+  const out = await new (loadElk())().layout(elkGraph);
   const byId = new Map(graph.nodes.map((n) => [n.id, n]));
   const parts: string[] = [];
   const w = Math.ceil((out.width ?? 400) + 20);

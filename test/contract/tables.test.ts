@@ -2,31 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { demoAttack } from '../../src/demo/scenarios.ts';
 import { deadLetterRow, healthRow, upstreamHealthRow } from '../../src/sinks/rows.ts';
-import { TABLE_NAMES, tableSchema, type ColumnType, type Row } from '../../src/sinks/tables.ts';
+import { TABLE_NAMES, tableSchema } from '../../src/sinks/tables.ts';
 import { validator } from '../../src/schemas.ts';
 import { runScenario } from '../helpers/pipeline.ts';
-
-const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
-
-export function checkRow(table: (typeof TABLE_NAMES)[number], row: Row): void {
-  const columns = tableSchema(table).columns;
-  expect(Object.keys(row)).toEqual(columns.map((c) => c.name));
-  for (const c of columns) {
-    const v = row[c.name];
-    if (v === null) continue;
-    const ok: Record<ColumnType, (x: unknown) => boolean> = {
-      string: (x) => typeof x === 'string',
-      guid: (x) => typeof x === 'string',
-      int: (x) => Number.isInteger(x) && Math.abs(x as number) < 2 ** 31,
-      long: (x) => Number.isInteger(x),
-      real: (x) => typeof x === 'number',
-      boolean: (x) => typeof x === 'boolean',
-      datetime: (x) => typeof x === 'string' && ISO.test(x),
-      dynamic: (x) => typeof x === 'object',
-    };
-    expect(ok[c.type](v), `${table}.${c.name} (${c.type}) = ${JSON.stringify(v)}`).toBe(true);
-  }
-}
+import { checkRow } from '../helpers/checkRow.ts';
 
 describe('table schemas', () => {
   it('are valid against schemas/table.schema.json, have TimeGenerated and the DESIGN key columns', () => {

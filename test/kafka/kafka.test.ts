@@ -11,14 +11,8 @@ import { join } from 'node:path';
 import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CausewayConfig } from '../../src/config/config.ts';
-import {
-  benignHour,
-  compromisedTool,
-  demoAttack,
-  imdsTheft,
-  reverseShell,
-  shuffledWithDuplicates,
-} from '../../src/demo/scenarios.ts';
+import { demoAttack } from '../../src/demo/scenarios.ts';
+import { benignHour, compromisedTool, imdsTheft, reverseShell, shuffledWithDuplicates } from '../scenario/scenarios.ts';
 import type { ScenarioInput } from '../../src/demo/scenario.ts';
 import { startKafkaBroker, type KafkaBroker } from '../helpers/kafkaBroker.ts';
 import {

@@ -6,7 +6,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compromisedTool, demoAttack, imdsTheft, reverseShell } from '../../src/demo/scenarios.ts';
+import { demoAttack } from '../../src/demo/scenarios.ts';
+import { compromisedTool, imdsTheft, reverseShell } from './scenarios.ts';
 import type { ScenarioInput } from '../../src/demo/scenario.ts';
 import { liveStories, runScenario } from '../helpers/pipeline.ts';
 

@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compromisedTool, demoAttack } from '../../src/demo/scenarios.ts';
+import { demoAttack } from '../../src/demo/scenarios.ts';
+import { compromisedTool } from './scenarios.ts';
 import { merge } from '../../src/demo/scenario.ts';
 import type { Row } from '../../src/sinks/tables.ts';
 import { comparable, feed, finish, liveStories, MemoryStateStore, newRun, type Run } from '../helpers/pipeline.ts';

@@ -4,15 +4,8 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  benignHour,
-  compromisedTool,
-  demoAttack,
-  EXFIL_IP,
-  imdsTheft,
-  reverseShell,
-  shuffledWithDuplicates,
-} from '../../src/demo/scenarios.ts';
+import { demoAttack, EXFIL_IP } from '../../src/demo/scenarios.ts';
+import { benignHour, compromisedTool, imdsTheft, reverseShell, shuffledWithDuplicates } from './scenarios.ts';
 import type { Story } from '../../src/model/story.ts';
 import { comparable, liveStories, runScenario, type Run } from '../helpers/pipeline.ts';
 

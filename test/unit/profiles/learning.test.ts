@@ -8,9 +8,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { proc, tetragonConnect, tetragonExec, tetragonFile, pod } from '../../../src/demo/builders.ts';
 import type { ScenarioInput } from '../../../src/demo/scenario.ts';
-import { benignHour, cast } from '../../../src/demo/scenarios.ts';
+import { cast } from '../../../src/demo/scenarios.ts';
+import { benignHour } from '../../scenario/scenarios.ts';
 import { importKubescape } from '../../../src/profiles/kubescape.ts';
-import { checkRow } from '../../contract/tables.test.ts';
+import { checkRow } from '../../helpers/checkRow.ts';
 import { feed, finish, liveStories, newRun, SAMPLES, testConfig } from '../../helpers/pipeline.ts';
 
 const BASE = Date.parse('2026-11-20T10:00:00Z');

@@ -4,12 +4,12 @@ import { appendFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { main } from '../../../src/cli/main.ts';
-import type { TableName } from '../../../src/sinks/tables.ts';
-import { SAMPLES } from '../../helpers/pipeline.ts';
-import { checkRow } from '../../contract/tables.test.ts';
+import { main } from '../../src/cli/main.ts';
+import type { TableName } from '../../src/sinks/tables.ts';
+import { SAMPLES } from '../helpers/pipeline.ts';
+import { checkRow } from '../helpers/checkRow.ts';
 
-const BIN = new URL('../../../bin/causeway.mjs', import.meta.url).pathname;
+const BIN = new URL('../../bin/causeway.mjs', import.meta.url).pathname;
 
 function readTable(dir: string, table: TableName): Record<string, unknown>[] {
   try {
@@ -86,10 +86,57 @@ describe('causeway replay', () => {
     expect(r.err).toMatch(/CAUSEWAY_STORY_IDLE_MINUTES: must be integer \(got "soon"\)\. Fix:/);
   });
 
-  it('exits 2 with usage when --out is missing', async () => {
+  it('exits 2 with usage when --out is missing and the sink is local', async () => {
     const r = await quietly(() => main(['replay', SAMPLES + 'tetragon/events.json'], {}));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/needs --out/);
+    expect(r.err).toMatch(/Usage: causeway replay/);
+  });
+});
+
+describe('causeway help', () => {
+  it('prints the overview for --help, -h and help, exiting 0', async () => {
+    for (const argv of [['--help'], ['-h'], ['help']]) {
+      const r = await quietly(() => main(argv, {}));
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/Usage: causeway <command>/);
+      expect(r.out).toMatch(/replay\s+Run the whole pipeline/);
+    }
+  });
+
+  it("prints a command's help for <command> --help / -h and help <command>, exiting 0", async () => {
+    for (const argv of [
+      ['replay', '--help'],
+      ['replay', '-h'],
+      ['help', 'replay'],
+      ['replay', 'x.json', '-h'],
+    ]) {
+      const r = await quietly(() => main(argv, {}));
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/Usage: causeway replay <files\.\.\.>/);
+      expect(r.out).toMatch(/--out <dir>/);
+    }
+  });
+
+  it('exits 2 with the usage for an unknown option or command, or none', async () => {
+    const unknownOption = await quietly(() => main(['replay', 'x.json', '--nope'], {}));
+    expect(unknownOption.code).toBe(2);
+    expect(unknownOption.err).toMatch(/Unknown option '--nope'[\s\S]*Usage: causeway replay/);
+    const unknownCommand = await quietly(() => main(['frobnicate'], {}));
+    expect(unknownCommand.code).toBe(2);
+    expect(unknownCommand.err).toMatch(/unknown command "frobnicate"[\s\S]*Usage: causeway <command>/);
+    expect((await quietly(() => main([], {}))).code).toBe(2);
+  });
+
+  it('the published bin runs the compiled CLI and prints help with exit 0', async () => {
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, [BIN, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.on('exit', (code) => resolve({ code, out }));
+    });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/Usage: causeway <command>/);
   });
 });
 
@@ -158,9 +205,9 @@ describe('causeway serve', () => {
 
 describe('causeway replay to Log Analytics', () => {
   it('delivers through the Logs Ingestion API the same story and evidence rows as --out', async () => {
-    const { startLogsIngestionServer } = await import('../../helpers/logsIngestionServer.ts');
-    const { startTokenEndpoint } = await import('../../helpers/tokenEndpoint.ts');
-    const { testCertificate } = await import('../../helpers/tls.ts');
+    const { startLogsIngestionServer } = await import('../helpers/logsIngestionServer.ts');
+    const { startTokenEndpoint } = await import('../helpers/tokenEndpoint.ts');
+    const { testCertificate } = await import('../helpers/tls.ts');
     const server = await startLogsIngestionServer();
     const tokens = await startTokenEndpoint((t) => server.acceptedTokens.add(t));
     try {
@@ -179,17 +226,7 @@ describe('causeway replay to Log Analytics', () => {
       const code = await new Promise<number | null>((resolve) => {
         const child = spawn(
           process.execPath,
-          [
-            BIN,
-            'replay',
-            ...files,
-            '--out',
-            join(out, 'unused'),
-            '--logs-ingestion-endpoint',
-            server.url,
-            '--dcr',
-            server.dcrImmutableId,
-          ],
+          [BIN, 'replay', ...files, '--logs-ingestion-endpoint', server.url, '--dcr', server.dcrImmutableId],
           { env, stdio: 'ignore' },
         );
         child.on('exit', resolve);

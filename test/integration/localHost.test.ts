@@ -3,9 +3,9 @@ import { readFileSync, readdirSync, mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileStateStore } from '../../../src/hosts/fileStateStore.ts';
-import { LocalHost } from '../../../src/hosts/local/localHost.ts';
-import { inProcessPipeline, MemorySink, SAMPLES } from '../../helpers/pipeline.ts';
+import { FileStateStore } from '../../src/hosts/fileStateStore.ts';
+import { LocalHost } from '../../src/hosts/local/localHost.ts';
+import { inProcessPipeline, MemorySink, SAMPLES } from '../helpers/pipeline.ts';
 
 let host: LocalHost | undefined;
 afterEach(async () => {

@@ -6,13 +6,13 @@
 import { Agent } from 'node:https';
 import { DefaultAzureCredential } from '@azure/identity';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isRetryableError } from '../../../src/errors.ts';
-import { LogAnalyticsSink } from '../../../src/sinks/logAnalytics.ts';
-import { shape } from '../../../src/sinks/rows.ts';
-import { memoryLogger } from '../../../src/telemetry/log.ts';
-import { startLogsIngestionServer, type LogsIngestionServer } from '../../helpers/logsIngestionServer.ts';
-import { testCertificate } from '../../helpers/tls.ts';
-import { startTokenEndpoint, type TokenEndpoint } from '../../helpers/tokenEndpoint.ts';
+import { isRetryableError } from '../../src/errors.ts';
+import { LogAnalyticsSink } from '../../src/sinks/logAnalytics.ts';
+import { shape } from '../../src/sinks/rows.ts';
+import { memoryLogger } from '../../src/telemetry/log.ts';
+import { startLogsIngestionServer, type LogsIngestionServer } from '../helpers/logsIngestionServer.ts';
+import { testCertificate } from '../helpers/tls.ts';
+import { startTokenEndpoint, type TokenEndpoint } from '../helpers/tokenEndpoint.ts';
 
 let server: LogsIngestionServer;
 let tokens: TokenEndpoint;

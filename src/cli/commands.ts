@@ -1,0 +1,171 @@
+/**
+ * The commands: usage, help and options of each, and a thin `run` that hands the parsed flags to
+ * the command's module (loaded only when that command runs, so `causeway report` never loads
+ * kafkajs and `causeway replay` never loads the viewer).
+ */
+import { COMMON_HELP, flagsOf, stringFlag, UsageError, type OptionSpec, type Parsed } from './flags.ts';
+
+export interface Command {
+  summary: string;
+  usage: string;
+  help: string;
+  options?: OptionSpec;
+  run(args: Parsed & { env: Record<string, string | undefined> }): Promise<number>;
+}
+
+const configFile = (values: Parsed['values']) => stringFlag(values, 'config');
+
+export const COMMANDS: Record<string, Command> = {
+  replay: {
+    summary: 'Run the whole pipeline over files and write the tables (or to Log Analytics).',
+    usage: '<files...> [--out <dir>] [options]',
+    help: `Reads JSON, JSON Lines and .gz files of any supported format (detected per record), runs the
+whole pipeline in one process and writes the four tables to --out (replaced, not appended). With
+--logs-ingestion-endpoint and --dcr (or their environment variables) the tables go to Log Analytics
+instead and --out is not needed. A bad record is dead-lettered, never fatal.
+
+Options:
+  --out <dir>                     Where the table files go (local tables)
+${COMMON_HELP}`,
+    options: { out: { type: 'string' } },
+    async run({ values, positionals, env }) {
+      if (!positionals.length) throw new UsageError('replay needs at least one input file');
+      const { replay } = await import('./replay.ts');
+      return replay({
+        files: positionals,
+        out: stringFlag(values, 'out'),
+        configFile: configFile(values),
+        flags: flagsOf(values),
+        env,
+      });
+    },
+  },
+  serve: {
+    summary: 'Run the local pipeline as a service on 127.0.0.1 (default port 8787), with the viewer.',
+    usage: '[--port <n>] [--host <addr>] [--data-dir <dir>] [--no-demo] [--brokers <list>] [options]',
+    help: `Ingest endpoints for each sensor, the story viewer on /, counters on /healthz; tables under
+<data-dir>/tables, state under <data-dir>/state. Replays the bundled demo at start (--no-demo skips it).
+With --brokers it also consumes the raw Kafka topics. SIGINT/SIGTERM flush everything and save state.
+
+Options:
+  --port <n> --host <addr>        Where to listen (serve.port, serve.host)
+  --data-dir <dir>                Tables and state (dataDir)
+  --no-demo                       Do not replay the bundled demo
+  --brokers <host:port,...>       Also consume the raw Kafka topics (CAUSEWAY_KAFKA_BROKERS)
+${COMMON_HELP}`,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'no-demo': { type: 'boolean' },
+      brokers: { type: 'string' },
+    },
+    async run({ values, env }) {
+      const { serve } = await import('./serve.ts');
+      return serve({ configFile: configFile(values), flags: flagsOf(values), env });
+    },
+  },
+  run: {
+    summary: 'Run the stages as Kafka consumer groups (Apache Kafka or the Event Hubs Kafka endpoint).',
+    usage: '[--stages ingest,workload,story] [--brokers <list>] [--port <n>] [options]',
+    help: `Each stage is a consumer group; more processes with the same configuration scale out and fail
+over. GET /healthz answers on serve.host:serve.port.
+
+Options:
+  --stages <list>                 A comma-separated subset of ingest,workload,story (default all)
+  --brokers <host:port,...>       Kafka bootstrap brokers (CAUSEWAY_KAFKA_BROKERS)
+  --port <n> --host <addr>        Where GET /healthz answers
+  --data-dir <dir>                Local state (kafka.stateDir defaults to <data-dir>/state)
+${COMMON_HELP}`,
+    options: {
+      stages: { type: 'string' },
+      brokers: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string' },
+    },
+    async run({ values, env }) {
+      const { run, parseStages } = await import('./run.ts');
+      const stages = parseStages(stringFlag(values, 'stages'));
+      return run({ configFile: configFile(values), flags: flagsOf(values), env, stages });
+    },
+  },
+  flush: {
+    summary: 'Put an end-of-input marker on every raw Kafka topic partition.',
+    usage: '[--brokers <list>] [options]',
+    help: `Parked events are released and held story updates written once every workload partition has
+the marker from every input partition.
+
+Options:
+  --brokers <host:port,...>       Kafka bootstrap brokers (CAUSEWAY_KAFKA_BROKERS)
+${COMMON_HELP}`,
+    options: { brokers: { type: 'string' } },
+    async run({ values, env }) {
+      const { flush } = await import('./run.ts');
+      return flush({ configFile: configFile(values), flags: flagsOf(values), env });
+    },
+  },
+  report: {
+    summary: 'One self-contained HTML file of the stories in a tables directory.',
+    usage: '<tables-dir> --html <file>',
+    help: `The tables directory is the --out of replay, or <data-dir>/tables of serve. The file has no
+scripts and loads nothing, so it opens offline.
+
+Options:
+  --html <file>                   Where the report goes`,
+    options: { html: { type: 'string' } },
+    async run({ values, positionals }) {
+      if (positionals.length !== 1)
+        throw new UsageError('report needs one tables directory (the --out of replay, or <data-dir>/tables)');
+      const html = stringFlag(values, 'html');
+      if (!html) throw new UsageError('report needs --html <file>');
+      const { report } = await import('./report.ts');
+      return report(positionals[0]!, html);
+    },
+  },
+  profile: {
+    summary: 'Draft (audit) policies from Kubescape profiles or learned ones.',
+    usage:
+      'export --format networkpolicy|ciliumnetworkpolicy|seccomp --from <file|dir>... [--workload [ns/]name] [--container c] [--out file]',
+    help: `A source is a Kubescape ApplicationProfile / NetworkNeighborhood file (YAML or JSON) or a tables
+directory (the latest CausewayProfiles_CL snapshot per profile).
+
+Options:
+  --format <kind>                 networkpolicy, ciliumnetworkpolicy or seccomp
+  --from <file|dir>               A profile source (repeatable)
+  --workload [ns/]name            Only this workload
+  --container <name>              Only this container
+  --out <file>                    Write to a file instead of standard output
+${COMMON_HELP}`,
+    options: {
+      format: { type: 'string' },
+      from: { type: 'string', multiple: true },
+      workload: { type: 'string' },
+      container: { type: 'string' },
+      out: { type: 'string' },
+    },
+    async run({ values, positionals, env }) {
+      if (positionals[0] !== 'export') throw new UsageError('profile takes one subcommand: export');
+      const { profileExport } = await import('./profile.ts');
+      const { loadConfig } = await import('../config/config.ts');
+      const { config } = loadConfig({ file: configFile(values), env, flags: flagsOf(values) });
+      return profileExport({
+        format: stringFlag(values, 'format') ?? '',
+        from: (values.from as string[] | undefined) ?? [],
+        workload: stringFlag(values, 'workload'),
+        container: stringFlag(values, 'container'),
+        out: stringFlag(values, 'out'),
+        cluster: config.cluster,
+      });
+    },
+  },
+  rules: {
+    summary: 'Validate signal rule packs.',
+    usage: 'check [files...]',
+    help: 'Loads each rule pack (the default pack when none is given) and reports errors with a code, a file and a line.',
+    async run({ positionals }) {
+      const { rulesCheck } = await import('./rulesCheck.ts');
+      return rulesCheck(positionals.slice(positionals[0] === 'check' ? 1 : 0));
+    },
+  },
+};
