@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { RuntimeEvent } from '../../../src/model/event.ts';
 import { ingest, type IngestOutput } from '../../../src/pipeline/ingest.ts';
 import { fixtureFiles, readFixture } from '../../helpers/fixtures.ts';
-import { signals } from '../../helpers/pipeline.ts';
+import { feed, finish, newRun, signals } from '../../helpers/pipeline.ts';
 
 function decode(file: string): IngestOutput {
   return ingest([{ body: readFixture(file), input: file }], {
@@ -349,7 +349,7 @@ describe('Falco and Falcosidekick', () => {
     expect(api?.file).toBeUndefined();
   });
 
-  it('Falcosidekick: the uuid is the event id, so the Event Hub double send carries one id twice', () => {
+  it('Falcosidekick: the uuid is the event id, so the Event Hub double send carries one id twice', async () => {
     const [first, second, c2] = events('falco/falcosidekick.jsonl');
     expect(first).toMatchObject({
       id: 'falco:6f1d2c3b-4a5e-4f60-8b71-92a3b4c5d6e7',
@@ -358,6 +358,12 @@ describe('Falco and Falcosidekick', () => {
       alert: { severity: 'High', tactics: ['Persistence'] },
     });
     expect(second?.id).toBe(first?.id);
+    // Past ingest, the workload stage keeps one of the two.
+    const run = await finish(
+      await feed(newRun(), [{ body: readFixture('falco/falcosidekick.jsonl'), input: 'falco' }]),
+    );
+    expect(run.records.counts.delivered).toBe(3);
+    expect(run.stages.reasons.dropped).toMatchObject({ duplicate: 1 });
     expect(c2).toMatchObject({
       network: { dstIp: '198.51.100.23', dstPort: 3333, protocol: 'TCP', domain: 'pool.fixture-mine.example' },
       alert: { severity: 'Medium', tactics: ['CommandAndControl'] },
