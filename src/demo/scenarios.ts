@@ -5,7 +5,6 @@
  */
 import {
   defenderAlert,
-  falcoAlert,
   hex,
   kubescapeAlert,
   otlpRequest,

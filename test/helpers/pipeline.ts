@@ -11,8 +11,6 @@ import type { Sink } from '../../src/sinks/sink.ts';
 import type { Row, TableName } from '../../src/sinks/tables.ts';
 import { silentLogger } from '../../src/telemetry/log.ts';
 
-export const SAMPLES = new URL('../../../shared/samples/', import.meta.url).pathname;
-
 let engine: SignalEngine | undefined;
 export function signals(): SignalEngine {
   return (engine ??= SignalEngine.load());

@@ -1,15 +1,21 @@
 /** The `causeway` CLI: replay writes schema-exact tables; garbage is dead-lettered; serve stops cleanly. */
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import type { TableName } from '../../src/sinks/tables.ts';
-import { SAMPLES } from '../helpers/pipeline.ts';
+import { fixtureFiles, fixturePath } from '../helpers/fixtures.ts';
 import { checkRow } from '../helpers/checkRow.ts';
 
 const BIN = new URL('../../bin/causeway.mjs', import.meta.url).pathname;
+
+/**
+ * Every Tetragon fixture: 19 records delivered (17 events, 2 health notices), and one story: in
+ * orders-api a shell's cat reads ~/.aws/credentials, then its curl connects to a public address.
+ */
+const TETRAGON = fixtureFiles('tetragon').map(fixturePath);
 
 function readTable(dir: string, table: TableName): Record<string, unknown>[] {
   try {
@@ -39,19 +45,18 @@ async function quietly(fn: () => Promise<number>): Promise<{ code: number; out: 
 describe('causeway replay', () => {
   it('writes table files whose rows match schemas/tables, with a summary', async () => {
     const out = mkdtempSync(join(tmpdir(), 'cw-replay-'));
-    const files = readdirSync(SAMPLES + 'tetragon')
-      .filter((f) => f.endsWith('.json'))
-      .map((f) => SAMPLES + 'tetragon/' + f);
-    const r = await quietly(() => main(['replay', ...files, '--out', out], {}));
+    const r = await quietly(() => main(['replay', ...TETRAGON, '--out', out], {}));
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/Records: delivered 10/);
+    expect(r.out).toMatch(
+      /Records: delivered 19 \(ok 17, health 2\) · rejected 0 · errored 0 · dropped 2 \(filtered 2\)/,
+    );
     expect(r.out).toMatch(/Stories: 1 \(High 1/);
     const stories = readTable(out, 'CausewayStories_CL');
     const evidence = readTable(out, 'CausewayEvidence_CL');
     expect(stories.length).toBeGreaterThan(0);
     for (const row of stories) checkRow('CausewayStories_CL', row);
     for (const row of evidence) checkRow('CausewayEvidence_CL', row);
-    expect(evidence.map((e) => e.TargetFilePath)).toContain('/usr/share/elasticsearch/config/elasticsearch.keystore');
+    expect(evidence.map((e) => e.TargetFilePath)).toContain('/home/node/.aws/credentials');
   });
 
   it('dead-letters a garbage file with reason codes and exits 0', async () => {
@@ -80,14 +85,16 @@ describe('causeway replay', () => {
 
   it('exits 2 with the setting and the fix for a bad configuration', async () => {
     const r = await quietly(() =>
-      main(['replay', SAMPLES + 'tetragon/events.json', '--out', tmpdir()], { CAUSEWAY_STORY_IDLE_MINUTES: 'soon' }),
+      main(['replay', fixturePath('tetragon/export.jsonl'), '--out', tmpdir()], {
+        CAUSEWAY_STORY_IDLE_MINUTES: 'soon',
+      }),
     );
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/CAUSEWAY_STORY_IDLE_MINUTES: must be integer \(got "soon"\)\. Fix:/);
   });
 
-  it('exits 2 with usage when --out is missing and the sink is local', async () => {
-    const r = await quietly(() => main(['replay', SAMPLES + 'tetragon/events.json'], {}));
+  it('exits 2 with usage when --out is missing', async () => {
+    const r = await quietly(() => main(['replay', fixturePath('tetragon/export.jsonl')], {}));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/needs --out/);
     expect(r.err).toMatch(/Usage: causeway replay/);
@@ -143,17 +150,14 @@ describe('causeway help', () => {
 describe('causeway report', () => {
   it('turns a tables directory into one HTML file with every story, skipping a torn line', async () => {
     const out = mkdtempSync(join(tmpdir(), 'cw-report-'));
-    const files = readdirSync(SAMPLES + 'tetragon')
-      .filter((f) => f.endsWith('.json'))
-      .map((f) => SAMPLES + 'tetragon/' + f);
-    expect((await quietly(() => main(['replay', ...files, '--out', out], {}))).code).toBe(0);
+    expect((await quietly(() => main(['replay', ...TETRAGON, '--out', out], {}))).code).toBe(0);
     appendFileSync(join(out, 'CausewayEvidence_CL.jsonl'), '{"StoryId": "torn');
     const html = join(out, 'stories.html');
     const r = await quietly(() => main(['report', out, '--html', html], {}));
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/Wrote 1 stories to .*\(skipped 1 lines/);
     const page = readFileSync(html, 'utf8');
-    expect(page).toContain('elasticsearch.keystore');
+    expect(page).toContain('.aws/credentials');
     expect(page).not.toMatch(/<script/i);
     expect(page).toMatch(/<svg class="graph"/);
   });
@@ -211,9 +215,7 @@ describe('causeway replay to Log Analytics', () => {
     const server = await startLogsIngestionServer();
     const tokens = await startTokenEndpoint((t) => server.acceptedTokens.add(t));
     try {
-      const files = readdirSync(SAMPLES + 'tetragon')
-        .filter((f) => f.endsWith('.json'))
-        .map((f) => SAMPLES + 'tetragon/' + f);
+      const files = TETRAGON;
       const out = mkdtempSync(join(tmpdir(), 'cw-replay-la-'));
       expect((await quietly(() => main(['replay', ...files, '--out', out], {}))).code).toBe(0);
       const env = {

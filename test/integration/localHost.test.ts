@@ -1,11 +1,12 @@
 /** The local HTTP host: endpoints, body limit, bad bodies, health, graceful close. */
-import { readFileSync, readdirSync, mkdtempSync, existsSync } from 'node:fs';
+import { mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileStateStore } from '../../src/hosts/fileStateStore.ts';
 import { LocalHost } from '../../src/hosts/local/localHost.ts';
-import { inProcessPipeline, MemorySink, SAMPLES } from '../helpers/pipeline.ts';
+import { fixtureFiles, readFixture } from '../helpers/fixtures.ts';
+import { inProcessPipeline, MemorySink } from '../helpers/pipeline.ts';
 
 let host: LocalHost | undefined;
 afterEach(async () => {
@@ -37,13 +38,13 @@ describe('LocalHost', () => {
   it('accepts each product on its endpoint', async () => {
     const { post } = await start();
     const cases: [string, string][] = [
-      ['/tetragon', 'tetragon/events.json'],
-      ['/falco', 'falco/channels.md.example.json'],
-      ['/defender', 'defender/mdc-continuous-export-eventhub-messages.elastic-test.log'],
-      ['/ingest', 'otel-mcp/toolhive-audit-event-sample.json'],
+      ['/tetragon', 'tetragon/export.jsonl'],
+      ['/falco', 'falco/falcosidekick.jsonl'],
+      ['/defender', 'defender/continuous-export-k8s-alert.json'],
+      ['/ingest', 'toolhive/audit-events.jsonl'],
     ];
     for (const [path, file] of cases) {
-      const res = await post(path, readFileSync(SAMPLES + file));
+      const res = await post(path, readFixture(file));
       expect(res.status, path).toBe(200);
       expect(((await res.json()) as { accepted: number }).accepted, path).toBeGreaterThan(0);
     }
@@ -51,7 +52,7 @@ describe('LocalHost', () => {
 
   it('answers OTLP with the OTLP response shape and refuses protobuf with the fix', async () => {
     const { post } = await start();
-    const ok = await post('/v1/traces', readFileSync(SAMPLES + 'otel-mcp/otlp-trace-example.json'));
+    const ok = await post('/v1/traces', readFixture('otlp/genai-agent-trace.json'));
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({});
     const proto = await post('/v1/traces', Buffer.from([0x0a, 0x01]), { 'content-type': 'application/x-protobuf' });
@@ -74,7 +75,7 @@ describe('LocalHost', () => {
 
   it('rejects a record posted to the wrong product endpoint, naming both', async () => {
     const { post } = await start();
-    const res = await post('/falco', readFileSync(SAMPLES + 'tetragon/events.json'));
+    const res = await post('/falco', readFixture('tetragon/enterprise-connect.jsonl'));
     expect(res.status).toBe(400);
     const { reasons } = (await res.json()) as { reasons: Record<string, number> };
     expect(reasons).toEqual({ 'unknown-format': 3 });
@@ -88,7 +89,7 @@ describe('LocalHost', () => {
 
   it('reports counters on /healthz and 404 with the endpoint list elsewhere', async () => {
     const { post, port } = await start();
-    await post('/tetragon', readFileSync(SAMPLES + 'tetragon/nc_process_exec.json'));
+    await post('/tetragon', readFixture('tetragon/exec-corrupted-parent.json'));
     const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as {
       status: string;
       transport: { records: { counts: { delivered: number } } };
@@ -101,8 +102,7 @@ describe('LocalHost', () => {
 
   it('serves the viewer with a strict content security policy, the list as JSON, and 404/400 for unknown or malformed story ids', async () => {
     const { post, port } = await start();
-    for (const f of readdirSync(SAMPLES + 'tetragon').filter((n) => n.endsWith('.json')))
-      await post('/tetragon', readFileSync(SAMPLES + 'tetragon/' + f));
+    for (const f of fixtureFiles('tetragon')) await post('/tetragon', readFixture(f));
     const get = (path: string) => fetch(`http://127.0.0.1:${port}${path}`);
     const index = await get('/');
     expect(index.status).toBe(200);
@@ -121,7 +121,7 @@ describe('LocalHost', () => {
   it('drains on close: flushes parked events and writes state snapshots', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'cw-state-'));
     const { post } = await start({ stateDir });
-    await post('/tetragon', readFileSync(SAMPLES + 'tetragon/nc_process_connect.json'));
+    await post('/tetragon', readFixture('tetragon/enterprise-connect.jsonl'));
     await host!.close();
     host = undefined;
     expect(existsSync(join(stateDir, 'workload', '0.json'))).toBe(true);

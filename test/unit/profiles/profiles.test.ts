@@ -1,9 +1,10 @@
 /**
  * Profiles: path patterns with Kubescape's ⋯, Kubescape ApplicationProfile / NetworkNeighborhood
- * import (the real samples), and draft policies compared whole with golden files. Regenerate after
+ * import (our fixtures in test/fixtures/kubescape-profiles/, written in the storage API's format),
+ * and draft policies compared whole with golden files. A missing golden file fails; regenerate after
  * an intended change with `UPDATE_GOLDEN=1 npm test -- test/unit/profiles` and review the diff.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -19,21 +20,23 @@ import {
   pathCovered,
   type Profile,
 } from '../../../src/profiles/profile.ts';
-import { SAMPLES } from '../../helpers/pipeline.ts';
+import { fixturePath } from '../../helpers/fixtures.ts';
+import { expectGoldenText } from '../../helpers/golden.ts';
 
-const KS = SAMPLES + 'kubescape/';
+const KS = fixturePath('kubescape-profiles/');
 const GOLDEN = new URL('./golden/', import.meta.url).pathname;
 const read = (f: string) => readFileSync(KS + f, 'utf8');
 
 function golden(name: string, text: string): void {
-  const file = `${GOLDEN}${name}`;
-  if (process.env.UPDATE_GOLDEN || !existsSync(file)) writeFileSync(file, text);
-  expect(text).toBe(readFileSync(file, 'utf8'));
+  expectGoldenText(`${GOLDEN}${name}`, text);
 }
 
-function chainBackend(): Profile[] {
-  const [ap] = importKubescape(read('ap-chain-backend.yaml'), 'ap', 'aks-demo');
-  const [nn] = importKubescape(read('nn-chain-backend.yaml'), 'nn', 'aks-demo');
+/** The api container of payments-api: its ApplicationProfile and its NetworkNeighborhood. */
+function paymentsApi(): Profile[] {
+  const ap = importKubescape(read('ap-payments-api.yaml'), 'ap', 'aks-demo').find(
+    (p) => p.identity.container === 'api',
+  );
+  const [nn] = importKubescape(read('nn-payments-api.yaml'), 'nn', 'aks-demo');
   expect(ap!.id).toBe(nn!.id);
   return [ap!, nn!];
 }
@@ -68,49 +71,77 @@ describe('path patterns', () => {
 
 describe('Kubescape import', () => {
   it('reads an ApplicationProfile: execs, opens (⋯ kept), syscalls, for the workload its labels name', () => {
-    const [ap] = chainBackend();
+    const [ap] = paymentsApi();
     expect(ap!.identity).toEqual({
       cluster: 'aks-demo',
-      namespace: 'log4j-poc',
+      namespace: 'payments',
       workloadKind: 'Deployment',
-      workloadName: 'chain-backend',
-      container: 'backend',
+      workloadName: 'payments-api',
+      container: 'api',
     });
     expect(ap!.status).toBe('imported');
-    expect(ap!.executables).toContain('/opt/java/openjdk/bin/java');
-    expect(ap!.executables).not.toContain('/bin/sh');
-    expect(ap!.filePaths).toContain('/opt/java/openjdk/conf/jndi.properties');
-    expect(ap!.syscalls).toHaveLength(52);
+    expect(ap!.executables).toEqual(['/usr/bin/wget', '/usr/local/bin/node']);
+    expect(ap!.filePaths).toEqual(expect.arrayContaining(['/app/node_modules/⋯', '/proc/⋯/stat', '/etc/resolv.conf']));
+    expect(ap!.syscalls).toHaveLength(30);
     expect(ap!.syscalls).toEqual(expect.arrayContaining(['execve', 'connect', 'openat']));
-    expect(ap!.source).toEqual(['kubescape ApplicationProfile log4j-poc/chain-backend']);
+    expect(ap!.source).toEqual(['kubescape ApplicationProfile payments/replicaset-payments-api-6f8d9c7b5d']);
   });
 
-  it('reads NetworkNeighborhoods: selectors, IPs, DNS names without the trailing dot, ports', () => {
-    const [, nn] = chainBackend();
-    expect(nn!.podLabels).toEqual({ app: 'chain-backend' });
-    expect(nn!.egress).toContainEqual({
-      ip: '',
-      port: 5432,
-      protocol: 'TCP',
-      dns: [],
-      podSelector: { app: 'chain-postgres' },
-    });
-    const [op] = importKubescape(read('nn-operator.json'), 'nn-operator.json', 'aks-demo');
-    expect(op!.identity.workloadName).toBe('operator');
-    expect(op!.egress).toContainEqual({
-      ip: '35.186.253.219',
+  it('gives init containers a profile of their own', () => {
+    const migrate = importKubescape(read('ap-payments-api.yaml'), 'ap', 'aks-demo').find(
+      (p) => p.identity.container === 'migrate',
+    );
+    expect(migrate!.executables).toEqual(['/usr/local/bin/node']);
+    expect(migrate!.syscalls).toEqual(['connect', 'execve', 'openat', 'read', 'write']);
+  });
+
+  it('reads NetworkNeighborhoods: selectors, IPs and CIDRs, DNS names without the trailing dot, one entry per port', () => {
+    const [, nn] = paymentsApi();
+    expect(nn!.podLabels).toEqual({ app: 'payments-api' });
+    expect(nn!.egress).toEqual([
+      {
+        ip: '',
+        port: 53,
+        protocol: 'UDP',
+        dns: [],
+        podSelector: { 'k8s-app': 'kube-dns' },
+        namespaceSelector: { 'kubernetes.io/metadata.name': 'kube-system' },
+      },
+      { ip: '', port: 5432, protocol: 'TCP', dns: [], podSelector: { app: 'payments-db' } },
+      { ip: '203.0.113.80', port: 443, protocol: 'TCP', dns: ['api.fixture-psp.example'] },
+      { ip: '198.51.100.0/24', port: 8443, protocol: 'TCP', dns: [] },
+    ]);
+    const [collector] = importKubescape(read('nn-otel-collector.json'), 'nn-otel-collector.json', 'aks-demo');
+    expect(collector!.identity).toMatchObject({ namespace: 'observability', workloadName: 'otel-collector' });
+    // `dns` (deprecated) and `dnsNames` name the same host once.
+    expect(collector!.egress).toContainEqual({
+      ip: '203.0.113.120',
       port: 443,
       protocol: 'TCP',
-      dns: ['version-check.ks-services.co'],
+      dns: ['ingest.fixture-monitor.example'],
     });
-    const [example] = importKubescape(read('01-example.yaml'), '01-example.yaml', 'aks-demo');
-    expect(example!.identity.workloadKind).toBe('Deployment');
-    expect(example!.egress).toEqual([{ ip: '123.5.2.3', port: 5978, protocol: 'TCP', dns: ['stripe.com'] }]);
+    const [cache] = importKubescape(read('nn-cache-lowercase-kind.yaml'), 'nn-cache-lowercase-kind.yaml', 'aks-demo');
+    expect(cache!.identity).toMatchObject({
+      namespace: 'shop',
+      workloadKind: 'Deployment',
+      workloadName: 'session-cache',
+    });
+    expect(cache!.egress).toEqual([
+      { ip: '198.51.100.31', port: 6380, protocol: 'TCP', dns: ['cache-upstream.fixture-shop.example'] },
+    ]);
+  });
+
+  it('reads a kubectl List, and its profile is the same workload container as the NetworkNeighborhood', () => {
+    const [ap] = importKubescape(read('ap-otel-collector-list.json'), 'ap-otel-collector-list.json', 'aks-demo');
+    const [nn] = importKubescape(read('nn-otel-collector.json'), 'nn-otel-collector.json', 'aks-demo');
+    expect(ap!.executables).toEqual(['/otelcol-contrib']);
+    expect(ap!.syscalls).toHaveLength(9);
+    expect(ap!.id).toBe(nn!.id);
   });
 
   it('refuses files that are not Kubescape profiles, naming the file and what it found', () => {
-    expect(() => importKubescape(read('default-rules.yaml'), 'default-rules.yaml', 'c')).toThrow(
-      /default-rules.yaml: Rules \(kubescape.io\/v1\) is not a Kubescape ApplicationProfile or NetworkNeighborhood/,
+    expect(() => importKubescape(read('rules-not-a-profile.yaml'), 'rules-not-a-profile.yaml', 'c')).toThrow(
+      /rules-not-a-profile.yaml: Rules \(kubescape.io\/v1\) is not a Kubescape ApplicationProfile or NetworkNeighborhood/,
     );
     expect(() => importKubescape('kind: [', 'broken.yaml', 'c')).toThrow(ProfileImportError);
     expect(() =>
@@ -125,22 +156,18 @@ describe('Kubescape import', () => {
 
 describe('draft policies', () => {
   const cases: [string, () => Profile[], PolicyFormat][] = [
-    [
-      'operator.networkpolicy.yaml',
-      () => importKubescape(read('nn-operator.json'), 'nn-operator.json', 'aks-demo'),
-      'networkpolicy',
-    ],
-    [
-      'operator.ciliumnetworkpolicy.yaml',
-      () => importKubescape(read('nn-operator.json'), 'nn-operator.json', 'aks-demo'),
-      'ciliumnetworkpolicy',
-    ],
-    ['chain-backend.networkpolicy.yaml', () => [merged()], 'networkpolicy'],
-    ['chain-backend.seccomp.yaml', () => [merged()], 'seccomp'],
+    ['otel-collector.networkpolicy.yaml', () => collector(), 'networkpolicy'],
+    ['otel-collector.ciliumnetworkpolicy.yaml', () => collector(), 'ciliumnetworkpolicy'],
+    ['payments-api.networkpolicy.yaml', () => [merged()], 'networkpolicy'],
+    ['payments-api.seccomp.yaml', () => [merged()], 'seccomp'],
   ];
 
+  function collector(): Profile[] {
+    return importKubescape(read('nn-otel-collector.json'), 'nn-otel-collector.json', 'aks-demo');
+  }
+
   function merged(): Profile {
-    const [ap, nn] = chainBackend();
+    const [ap, nn] = paymentsApi();
     return { ...ap!, source: [...ap!.source, ...nn!.source], egress: nn!.egress, podLabels: nn!.podLabels };
   }
 
@@ -172,7 +199,7 @@ describe('draft policies', () => {
   );
 
   it('a NetworkPolicy allows exactly the observed destinations and ports, nothing more', () => {
-    const [op] = importKubescape(read('nn-operator.json'), 'nn-operator.json', 'aks-demo');
+    const [op] = collector();
     const policy = parse(exportPolicies([op!], 'networkpolicy')) as {
       spec: { egress: { to: Record<string, unknown>[]; ports?: { port: number; protocol: string }[] }[] };
     };
@@ -195,7 +222,7 @@ describe('draft policies', () => {
   });
 
   it('a CiliumNetworkPolicy names DNS destinations with toFQDNs and allows exactly those lookups', () => {
-    const [op] = importKubescape(read('nn-operator.json'), 'nn-operator.json', 'aks-demo');
+    const [op] = collector();
     const policy = policyFor(op!, 'ciliumnetworkpolicy') as { spec: { egress: Record<string, unknown>[] } };
     const fqdns = policy.spec.egress.flatMap((r) =>
       ((r.toFQDNs as { matchName: string }[] | undefined) ?? []).map((f) => f.matchName),
@@ -206,10 +233,10 @@ describe('draft policies', () => {
   });
 
   it('refuses a seccomp draft without syscalls and a network draft without egress, saying why', () => {
-    const [, nn] = chainBackend();
+    const [, nn] = paymentsApi();
     expect(() => policyFor(nn!, 'seccomp')).toThrow(PolicyExportError);
     expect(() => policyFor(nn!, 'seccomp')).toThrow(/do not report them/);
-    const [ap] = chainBackend();
+    const [ap] = paymentsApi();
     expect(() => policyFor(ap!, 'networkpolicy')).toThrow(/no egress destinations/);
   });
 
@@ -228,11 +255,11 @@ describe('draft policies', () => {
             '--format',
             'ciliumnetworkpolicy',
             '--from',
-            KS + 'nn-operator.json',
+            KS + 'nn-otel-collector.json',
             '--from',
-            KS + 'nn-chain-backend.yaml',
+            KS + 'nn-payments-api.yaml',
             '--workload',
-            'log4j-poc/chain-backend',
+            'payments/payments-api',
             '--out',
             out,
           ],
@@ -242,19 +269,34 @@ describe('draft policies', () => {
       expect(stdout).toMatch(/Wrote 1 draft ciliumnetworkpolicy policy \(audit\)/);
       expect(parse(readFileSync(out, 'utf8'))).toMatchObject({
         kind: 'CiliumNetworkPolicy',
-        metadata: { namespace: 'log4j-poc' },
+        metadata: { namespace: 'payments' },
       });
-      expect(await main(['profile', 'export', '--format', 'iptables', '--from', KS + 'nn-operator.json'], {})).toBe(2);
-      expect(await main(['profile', 'export', '--format', 'seccomp', '--from', KS + 'nn-operator.json'], {})).toBe(2);
+      expect(
+        await main(['profile', 'export', '--format', 'iptables', '--from', KS + 'nn-otel-collector.json'], {}),
+      ).toBe(2);
+      expect(
+        await main(['profile', 'export', '--format', 'seccomp', '--from', KS + 'nn-otel-collector.json'], {}),
+      ).toBe(2);
       expect(
         await main(
-          ['profile', 'export', '--format', 'networkpolicy', '--from', KS + 'nn-operator.json', '--workload', 'nope'],
+          [
+            'profile',
+            'export',
+            '--format',
+            'networkpolicy',
+            '--from',
+            KS + 'nn-otel-collector.json',
+            '--workload',
+            'nope',
+          ],
           {},
         ),
       ).toBe(2);
       expect(stderr).toMatch(/--format must be one of networkpolicy, ciliumnetworkpolicy, seccomp/);
       expect(stderr).toMatch(/has no syscalls/);
-      expect(stderr).toMatch(/no profile matches --workload nope .* \(found: kubescape\/operator:operator\)/);
+      expect(stderr).toMatch(
+        /no profile matches --workload nope .* \(found: observability\/otel-collector:collector\)/,
+      );
     } finally {
       o.mockRestore();
       e.mockRestore();

@@ -1,12 +1,35 @@
 /**
- * Every file in shared/samples decodes to the expected events, or is rejected/dropped with the
- * right reason where it is not an event (rule catalogues, schemas, baselines, API examples).
+ * Conformance over the real public samples in ../shared/samples (beside the repository on our
+ * machines and in CI, not in a fresh clone): every file decodes to the expected events, or is
+ * rejected/dropped with the right reason where it is not an event (rule catalogues, schemas,
+ * baselines, API examples). Without the folder the suite is skipped and says so in one line;
+ * `CAUSEWAY_SHARED_SAMPLES` points it elsewhere, and `CAUSEWAY_REQUIRE_SHARED_SAMPLES=1` (for CI)
+ * turns a missing folder into a failure. `npm test` needs none of this: our own fixtures in
+ * test/fixtures/ cover every format (fixtures.test.ts).
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RuntimeEvent } from '../../../src/model/event.ts';
 import { ingest, type IngestOutput } from '../../../src/ingest/ingest.ts';
-import { SAMPLES, signals } from '../../helpers/pipeline.ts';
+import { signals } from '../../helpers/pipeline.ts';
+
+const SAMPLES =
+  resolve(process.env.CAUSEWAY_SHARED_SAMPLES || new URL('../../../../shared/samples/', import.meta.url).pathname) +
+  '/';
+const PRESENT = existsSync(SAMPLES);
+
+if (!PRESENT) {
+  if (process.env.CAUSEWAY_REQUIRE_SHARED_SAMPLES === '1')
+    throw new Error(
+      `${SAMPLES} does not exist, and CAUSEWAY_REQUIRE_SHARED_SAMPLES=1 requires the conformance suite. Fix: check out the shared folder beside the repository or set CAUSEWAY_SHARED_SAMPLES`,
+    );
+  console.log(
+    process.env.CAUSEWAY_SHARED_SAMPLES
+      ? `skipped: ${SAMPLES} (CAUSEWAY_SHARED_SAMPLES) not present`
+      : 'skipped: ../shared/samples not present',
+  );
+}
 
 function decode(file: string): IngestOutput {
   return ingest([{ body: readFileSync(SAMPLES + file), input: file }], {
@@ -71,8 +94,8 @@ const EXPECTED: Record<
   'tracee/rules.md.example.jsonl': { delivered: 1 },
 };
 
-describe('every sample file', () => {
-  const files = readdirSync(SAMPLES).flatMap((dir) =>
+describe.skipIf(!PRESENT)('every sample file', () => {
+  const files = (PRESENT ? readdirSync(SAMPLES) : []).flatMap((dir) =>
     readdirSync(SAMPLES + dir)
       .filter((f) => !f.endsWith('.md'))
       .map((f) => `${dir}/${f}`),
@@ -94,7 +117,7 @@ describe('every sample file', () => {
   }
 });
 
-describe('decoded fields', () => {
+describe.skipIf(!PRESENT)('decoded fields', () => {
   it('Tetragon exec: exec_id lineage, 64-hex container id, workload identity, event time', () => {
     const [e] = events(decode('tetragon/events.json'));
     expect(e).toMatchObject({
