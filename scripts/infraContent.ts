@@ -6,8 +6,8 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { repoPath } from '../repoPath.ts';
-import { tableSchemas } from '../sinks/tables.ts';
+import { repoPath } from '../src/repoPath.ts';
+import { tableSchemas } from '../src/sinks/tables.ts';
 
 /** Log Analytics table column types (workspaces/tables) and DCR stream types differ in one spelling. */
 const TABLE_TYPE: Record<string, string> = {
