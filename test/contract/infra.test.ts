@@ -129,6 +129,23 @@ describe('Bicep templates', () => {
     expect(text('modules/defenderExportRole.bicep')).toContain("'2b629674-e913-4c01-ae53-ef4638d8f975'");
   });
 
+  it('refuse Sentinel content over Basic or Auxiliary tables, which analytics rules cannot query', () => {
+    const main = text('main.bicep');
+    const gate = /^module sentinelContent '[^']+' = if \((\w+)\)/m.exec(main)?.[1];
+    expect(gate).toBeDefined();
+    const definition = new RegExp(`^var ${gate} = (.*)$`, 'm').exec(main)?.[1] ?? '';
+    expect(definition).toMatch(
+      /tablePlan == 'Analytics' \? deployContent : fail\('tablePlan \$\{tablePlan\}[^']*Analytics/,
+    );
+    expect(main).toMatch(/^var deployContent = enableSentinel && deploySentinelContent$/m);
+  });
+
+  it('run the Functions app on Node 22, which package.json engines admit', () => {
+    expect(text('modules/functionApp.bicep')).toMatch(/name: 'node'\n\s+version: '22'/);
+    const engines = (JSON.parse(readFileSync(ROOT + 'package.json', 'utf8')) as { engines: { node: string } }).engines;
+    expect(engines.node).toMatch(/^>=20\.\d+$/);
+  });
+
   it('uses identity-based connections only in the Functions app', () => {
     const app = text('modules/functionApp.bicep');
     for (const s of [

@@ -143,7 +143,7 @@ export async function checkBicep(
         const message = `resource ${symbol} (${resource.name}): ${d.message}`;
         if (seen.has(d.at + message)) continue; // the same mistake in every loop item is one finding
         seen.add(d.at + message);
-        out.push({ code: d.code, file, line: Number(d.at.slice(d.at.lastIndexOf(':') + 1)), message });
+        out.push({ code: d.code, file, line: Number(/:(\d+)/.exec(d.at)?.[1]), message });
       }
   }
 

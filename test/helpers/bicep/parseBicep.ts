@@ -113,7 +113,9 @@ export function resolve(node: Node, bindings: Bindings): unknown {
 /** `[for x in xs: body]` or `[for (x, i) in xs: body]`: the item name and the iterable. */
 function loopParts(node: Node): { item?: string; iterable?: Node } {
   const initializer = node.childForFieldName('initializer');
-  const parts = named(node).filter((n) => n !== initializer && n !== node.childForFieldName('body'));
+  const body = node.childForFieldName('body');
+  // Node objects are not identical across calls: compare by id.
+  const parts = named(node).filter((n) => n.id !== initializer?.id && n.id !== body?.id);
   const item =
     initializer?.type === 'identifier'
       ? initializer.text
