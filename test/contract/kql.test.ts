@@ -45,9 +45,11 @@ describe('parsers', () => {
   }
   it('ASIM parsers follow ASIM naming (ASim… and vim… per schema, with the product name)', () => {
     const names = parsers().map((p) => p.name);
-    for (const schema of ['ProcessEvent', 'FileEvent', 'NetworkSession'])
+    for (const schema of ['ProcessEvent', 'FileEvent', 'NetworkSession']) {
       expect(names).toContain(`ASim${schema}Causeway`);
-    expect(names).toContain('vimProcessEventCauseway');
+      expect(names).toContain(`vim${schema}Causeway`);
+      expect(names).toContain(`Im_${schema}Custom`);
+    }
   });
 });
 
