@@ -99,7 +99,8 @@ export function generateInfraContent(): Record<string, unknown> {
     .filter((r) => r.kind === 'NRT')
     .map(({ name, kind: _kind, ...r }) => ({
       ...r,
-      variantOf: rules.find((x) => x.kind === 'Scheduled' && `${x.name} (near real time)` === name)?.id,
+      // null, not absent: the template reads r.variantOf of every NRT rule.
+      variantOf: rules.find((x) => x.kind === 'Scheduled' && `${x.name} (near real time)` === name)?.id ?? null,
     }));
   const hunting = yamlFiles('kql/hunting').map(({ file, doc: h }) => ({
     id: h.id,
