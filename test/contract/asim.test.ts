@@ -215,6 +215,22 @@ for (const schema of ASIM_SCHEMAS) {
   });
 }
 
+describe('the ASimSchemaTester port', () => {
+  it('refuses a missing mandatory field, a missing alias and a wrong type, and DvcId without DvcIdType', () => {
+    const process = bind(byName('ASimProcessEventCauseway')).types;
+    const { ActorUsername: _actor, Process: _process, ...planted } = process;
+    expect(schemaTester('ProcessEvent', { ...planted, EventCount: 'long' }).errors).toEqual([
+      'Missing mandatory field [ActorUsername]',
+      'type mismatch for column [EventCount]: long, should be int',
+      'Missing alias [Process] aliasing [TargetProcessName]',
+    ]);
+    const file = bind(byName('ASimFileEventCauseway')).types;
+    expect(schemaTester('FileEvent', { ...file, DvcId: 'string' }).errors).toEqual([
+      'Missing field [DvcIdType] is mandatory when field [DvcId] exists',
+    ]);
+  });
+});
+
 describe('ASIM unifying parsers', () => {
   const functions = all.filter((p) => typeof p.doc.FunctionName === 'string');
 
