@@ -16,7 +16,7 @@ param workspaceName string = '${namePrefix}-law'
 @description('Create the Log Analytics workspace (false: use an existing one of this name).')
 param createWorkspace bool = true
 
-@description('Plan of the Causeway custom tables. Analytics for rules and incidents; Basic/Auxiliary only for an all-events table.')
+@description('Plan of the Causeway custom tables. Analytics for rules and incidents; Basic/Auxiliary only with deploySentinelContent=false (analytics rules cannot query those plans; the deployment refuses the combination).')
 @allowed([
   'Analytics'
   'Basic'
@@ -66,6 +66,9 @@ param deploySentinelContent bool = true
 
 @description('Deploy the near-real-time variant of the story rule (preview API) instead of the scheduled one.')
 param useNrtStoryRule bool = false
+
+@description('Deploy the ASIM custom unifying parsers (Im_ProcessEventCustom, Im_NetworkSessionCustom, Im_FileEventCustom) that make Causeway rows appear in imProcessCreate, imNetworkSession and imFileEvent. A workspace has one function of each name: leave this false when yours already has them, and add the lines in README (ASIM) to yours.')
+param deployAsimCustomUnifyingParsers bool = createWorkspace
 
 @description('Export Defender for Cloud alerts of this subscription to the defender-alerts hub (continuous export as a trusted service).')
 param enableDefenderExport bool = false
@@ -171,12 +174,19 @@ module rbac 'modules/rbac.bicep' = {
   }
 }
 
-module sentinelContent 'modules/sentinelContent.bicep' = if (enableSentinel && deploySentinelContent) {
+// Scheduled and NRT analytics rules query only Analytics-plan tables: with the Causeway tables on
+// Basic or Auxiliary the rules would deploy and never fire. Refuse that combination before anything
+// is deployed.
+var deployContent = enableSentinel && deploySentinelContent
+var contentOnAnalyticsTables = !deployContent || tablePlan == 'Analytics' ? deployContent : fail('tablePlan ${tablePlan} puts the Causeway tables where analytics rules cannot query them: set tablePlan to Analytics, or deploySentinelContent to false.')
+
+module sentinelContent 'modules/sentinelContent.bicep' = if (contentOnAnalyticsTables) {
   name: 'sentinelContent'
   params: {
     location: location
     workspaceName: logAnalytics.outputs.workspaceName
     useNrtStoryRule: useNrtStoryRule
+    deployAsimCustomUnifyingParsers: deployAsimCustomUnifyingParsers
     dcrImmutableId: dataCollection.outputs.immutableId
     logsIngestionEndpoint: dataCollection.outputs.logsIngestionEndpoint
   }
@@ -187,7 +197,6 @@ module sentinelContent 'modules/sentinelContent.bicep' = if (enableSentinel && d
 
 module defenderExport 'modules/defenderExport.bicep' = if (enableDefenderExport) {
   name: 'defenderExport'
-  scope: subscription()
   params: {
     location: location
     eventHubId: eventHubs.outputs.defenderHubId

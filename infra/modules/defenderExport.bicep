@@ -1,7 +1,9 @@
 // Defender for Cloud continuous export of alerts to the defender-alerts hub, as a trusted service
 // (no connection string: the Security resource provider gets Azure Event Hubs Data Sender on the
 // hub, see defenderExportRole.bicep). Only preview API versions exist for automations.
-targetScope = 'subscription'
+// An automation is a resource-group resource (its only writable scope in Azure's type data): it is
+// deployed here, in the Causeway resource group, and exports the whole subscription through
+// scopePath. (A subscription targetScope does not compile: BCP135.)
 
 param location string
 param eventHubId string

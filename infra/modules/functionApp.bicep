@@ -1,4 +1,4 @@
-// The Functions app on Flex Consumption (Node 20), running as the user-assigned identity with
+// The Functions app on Flex Consumption (Node 22), running as the user-assigned identity with
 // identity-based connections only: Event Hubs and host storage by name, the DCR by endpoint and id.
 param location string
 param planName string
@@ -55,8 +55,9 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
         }
       }
       runtime: {
+        // Node 20 is past its end of life; package.json engines (>=20.19) admits 22.
         name: 'node'
-        version: '20'
+        version: '22'
       }
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount

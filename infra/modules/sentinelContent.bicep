@@ -7,18 +7,24 @@ param useNrtStoryRule bool
 param dcrImmutableId string
 param logsIngestionEndpoint string
 
-var rules = loadJsonContent('../generated/rules.json').rules
+@description('Deploy Im_ProcessEventCustom, Im_NetworkSessionCustom and Im_FileEventCustom, so Causeway rows appear in the built-in ASIM parsers. Replaces functions of those names already in the workspace.')
+param deployAsimCustomUnifyingParsers bool
+
+var rules = loadJsonContent('../generated/rules.json')
 var hunting = loadJsonContent('../generated/hunting.json').queries
 var parsers = loadJsonContent('../generated/parsers.json').parsers
 var workbook = loadJsonContent('../generated/workbook.json')
+
+// Scheduled rules that an NRT variant replaces when useNrtStoryRule is set.
+var replacedByNrt = map(rules.nrt, r => r.variantOf)
 
 resource workspace 'Microsoft.OperationalInsights/workspaces@2025-07-01' existing = {
   name: workspaceName
 }
 
-// Scheduled rules on the stable API; the story rule's NRT variant needs the preview API.
+// Scheduled rules on the stable API; NRT rules exist only in the preview API.
 resource scheduledRules 'Microsoft.SecurityInsights/alertRules@2025-09-01' = [
-  for rule in filter(rules, r => r.kind == 'Scheduled' && !(useNrtStoryRule && r.properties.displayName == 'Causeway attack story')): {
+  for rule in rules.scheduled: if (!useNrtStoryRule || !contains(replacedByNrt, rule.id)) {
     name: rule.id
     scope: workspace
     kind: 'Scheduled'
@@ -27,7 +33,7 @@ resource scheduledRules 'Microsoft.SecurityInsights/alertRules@2025-09-01' = [
 ]
 
 resource nrtRules 'Microsoft.SecurityInsights/alertRules@2025-10-01-preview' = [
-  for rule in filter(rules, r => r.kind == 'NRT' && useNrtStoryRule): {
+  for rule in rules.nrt: if (useNrtStoryRule) {
     name: rule.id
     scope: workspace
     kind: 'NRT'
@@ -49,8 +55,11 @@ resource huntingQueries 'Microsoft.OperationalInsights/workspaces/savedSearches@
   }
 ]
 
+// Parsers as workspace functions. The Im_<Schema>Custom functions are the hooks Microsoft's built-in
+// ASIM unifying parsers (imProcessCreate, imNetworkSession, imFileEvent, ...) call; a workspace has
+// one of each, so they are deployed only with deployAsimCustomUnifyingParsers (README: ASIM).
 resource parserFunctions 'Microsoft.OperationalInsights/workspaces/savedSearches@2025-07-01' = [
-  for p in parsers: {
+  for p in parsers: if (deployAsimCustomUnifyingParsers || !p.customUnifying) {
     parent: workspace
     name: p.name
     properties: {
@@ -77,7 +86,7 @@ resource attackStoriesWorkbook 'Microsoft.Insights/workbooks@2023-06-01' = {
   }
 }
 
-resource connectorDefinition 'Microsoft.SecurityInsights/dataConnectorDefinitions@2022-09-01-preview' = {
+resource connectorDefinition 'Microsoft.SecurityInsights/dataConnectorDefinitions@2025-09-01' = {
   name: 'CausewayPush'
   scope: workspace
   kind: 'Customizable'
@@ -99,12 +108,8 @@ resource connectorDefinition 'Microsoft.SecurityInsights/dataConnectorDefinition
           baseQuery: 'CausewayEvidence_CL'
         }
       ]
-      sampleQueries: [
-        {
-          description: 'Latest version of each story'
-          query: 'CausewayStories_CL\n| summarize arg_max(Version, *) by StoryId\n| where Status != "merged"'
-        }
-      ]
+      // No sampleQueries: the GA type (2025-09-01) has no such property (BCP037); the CausewayStories
+      // parser and the hunting queries are the samples.
       dataTypes: [
         {
           name: 'CausewayStories_CL'

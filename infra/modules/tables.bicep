@@ -23,7 +23,8 @@ resource tables 'Microsoft.OperationalInsights/workspaces/tables@2025-07-01' = [
     name: table.name
     properties: {
       plan: plan
-      retentionInDays: plan == 'Analytics' ? retentionInDays : -1
+      // Basic and Auxiliary tables have a fixed interactive period: the property is left out (null).
+      retentionInDays: plan == 'Analytics' ? retentionInDays : null
       totalRetentionInDays: totalRetentionInDays
       schema: {
         name: table.name

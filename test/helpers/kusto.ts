@@ -59,16 +59,25 @@ export function parsers(): Parser[] {
   }));
 }
 
+/**
+ * Columns Log Analytics adds to every table, custom ones included (ASIM parsers read `Type` and
+ * `_ItemId`); the DCR does not send them, so schemas/tables does not list them.
+ */
+const STANDARD_COLUMNS: [string, string][] = [
+  ['TenantId', 'string'],
+  ['Type', 'string'],
+  ['_ItemId', 'string'],
+  ['_ResourceId', 'string'],
+  ['_SubscriptionId', 'string'],
+];
+
 let state: any;
 
 /** The global state: our tables, Sentinel's, and our parsers as workspace functions. */
 export function globals(): any {
   if (state) return state;
   const members: unknown[] = [...tableSchemas().values()].map((t) =>
-    table(
-      t.name,
-      t.columns.map((c) => [c.name, c.type]),
-    ),
+    table(t.name, [...t.columns.map((c): [string, string] => [c.name, c.type]), ...STANDARD_COLUMNS]),
   );
   const sentinel = JSON.parse(readFileSync(ROOT + 'schemas/sentinel/sentinel-tables.json', 'utf8')) as {
     tables: { name: string; columns: [string, string][] }[];
@@ -83,10 +92,17 @@ export function globals(): any {
   return state;
 }
 
+/** The Kusto.Language syntax tree of a query (Bridge.NET objects: walk with ChildCount/GetChild). */
+export function parseKql(query: string): any {
+  return K.KustoCode.Parse(query).Syntax;
+}
+
 export interface Analysis {
   errors: string[];
   /** Result columns of the query (for entity mappings and custom details). */
   columns: string[];
+  /** Result column types by name, in Kusto's spelling (`string`, `int`, `long`, `datetime`, `bool`, …). */
+  types: Record<string, string>;
 }
 
 export function analyse(query: string, extra?: (g: any) => any): Analysis {
@@ -102,10 +118,15 @@ export function analyse(query: string, extra?: (g: any) => any): Analysis {
       );
   }
   const columns: string[] = [];
+  const types: Record<string, string> = {};
   const result = code.ResultType;
   if (result && result.Columns)
-    for (let i = 0; i < result.Columns.Count; i++) columns.push(result.Columns.getItem(i).Name);
-  return { errors, columns };
+    for (let i = 0; i < result.Columns.Count; i++) {
+      const column = result.Columns.getItem(i);
+      columns.push(column.Name);
+      types[column.Name] = String(column.Type.Name);
+    }
+  return { errors, columns, types };
 }
 
 /** A DCR transformation runs over `source`, a table with the stream's columns. */

@@ -6,8 +6,8 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { repoPath } from '../repoPath.ts';
-import { tableSchemas } from '../sinks/tables.ts';
+import { repoPath } from '../src/repoPath.ts';
+import { tableSchemas } from '../src/sinks/tables.ts';
 
 /** Log Analytics table column types (workspaces/tables) and DCR stream types differ in one spelling. */
 const TABLE_TYPE: Record<string, string> = {
@@ -67,9 +67,13 @@ export function generateInfraContent(): Record<string, unknown> {
       customDetails: r.customDetails ?? {},
       alertDetailsOverride: r.alertDetailsOverride,
       incidentConfiguration: r.incidentConfiguration,
+      // AlertPerResult (one alert per result row) for Scheduled and NRT alike: without it every row of
+      // a run becomes one alert, and one incident per StoryId breaks.
+      eventGroupingSettings: r.eventGroupingSettings,
       suppressionDuration: r.suppressionDuration ?? 'PT1H',
       suppressionEnabled: r.suppressionEnabled ?? false,
-      templateVersion: r.version,
+      // No templateVersion: the service accepts it only together with alertRuleTemplateName (a rule
+      // created from a gallery template). The rule's version stays in its YAML.
     };
     const scheduled =
       r.kind === 'Scheduled'
@@ -78,11 +82,26 @@ export function generateInfraContent(): Record<string, unknown> {
             queryPeriod: isoDuration(String(r.queryPeriod)),
             triggerOperator: OPERATORS[String(r.triggerOperator)] ?? r.triggerOperator,
             triggerThreshold: r.triggerThreshold,
-            eventGroupingSettings: r.eventGroupingSettings,
           }
         : {};
-    return { id: r.id, file, kind: r.kind, properties: { ...common, ...scheduled } };
+    return {
+      id: String(r.id),
+      name: String(r.name),
+      file,
+      kind: String(r.kind),
+      properties: { ...common, ...scheduled },
+    };
   });
+  // An NRT rule named "<X> (near real time)" is the variant of the Scheduled rule X: deploying it
+  // (useNrtStoryRule) leaves X out.
+  const scheduledRules = rules.filter((r) => r.kind === 'Scheduled').map(({ name: _name, kind: _kind, ...r }) => r);
+  const nrtRules = rules
+    .filter((r) => r.kind === 'NRT')
+    .map(({ name, kind: _kind, ...r }) => ({
+      ...r,
+      // null, not absent: the template reads r.variantOf of every NRT rule.
+      variantOf: rules.find((x) => x.kind === 'Scheduled' && `${x.name} (near real time)` === name)?.id ?? null,
+    }));
   const hunting = yamlFiles('kql/hunting').map(({ file, doc: h }) => ({
     id: h.id,
     file,
@@ -100,6 +119,9 @@ export function generateInfraContent(): Record<string, unknown> {
     return {
       file,
       name,
+      // Im_<Schema>Custom: the workspace functions Microsoft's built-in ASIM unifying parsers call
+      // (Manage ASIM parsers); deployed only when deployAsimCustomUnifyingParsers is set.
+      customUnifying: /^Im_\w+Custom$/.test(name),
       displayName: String(
         (p.Function as { Title?: string } | undefined)?.Title ??
           (p.Parser as { Title?: string } | undefined)?.Title ??
@@ -117,7 +139,11 @@ export function generateInfraContent(): Record<string, unknown> {
   const workbook = readFileSync(repoPath('kql', 'workbooks', 'CausewayAttackStories.json'), 'utf8');
   return {
     'tables.json': { $comment: 'Generated from schemas/tables by `npm run content`. Do not edit.', tables },
-    'rules.json': { $comment: 'Generated from kql/rules by `npm run content`. Do not edit.', rules },
+    'rules.json': {
+      $comment: 'Generated from kql/rules by `npm run content`. Do not edit.',
+      scheduled: scheduledRules,
+      nrt: nrtRules,
+    },
     'hunting.json': { $comment: 'Generated from kql/hunting by `npm run content`. Do not edit.', queries: hunting },
     'parsers.json': { $comment: 'Generated from kql/parsers by `npm run content`. Do not edit.', parsers },
     'workbook.json': {
