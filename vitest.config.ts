@@ -1,6 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
-const shared = { testTimeout: 60_000, hookTimeout: 180_000, pool: 'forks' as const, globalSetup: ['test/setup/build.ts'] };
+const shared = {
+  testTimeout: 60_000,
+  hookTimeout: 180_000,
+  pool: 'forks' as const,
+  globalSetup: ['test/setup/build.ts'],
+};
 
 export default defineConfig({
   test: {
