@@ -4,7 +4,7 @@
  * configuration or a file could not be read.
  */
 import { readFileSync, rmSync, statSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { DEFAULT_MAX_INFLATED_BYTES, inflate, isGzip } from '../common/gzip.ts';
 import type { FlagSettings } from '../config/config.ts';
 import { LatestStories } from '../model/latestStories.ts';
 import { InProcessPipeline } from '../pipeline/inProcess.ts';
@@ -60,7 +60,7 @@ export async function replay(options: {
       process.stderr.write(`causeway: cannot read ${file}: ${(e as Error).message}\n`);
       return 1;
     }
-    for (const chunk of chunks(body)) {
+    for (const chunk of chunks(body, DEFAULT_MAX_INFLATED_BYTES)) {
       const result = await pipeline.submit([{ body: chunk, input: file }]);
       mergeReports(records, result.records);
       mergeReports(rows, result.rows);
@@ -102,11 +102,11 @@ function safeSize(file: string): number {
 }
 
 /** Splits large JSON Lines bodies at line boundaries; anything else goes whole. */
-function* chunks(body: Buffer): Generator<Buffer> {
+function* chunks(body: Buffer, maxInflatedBytes: number): Generator<Buffer> {
   let text = body;
-  if (body.length > 2 && body[0] === 0x1f && body[1] === 0x8b && body.length > CHUNK_BYTES / 8) {
+  if (isGzip(body) && body.length > CHUNK_BYTES / 8) {
     try {
-      text = gunzipSync(body);
+      text = inflate(body, maxInflatedBytes);
     } catch {
       yield body;
       return;

@@ -4,8 +4,8 @@
  * Defender XDR streaming) and gzip of any of these. Never throws: every part of the body ends
  * as a record or as a rejection with a reason code.
  */
-import { gunzipSync } from 'node:zlib';
 import type { ReasonCode } from '../common/status.ts';
+import { DEFAULT_MAX_INFLATED_BYTES, inflate, isGzip } from '../common/gzip.ts';
 
 export interface RawRecord {
   value: Record<string, unknown>;
@@ -35,17 +35,14 @@ export interface Unwrapped {
   rejections: EnvelopeRejection[];
 }
 
-const GZIP_MAGIC_0 = 0x1f;
-const GZIP_MAGIC_1 = 0x8b;
-
 export function unwrap(body: Buffer | string, limits: EnvelopeLimits): Unwrapped {
   const out: Unwrapped = { records: [], rejections: [] };
   let text: string;
   if (typeof body === 'string') {
     text = body;
-  } else if (body.length >= 2 && body[0] === GZIP_MAGIC_0 && body[1] === GZIP_MAGIC_1) {
+  } else if (isGzip(body)) {
     try {
-      text = gunzipSync(body, { maxOutputLength: limits.maxInflatedBytes ?? 256 * 1024 * 1024 }).toString('utf8');
+      text = inflate(body, limits.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES).toString('utf8');
     } catch (e) {
       out.rejections.push({
         reason: 'malformed-gzip',

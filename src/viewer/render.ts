@@ -145,17 +145,3 @@ export async function renderReport(stories: Row[], evidence: Map<string, Row[]>,
     sections.push(await renderStorySection(s, evidence.get(String(s.StoryId)) ?? [], { back: '#top' }));
   return page({ title: 'Causeway report', body: `<div id="top">${index}</div>\n${sections.join('\n')}`, inline: true });
 }
-
-/** Latest version of each live story from story rows (what the CausewayStories parser does). */
-export function latestStories(rows: Row[]): Row[] {
-  const latest = new Map<string, Row>();
-  for (const r of rows)
-    if (((latest.get(String(r.StoryId))?.Version as number) ?? -1) < (r.Version as number))
-      latest.set(String(r.StoryId), r);
-  return [...latest.values()]
-    .filter((r) => r.Status !== 'merged')
-    .sort(
-      (a, b) =>
-        (b.RiskScore as number) - (a.RiskScore as number) || String(b.LastSeen).localeCompare(String(a.LastSeen)),
-    );
-}

@@ -4,12 +4,8 @@ import { expect } from 'vitest';
 type Row = Record<string, unknown>;
 
 /** Latest row per StoryId, as the CausewayStories parser reads them. */
-export function latestStories(rows: readonly Row[]): Map<string, Row> {
-  const m = new Map<string, Row>();
-  for (const r of rows)
-    if (((m.get(String(r.StoryId))?.Version as number) ?? -1) < (r.Version as number)) m.set(String(r.StoryId), r);
-  return m;
-}
+export { latestStoryRows as latestStories } from '../../src/sinks/tableFiles.ts';
+import { latestStoryRows as latestStories } from '../../src/sinks/tableFiles.ts';
 
 /** A row may repeat (a replay after a crash), but only identically (apart from `except` columns). */
 export function identicalById(rows: readonly Row[], key: (r: Row) => string, except: readonly string[] = []): void {

@@ -4,6 +4,7 @@ import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { readTable } from '../../src/sinks/tableFiles.ts';
 import { main } from '../../src/cli/main.ts';
 import type { TableName } from '../../src/sinks/tables.ts';
 import { fixtureFiles, fixturePath } from '../helpers/fixtures.ts';
@@ -17,16 +18,8 @@ const BIN = new URL('../../bin/causeway.mjs', import.meta.url).pathname;
  */
 const TETRAGON = fixtureFiles('tetragon').map(fixturePath);
 
-function readTable(dir: string, table: TableName): Record<string, unknown>[] {
-  try {
-    return readFileSync(join(dir, `${table}.jsonl`), 'utf8')
-      .trim()
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-  } catch {
-    return [];
-  }
+function readRows(dir: string, table: TableName): Record<string, unknown>[] {
+  return readTable(dir, table).rows;
 }
 
 async function quietly(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
@@ -51,8 +44,8 @@ describe('causeway replay', () => {
       /Records: delivered 19 \(ok 17, health 2\) · rejected 0 · errored 0 · dropped 2 \(filtered 2\)/,
     );
     expect(r.out).toMatch(/Stories: 1 \(High 1/);
-    const stories = readTable(out, 'CausewayStories_CL');
-    const evidence = readTable(out, 'CausewayEvidence_CL');
+    const stories = readRows(out, 'CausewayStories_CL');
+    const evidence = readRows(out, 'CausewayEvidence_CL');
     expect(stories.length).toBeGreaterThan(0);
     for (const row of stories) checkRow('CausewayStories_CL', row);
     for (const row of evidence) checkRow('CausewayEvidence_CL', row);
@@ -70,7 +63,7 @@ describe('causeway replay', () => {
     );
     const r = await quietly(() => main(['replay', garbage, '--out', join(dir, 'out')], {}));
     expect(r.code).toBe(0);
-    const dead = readTable(join(dir, 'out'), 'CausewayPipeline_CL');
+    const dead = readRows(join(dir, 'out'), 'CausewayPipeline_CL');
     expect(dead.map((d) => d.ReasonCode).sort()).toEqual([
       'malformed-json',
       'malformed-json',
@@ -203,7 +196,7 @@ describe('causeway serve', () => {
     });
     expect(code).toBe(0);
     expect(out).toMatch(/everything flushed and state saved/);
-    expect(readTable(join(dataDir, 'tables'), 'CausewayStories_CL').length).toBeGreaterThan(0);
+    expect(readRows(join(dataDir, 'tables'), 'CausewayStories_CL').length).toBeGreaterThan(0);
   });
 });
 
@@ -236,7 +229,7 @@ describe('causeway replay to Log Analytics', () => {
       expect(code).toBe(0);
       for (const table of ['CausewayStories_CL', 'CausewayEvidence_CL'] as const) {
         expect(server.rows(table).length).toBeGreaterThan(0);
-        expect(server.rows(table)).toEqual(readTable(out, table));
+        expect(server.rows(table)).toEqual(readRows(out, table));
       }
     } finally {
       await server.close();

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hex, otlpRequest, pod, proc, tetragonConnect, tetragonExec } from '../../src/demo/builders.ts';
 import { demoAttack } from '../../src/demo/scenarios.ts';
 import { LocalHost } from '../../src/hosts/local/localHost.ts';
-import { latestStories, renderReport } from '../../src/viewer/render.ts';
+import { liveStoryRows } from '../../src/sinks/tableFiles.ts';
+import { renderReport } from '../../src/viewer/render.ts';
 import { inProcessPipeline, MemorySink } from '../helpers/pipeline.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -179,7 +180,7 @@ describe('story viewer', () => {
   });
 
   it('writes one self-contained HTML report that opens offline, with no script and the same stories', async () => {
-    const stories = latestStories(sink.rows('CausewayStories_CL'));
+    const stories = liveStoryRows(sink.rows('CausewayStories_CL'));
     const evidence = new Map<string, ReturnType<MemorySink['rows']>>();
     for (const r of sink.rows('CausewayEvidence_CL'))
       evidence.set(String(r.StoryId), [...(evidence.get(String(r.StoryId)) ?? []), r]);

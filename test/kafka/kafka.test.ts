@@ -5,11 +5,12 @@
  * Every comparison is with the in-process pipeline on the same input.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { readTable } from '../../src/sinks/tableFiles.ts';
 import type { CausewayConfig } from '../../src/config/config.ts';
 import { demoAttack } from '../../src/demo/scenarios.ts';
 import { benignHour, compromisedTool, imdsTheft, reverseShell, shuffledWithDuplicates } from '../scenario/scenarios.ts';
@@ -262,7 +263,7 @@ describe('Kafka host on a real broker', () => {
         severity: string;
       }[];
       expect(stories.map((x) => x.storyId)).toContain('e8c14374-3f18-a30b-1f76-6f75f89785c0');
-      expect(readRows(dir, 'CausewayStories_CL').length).toBeGreaterThan(0);
+      expect(readTable(join(dir, 'tables'), 'CausewayStories_CL').rows.length).toBeGreaterThan(0);
     } finally {
       stop.abort();
       await running;
@@ -317,8 +318,8 @@ describe('Kafka host on a real broker', () => {
       await produceFlush(producer, admin, config);
       await waitUntilDrained(admin, config, 180_000);
       const tables = {
-        stories: dirs.flatMap((d) => readRows(d, 'CausewayStories_CL')),
-        evidence: dirs.flatMap((d) => readRows(d, 'CausewayEvidence_CL')),
+        stories: dirs.flatMap((d) => readTable(join(d, 'tables'), 'CausewayStories_CL').rows),
+        evidence: dirs.flatMap((d) => readTable(join(d, 'tables'), 'CausewayEvidence_CL').rows),
       };
       expectSameTables(tables, await reference(config, inputs), { replayed: true });
     } finally {
@@ -342,15 +343,6 @@ function startProcess(configFile: string, env: Record<string, string>): { child:
     child.once('exit', (code) => reject(new Error(`causeway run exited with ${code}:\n${out}`)));
   });
   return { child, ready };
-}
-
-function readRows(dir: string, table: string): Row[] {
-  const file = join(dir, 'tables', `${table}.jsonl`);
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Row);
 }
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
