@@ -14,6 +14,7 @@ import type { SignalContext, SignalEngine, SignalState, WorkloadRole } from '../
 import { BoundedMap } from '../common/boundedMap.ts';
 import { addEdge, addEvidence, addSignal, pendingVersion, toEpisode } from './episodes.ts';
 import { newEpisodeState, WorkloadState, type EpisodeState, type ProcNode, type StateLimits } from './state.ts';
+import { expire } from './expiry.ts';
 import { restoreWorkloads, snapshotWorkloads, type WorkloadSnapshot } from './snapshot.ts';
 import { isPrivateIp } from '../common/ipAddress.ts';
 import { hash53 } from '../common/hash.ts';
@@ -39,17 +40,6 @@ export interface WorkloadStageOutput {
 
 /** Slack around a tool span: kernel and span clocks differ by a few milliseconds. */
 const SPAN_SLACK_MS = 250;
-/** A process that exited this long ago (event time) and belongs to no episode is forgotten. */
-const EXITED_TTL_MS = 60_000;
-/**
- * How far back (event time) kernel events are kept for a tool call whose span arrives late: the
- * span is exported when the call ends, so seconds, not minutes.
- */
-const ATTRIBUTION_LOOKBACK_MS = 120_000;
-/** Long-lived processes looked at per expiry pass. */
-const IDLE_SCAN = 64;
-/** How often (event time) a workload's state is swept for expired entries. */
-const EXPIRE_EVERY_MS = 5_000;
 /** Parents that live outside the container and never arrive as events. */
 const RUNTIME_PARENT = /containerd-shim|\/runc$|conmon|crun|docker-containerd|^\/?init$/;
 
@@ -119,7 +109,7 @@ export class WorkloadStage {
     for (const w of this.workloads.values()) {
       if (now > w.lastSeen) w.lastSeen = now;
       if (this.releaseExpiredParking(w)) touched.add(w);
-      this.expire(w, true);
+      expire(w, this.timeOf(w), this.options.allowedLatenessMs, true);
       w.profiles.tick(this.timeOf(w));
     }
     return {
@@ -695,48 +685,6 @@ export class WorkloadStage {
     return state;
   }
 
-  /**
-   * Forgets what can no longer matter: exited processes, old buffers, closed episodes, old tags,
-   * old dedupe ids. Runs at most every EXPIRE_EVERY_MS of event time per workload and never scans
-   * more than it removes (plus the buffers).
-   */
-  private expire(w: WorkloadState, force = false): void {
-    const now = this.timeOf(w);
-    if (!force && now - w.lastExpired < EXPIRE_EVERY_MS) return;
-    w.lastExpired = now;
-    const horizon = now - this.options.allowedLatenessMs;
-    let n = 0;
-    while (n < w.exited.length && now - w.exited[n]!.at > EXITED_TTL_MS) {
-      const { key } = w.exited[n++]!;
-      const p = w.processes.get(key);
-      if (p?.exited !== undefined && !w.procEpisodes.has(key)) w.removeProcess(key);
-    }
-    if (n) w.exited.splice(0, n);
-    // Processes that never exit in our data (daemons, lost exit events) and stayed quiet past the
-    // allowed lateness, in no episode, go too: a few per pass, oldest first; an active one moves to
-    // the back, so the scan stays short.
-    let scanned = 0;
-    for (const [key, proc] of w.processes.entries()) {
-      if (scanned++ >= IDLE_SCAN || proc.start >= horizon) break;
-      if (proc.exited !== undefined) continue;
-      if ((proc.lastActive ?? proc.start) < horizon && !w.procEpisodes.has(key)) w.removeProcess(key);
-      else {
-        w.processes.delete(key);
-        w.processes.set(key, proc);
-      }
-    }
-    const lookback = now - ATTRIBUTION_LOOKBACK_MS;
-    for (const ring of w.buffers.values()) ring.retain((e) => e.time >= lookback);
-    for (const ep of [...w.episodes.values()])
-      if (ep.lastActive < horizon && !w.dirty.has(ep.id)) w.removeEpisode(ep.id);
-    if (w.tagged.length && w.tagged[0]!.time < horizon) w.tagged = w.tagged.filter((t) => t.time >= horizon);
-    // The dedupe map is in arrival order, which follows event time closely: stop at the first young id.
-    for (const [k, t] of w.seen.entries()) {
-      if (t >= horizon) break;
-      w.seen.delete(k);
-    }
-  }
-
   private emit(touched: Set<WorkloadState>): KeyedEpisode[] {
     const out: KeyedEpisode[] = [];
     for (const w of touched) {
@@ -750,7 +698,7 @@ export class WorkloadStage {
         out.push({ key: episode.cluster, episode });
       }
       w.dirty.clear();
-      this.expire(w);
+      expire(w, this.timeOf(w), this.options.allowedLatenessMs);
     }
     return out;
   }
