@@ -15,6 +15,8 @@ import { BoundedMap } from '../common/boundedMap.ts';
 import { addEdge, addEvidence, addSignal, pendingVersion, toEpisode } from './episodes.ts';
 import { newEpisodeState, WorkloadState, type EpisodeState, type ProcNode, type StateLimits } from './state.ts';
 import { expire } from './expiry.ts';
+import { processForAlert, RUNTIME_PARENT } from './lineage.ts';
+import { parkIfWaiting, releaseAll, releaseExpired, releaseWaitingOn, type ParkingEnv } from './parking.ts';
 import { restoreWorkloads, snapshotWorkloads, type WorkloadSnapshot } from './snapshot.ts';
 import { isPrivateIp } from '../common/ipAddress.ts';
 import { hash53 } from '../common/hash.ts';
@@ -40,8 +42,6 @@ export interface WorkloadStageOutput {
 
 /** Slack around a tool span: kernel and span clocks differ by a few milliseconds. */
 const SPAN_SLACK_MS = 250;
-/** Parents that live outside the container and never arrive as events. */
-const RUNTIME_PARENT = /containerd-shim|\/runc$|conmon|crun|docker-containerd|^\/?init$/;
 
 /** Shared empty result: never mutated. */
 const NO_EPISODES: readonly EpisodeState[] = Object.freeze([]) as readonly EpisodeState[];
@@ -50,8 +50,7 @@ const ROLE_MCP: WorkloadRole = 'mcp-server';
 
 export class WorkloadStage {
   private workloads: BoundedMap<string, WorkloadState>;
-  /** Workloads with parked children (so each batch checks only those for parking timeouts). */
-  private parkedIn = new Set<WorkloadState>();
+  private readonly parking: ParkingEnv;
   private watermark = 0;
   /** Highest offset folded into this state (snapshot tag). */
   lastOffset: string | undefined;
@@ -68,6 +67,13 @@ export class WorkloadStage {
     }
     this.baselines = baselines;
     this.workloads = new BoundedMap(options.maxWorkloads);
+    this.parking = {
+      parkingTimeoutMs: options.parkingTimeoutMs,
+      maxParked: options.maxParked,
+      parkedIn: new Set(),
+      handle: (w, event, gap) => this.handle(w, event, gap),
+      timeOf: (w) => this.timeOf(w),
+    };
     this.storyRuleTags = new Set(options.signals.rules.flatMap((r) => r.def.condition?.after?.tags ?? []));
   }
 
@@ -97,7 +103,7 @@ export class WorkloadStage {
       this.accept(w, event);
       count(report, 'delivered', 'ok');
     }
-    for (const w of this.parkedIn) if (this.releaseExpiredParking(w)) touched.add(w);
+    for (const w of this.parking.parkedIn) if (releaseExpired(w, this.parking)) touched.add(w);
     if (offset !== undefined) this.lastOffset = offset;
     return { episodes: this.emit(touched), profiles: this.profileRecords(touched), report };
   }
@@ -108,7 +114,7 @@ export class WorkloadStage {
     const touched = new Set<WorkloadState>();
     for (const w of this.workloads.values()) {
       if (now > w.lastSeen) w.lastSeen = now;
-      if (this.releaseExpiredParking(w)) touched.add(w);
+      if (releaseExpired(w, this.parking)) touched.add(w);
       expire(w, this.timeOf(w), this.options.allowedLatenessMs, true);
       w.profiles.tick(this.timeOf(w));
     }
@@ -123,7 +129,7 @@ export class WorkloadStage {
   flush(): WorkloadStageOutput {
     const touched = new Set<WorkloadState>();
     for (const w of this.workloads.values()) {
-      for (const parentKey of [...w.parked.keys()]) this.release(w, parentKey, true);
+      releaseAll(w, this.parking);
       touched.add(w);
     }
     return { episodes: this.emit(touched), profiles: this.profileRecords(touched), report: emptyReport() };
@@ -141,7 +147,8 @@ export class WorkloadStage {
       w.profiles = new ProfileBook(this.options.learningPeriodMs, this.baselines);
       w.profiles.restore(learned);
     }
-    this.parkedIn = new Set([...this.workloads.values()].filter((w) => w.parked.size));
+    this.parking.parkedIn.clear();
+    for (const w of this.workloads.values()) if (w.parked.size) this.parking.parkedIn.add(w);
     this.watermark = restored.watermark;
     this.lastOffset = restored.lastOffset;
   }
@@ -164,69 +171,11 @@ export class WorkloadStage {
     return w;
   }
 
+  /** An event goes on now, or waits in the parking area for the process it names. */
   private accept(w: WorkloadState, event: RuntimeEvent): void {
-    const p = event.process;
-    if (p && w.parkedProcesses.has(p.key))
-      return this.park(w, event, w.parked.has(p.parentKey ?? '') ? p.parentKey! : p.key);
-    if (
-      event.kind === 'process.exec' &&
-      p?.parentKey &&
-      !w.processes.has(p.parentKey) &&
-      parentExpected(event, this.options.parkingTimeoutMs)
-    ) {
-      return this.park(w, event, p.parentKey);
-    }
-    // A runtime alert that names a process we have not seen start yet (it came first through
-    // another partition or sensor) waits for it up to the parking timeout, as children wait for
-    // parents: then it is `alerted` to that process, not a story of its own.
-    if (event.kind === 'alert' && p?.pid !== undefined && !this.processForAlert(w, event))
-      return this.parkAlert(w, event);
+    if (parkIfWaiting(w, event, this.parking)) return;
     this.handle(w, event);
-    if (event.kind === 'process.exec' && p) this.releaseWaitingOn(w, event, false);
-  }
-
-  private parkAlert(w: WorkloadState, alert: RuntimeEvent): void {
-    const key = pidKey(alert.workload.containerId, alert.process!.pid!);
-    let entry = w.parked.get(key);
-    if (!entry) w.parked.set(key, (entry = { since: alert.time, events: [] }));
-    this.parkedIn.add(w);
-    entry.events.push(alert);
-  }
-
-  /** Releases what waits for this exec: its children (by process key) and alerts (by pid). */
-  private releaseWaitingOn(w: WorkloadState, exec: RuntimeEvent, gap: boolean): void {
-    const p = exec.process!;
-    if (w.parked.has(p.key)) this.release(w, p.key, gap);
-    if (p.pid !== undefined && w.parked.size) {
-      const key = pidKey(exec.workload.containerId, p.pid);
-      if (w.parked.has(key)) this.release(w, key, gap);
-    }
-  }
-
-  private park(w: WorkloadState, event: RuntimeEvent, parentKey: string): void {
-    let entry = w.parked.get(parentKey);
-    if (!entry) w.parked.set(parentKey, (entry = { since: event.time, events: [] }));
-    this.parkedIn.add(w);
-    entry.events.push(event);
-    if (event.process) w.parkedProcesses.add(event.process.key);
-    let total = 0;
-    for (const e of w.parked.values()) total += e.events.length;
-    if (total > this.options.maxParked) {
-      const oldest = w.parked.keys().next().value as string;
-      this.release(w, oldest, true);
-    }
-  }
-
-  /** Children go on, in order; `gap` records that their parent never arrived. */
-  private release(w: WorkloadState, parentKey: string, gap: boolean): void {
-    const entry = w.parked.get(parentKey);
-    if (!entry) return;
-    w.parked.delete(parentKey);
-    for (const e of entry.events) if (e.process) w.parkedProcesses.delete(e.process.key);
-    for (const e of entry.events) {
-      this.handle(w, e, gap);
-      if (e.kind === 'process.exec' && e.process) this.releaseWaitingOn(w, e, gap);
-    }
+    if (event.kind === 'process.exec' && event.process) releaseWaitingOn(w, event, false, this.parking);
   }
 
   /**
@@ -247,21 +196,6 @@ export class WorkloadStage {
       w.profiles.records = [];
     }
     return out;
-  }
-
-  private releaseExpiredParking(w: WorkloadState): boolean {
-    if (!w.parked.size) {
-      this.parkedIn.delete(w);
-      return false;
-    }
-    let released = false;
-    for (const [parentKey, entry] of [...w.parked]) {
-      if (this.timeOf(w) - entry.since >= this.options.parkingTimeoutMs) {
-        this.release(w, parentKey, true);
-        released = true;
-      }
-    }
-    return released;
   }
 
   private handle(w: WorkloadState, event: RuntimeEvent, parentGap = false): void {
@@ -402,7 +336,7 @@ export class WorkloadStage {
     const max = this.options.limits.maxEvidence;
     const candidates = only ? [only] : this.toolEpisodesFor(w, event, pod);
     // An alert names its process by pid: resolve it to the process we know.
-    const alerted = event.kind === 'alert' ? this.processForAlert(w, event) : undefined;
+    const alerted = event.kind === 'alert' ? processForAlert(w, event) : undefined;
     for (const ep of candidates) {
       const procOwned = p
         ? ep.processKeys.has(p.key) || (alerted !== undefined && ep.processKeys.has(alerted.key))
@@ -558,7 +492,7 @@ export class WorkloadStage {
     let root = event.process?.key ?? `pod:${pod}`;
     const seen = new Set<string>();
     let node = event.process ? w.processes.get(event.process.key) : undefined;
-    if (!node && event.process) node = this.processForAlert(w, event);
+    if (!node && event.process) node = processForAlert(w, event);
     // Walk up the known lineage; an unseen parent (exec'd before our data) still names the tree,
     // so siblings under it share one episode. Runtime parents (containerd-shim) do not.
     const unseenParent = (p: RuntimeEvent['process']) =>
@@ -584,7 +518,7 @@ export class WorkloadStage {
   private addChain(w: WorkloadState, ep: EpisodeState, event: RuntimeEvent): void {
     const max = this.options.limits.maxEvidence;
     let node: ProcNode | undefined = event.process
-      ? (w.processes.get(event.process.key) ?? this.processForAlert(w, event))
+      ? (w.processes.get(event.process.key) ?? processForAlert(w, event))
       : undefined;
     if (node?.exec && node.exec.id !== event.id) {
       addEvidence(ep, node.exec, max, true);
@@ -607,19 +541,9 @@ export class WorkloadStage {
     }
   }
 
-  /** alerted: a runtime alert names a process by pid (Kubescape, Falco) or the same key. */
-  private processForAlert(w: WorkloadState, event: RuntimeEvent): ProcNode | undefined {
-    const p = event.process;
-    if (!p) return undefined;
-    return (
-      w.processes.get(p.key) ??
-      (p.pid !== undefined ? w.processByPid(event.workload.containerId, p.pid, event.time) : undefined)
-    );
-  }
-
   /** Episodes (beyond `owners`) that own the process an alert names; the alert joins them. */
   private linkAlert(w: WorkloadState, alert: RuntimeEvent, owners: readonly EpisodeState[]): readonly EpisodeState[] {
-    const proc = this.processForAlert(w, alert);
+    const proc = processForAlert(w, alert);
     if (!proc?.exec) return NO_EPISODES;
     const linked: EpisodeState[] = [];
     for (const id of w.procEpisodes.get(proc.key) ?? []) {
@@ -714,21 +638,6 @@ function podOf(event: RuntimeEvent): string {
 
 function sameContainer(a: string, b: string): boolean {
   return a.startsWith(b) || b.startsWith(a);
-}
-
-/**
- * Wait for a parent only when it should still arrive: a Tetragon parent inside the container
- * that started recently. A parent exec'd long before our data (an hour-old server) never will.
- */
-/** The parking key of alerts waiting for the process a pid names in a container. */
-function pidKey(containerId: string | undefined, pid: number): string {
-  return `pid:${containerId?.slice(0, 12) ?? '-'}:${pid}`;
-}
-
-function parentExpected(event: RuntimeEvent, parkingTimeoutMs: number): boolean {
-  const p = event.process;
-  if (event.source.product !== 'tetragon' || !p?.parentBinary || RUNTIME_PARENT.test(p.parentBinary)) return false;
-  return p.parentStartTime === undefined || event.time - p.parentStartTime <= parkingTimeoutMs;
 }
 
 function reasonFor(event: RuntimeEvent): Edge['reason'] {
