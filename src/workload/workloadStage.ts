@@ -7,15 +7,27 @@
  */
 import { baselineKey, ProfileBook, type ProfileRecord } from '../profiles/learner.ts';
 import { mergeProfiles, type Profile } from '../profiles/profile.ts';
-import type { Edge, Episode, KeyedEpisode, KeyedEvent, Signal } from '../model/episode.ts';
+import type { Episode, KeyedEpisode, KeyedEvent } from '../model/episode.ts';
 import type { RuntimeEvent } from '../model/event.ts';
 import { count, emptyReport, type BatchReport } from '../common/report.ts';
-import type { SignalContext, SignalEngine, SignalState, WorkloadRole } from '../signals/engine.ts';
+import type { SignalEngine, WorkloadRole } from '../signals/engine.ts';
 import { BoundedMap } from '../common/boundedMap.ts';
-import { addEdge, addEvidence, addSignal, pendingVersion, toEpisode } from './episodes.ts';
-import { newEpisodeState, WorkloadState, type EpisodeState, type ProcNode, type StateLimits } from './state.ts';
+import {
+  addEdge,
+  addEvidence,
+  addSignal,
+  edge,
+  NO_EPISODES,
+  pendingVersion,
+  reasonFor,
+  toEpisode,
+  toolEpisodeId,
+  turnEpisodeId,
+} from './episodes.ts';
+import { evaluate, type FilingEnv } from './signalFiling.ts';
+import { newEpisodeState, WorkloadState, type EpisodeState, type StateLimits } from './state.ts';
 import { expire } from './expiry.ts';
-import { processForAlert, RUNTIME_PARENT } from './lineage.ts';
+import { processForAlert } from './lineage.ts';
 import { parkIfWaiting, releaseAll, releaseExpired, releaseWaitingOn, type ParkingEnv } from './parking.ts';
 import { restoreWorkloads, snapshotWorkloads, type WorkloadSnapshot } from './snapshot.ts';
 import { isPrivateIp } from '../common/ipAddress.ts';
@@ -43,8 +55,6 @@ export interface WorkloadStageOutput {
 /** Slack around a tool span: kernel and span clocks differ by a few milliseconds. */
 const SPAN_SLACK_MS = 250;
 
-/** Shared empty result: never mutated. */
-const NO_EPISODES: readonly EpisodeState[] = Object.freeze([]) as readonly EpisodeState[];
 const ROLE_AGENT: WorkloadRole = 'agent';
 const ROLE_MCP: WorkloadRole = 'mcp-server';
 
@@ -54,7 +64,7 @@ export class WorkloadStage {
   private watermark = 0;
   /** Highest offset folded into this state (snapshot tag). */
   lastOffset: string | undefined;
-  private readonly storyRuleTags: ReadonlySet<string>;
+  private readonly filing: FilingEnv;
 
   private readonly baselines: ReadonlyMap<string, Profile>;
 
@@ -74,7 +84,11 @@ export class WorkloadStage {
       handle: (w, event, gap) => this.handle(w, event, gap),
       timeOf: (w) => this.timeOf(w),
     };
-    this.storyRuleTags = new Set(options.signals.rules.flatMap((r) => r.def.condition?.after?.tags ?? []));
+    this.filing = {
+      signals: options.signals,
+      learningPeriodMs: options.learningPeriodMs,
+      afterTags: new Set(options.signals.rules.flatMap((r) => r.def.condition?.after?.tags ?? [])),
+    };
   }
 
   get stats(): { workloads: number; evictions: number; parked: number } {
@@ -229,7 +243,7 @@ export class WorkloadStage {
     if (event.layer === 'process' || event.layer === 'file' || event.layer === 'network' || event.layer === 'alert')
       w.buffer(pod).push(event);
     const episodes = this.attribute(w, event, pod, parentGap);
-    this.evaluate(w, event, pod, episodes);
+    evaluate(w, event, pod, episodes, this.filing);
   }
 
   private recordPodIp(w: WorkloadState, event: RuntimeEvent, pod: string): void {
@@ -259,16 +273,17 @@ export class WorkloadStage {
     if (isMcpToolCall) this.openToolEpisode(w, event, pod);
     if (!(event.kind === 'mcp.request' && isServer) && t.traceId) this.addToTurn(w, event, pod);
     // Signals on spans (new tool for agent, risk jump) belong to the turn.
-    const turn = t.traceId ? w.episodes.get(`ep:turn:${w.key}:${t.traceId}`) : undefined;
-    this.evaluate(w, event, pod, turn ? [turn] : isMcpToolCall ? [w.episodes.get(toolEpisodeId(w, event))!] : []);
+    const turn = t.traceId ? w.episodes.get(turnEpisodeId(w, t.traceId)) : undefined;
+    const owners = turn ? [turn] : isMcpToolCall ? [w.episodes.get(toolEpisodeId(w, event))!] : [];
+    evaluate(w, event, pod, owners, this.filing);
   }
 
   private addToTurn(w: WorkloadState, event: RuntimeEvent, pod: string): void {
     const t = event.trace!;
-    const id = `ep:turn:${w.key}:${t.traceId}`;
+    const id = turnEpisodeId(w, t.traceId!);
     let turn = w.episodes.get(id);
     if (!turn) w.episodes.set(id, (turn = newEpisodeState(id, 'agent-turn', pod, event.time)));
-    addEvidence(turn, event, this.options.limits.maxEvidence, true);
+    addEvidence(turn, event, w.limits.maxEvidence, true);
     // `called`: parent span → child span within the turn (invoke_agent → execute_tool → MCP client).
     for (const other of turn.evidence.values()) {
       if (other.trace?.spanId && other.trace.spanId === t.parentSpanId)
@@ -290,7 +305,7 @@ export class WorkloadStage {
       w.episodes.set(id, ep);
       w.toolEpisodes++;
     }
-    addEvidence(ep, span, this.options.limits.maxEvidence, true);
+    addEvidence(ep, span, w.limits.maxEvidence, true);
     ep.start = span.trace?.startTime ?? span.time;
     ep.end = Math.max(ep.end, span.trace?.endTime ?? span.time);
     ep.lastActive = span.time;
@@ -311,10 +326,9 @@ export class WorkloadStage {
       // joins the episodes that share them), and tool-context rules get their answer.
       for (const other of w.episodes.values()) {
         if (other === ep || other.kind !== 'signal' || !other.evidence.has(e.id)) continue;
-        for (const s of other.signals.values())
-          if (s.eventId === e.id) addSignal(ep, s, e, this.options.limits.maxEvidence);
+        for (const s of other.signals.values()) if (s.eventId === e.id) addSignal(ep, s, e, w.limits.maxEvidence);
       }
-      this.evaluate(w, e, pod, owners, true);
+      evaluate(w, e, pod, owners, this.filing, true);
     }
   }
 
@@ -333,7 +347,7 @@ export class WorkloadStage {
     if (!only && w.toolEpisodes === 0) return NO_EPISODES;
     const owners: EpisodeState[] = [];
     const p = event.process;
-    const max = this.options.limits.maxEvidence;
+    const max = w.limits.maxEvidence;
     const candidates = only ? [only] : this.toolEpisodesFor(w, event, pod);
     // An alert names its process by pid: resolve it to the process we know.
     const alerted = event.kind === 'alert' ? processForAlert(w, event) : undefined;
@@ -416,199 +430,6 @@ export class WorkloadStage {
     return out;
   }
 
-  /** Evaluates signals on one event and files them with the episodes that own it. */
-  private evaluate(
-    w: WorkloadState,
-    event: RuntimeEvent,
-    pod: string,
-    owners: readonly EpisodeState[],
-    onlyContextRules = false,
-  ): void {
-    const linked = event.kind === 'alert' ? this.linkAlert(w, event, owners) : NO_EPISODES;
-    const all = linked.length ? [...owners, ...linked] : owners;
-    const ctx: SignalContext = {
-      inToolCall: all.some((o) => o.kind === 'tool'),
-      workloadRoles: w.roles,
-      state: this.signalState(w, pod),
-    };
-    const signals = this.options.signals.evaluate(event, ctx, onlyContextRules);
-    if (!signals.length) return;
-    const homes = all.length ? all : [this.signalEpisode(w, event, pod)];
-    for (const s of signals) this.file(w, s, event, homes, pod);
-  }
-
-  private file(
-    w: WorkloadState,
-    signal: Signal,
-    event: RuntimeEvent,
-    homes: readonly EpisodeState[],
-    pod: string,
-  ): void {
-    const max = this.options.limits.maxEvidence;
-    for (const ep of homes) {
-      addSignal(ep, signal, event, max);
-      this.addChain(w, ep, event);
-      w.dirty.add(ep.id);
-    }
-    const tags = this.options.signals.tagsByRule.get(signal.ruleId) ?? [];
-    for (const tag of tags) {
-      w.tagged.push({ tag, time: event.time, eventId: event.id, pod });
-      if (w.tagged.length > 256) w.tagged.splice(0, w.tagged.length - 256);
-      if (this.storyRuleTags.has(tag)) this.recheckAfter(w, event, pod);
-    }
-  }
-
-  /** A tag that arrived late may complete an `after` rule for events already seen: check them again. */
-  private recheckAfter(w: WorkloadState, tagged: RuntimeEvent, pod: string): void {
-    for (const e of w.buffer(pod).toArray()) {
-      if (e.time < tagged.time || e.id === tagged.id || e.kind !== 'network.connect') continue;
-      const owners = this.ownersOf(w, e);
-      const ctx: SignalContext = {
-        inToolCall: owners.some((o) => o.kind === 'tool'),
-        workloadRoles: w.roles,
-        state: this.signalState(w, pod),
-      };
-      for (const s of this.options.signals.evaluate(e, ctx)) {
-        if (s.ruleId.startsWith('CW-EGRESS-NEW')) continue;
-        const homes = owners.length ? owners : [this.signalEpisode(w, e, pod)];
-        if (homes.some((h) => h.signals.has(s.id))) continue;
-        for (const ep of homes) {
-          addSignal(ep, s, e, this.options.limits.maxEvidence);
-          this.addChain(w, ep, e);
-          w.dirty.add(ep.id);
-        }
-      }
-    }
-  }
-
-  private ownersOf(w: WorkloadState, event: RuntimeEvent): EpisodeState[] {
-    const out: EpisodeState[] = [];
-    for (const ep of w.episodes.values()) if (ep.kind === 'tool' && ep.evidence.has(event.id)) out.push(ep);
-    return out;
-  }
-
-  /** Signals outside any tool call gather per process tree (the topmost known ancestor in the pod). */
-  private signalEpisode(w: WorkloadState, event: RuntimeEvent, pod: string): EpisodeState {
-    let root = event.process?.key ?? `pod:${pod}`;
-    const seen = new Set<string>();
-    let node = event.process ? w.processes.get(event.process.key) : undefined;
-    if (!node && event.process) node = processForAlert(w, event);
-    // Walk up the known lineage; an unseen parent (exec'd before our data) still names the tree,
-    // so siblings under it share one episode. Runtime parents (containerd-shim) do not.
-    const unseenParent = (p: RuntimeEvent['process']) =>
-      p?.parentKey && !RUNTIME_PARENT.test(p.parentBinary ?? '') ? p.parentKey : undefined;
-    if (!node) root = unseenParent(event.process) ?? root;
-    while (node && !seen.has(node.key)) {
-      seen.add(node.key);
-      root = node.key;
-      const parent = node.parentKey ? w.processes.get(node.parentKey) : undefined;
-      if (!parent) {
-        root = unseenParent(node.exec?.process) ?? root;
-        break;
-      }
-      node = parent;
-    }
-    const id = `ep:signal:${w.key}:${pod}:${root}`;
-    let ep = w.episodes.get(id);
-    if (!ep) w.episodes.set(id, (ep = newEpisodeState(id, 'signal', pod, event.time)));
-    return ep;
-  }
-
-  /** Adds the event's process chain (exec events, spawned edges) so the story shows how it came to run. */
-  private addChain(w: WorkloadState, ep: EpisodeState, event: RuntimeEvent): void {
-    const max = this.options.limits.maxEvidence;
-    let node: ProcNode | undefined = event.process
-      ? (w.processes.get(event.process.key) ?? processForAlert(w, event))
-      : undefined;
-    if (node?.exec && node.exec.id !== event.id) {
-      addEvidence(ep, node.exec, max, true);
-      addEdge(
-        ep,
-        edge(
-          node.exec.id,
-          event.id,
-          event.kind === 'alert' ? 'alerted' : reasonFor(event),
-          event.kind === 'alert' ? 'same process' : 'same process',
-        ),
-      );
-    }
-    for (let depth = 0; node?.parentKey && depth < 16; depth++) {
-      const parent = w.processes.get(node.parentKey);
-      if (!parent?.exec || !node.exec) break;
-      addEvidence(ep, parent.exec, max, true);
-      addEdge(ep, edge(parent.exec.id, node.exec.id, 'spawned', 'exec_id → parent_exec_id'));
-      node = parent;
-    }
-  }
-
-  /** Episodes (beyond `owners`) that own the process an alert names; the alert joins them. */
-  private linkAlert(w: WorkloadState, alert: RuntimeEvent, owners: readonly EpisodeState[]): readonly EpisodeState[] {
-    const proc = processForAlert(w, alert);
-    if (!proc?.exec) return NO_EPISODES;
-    const linked: EpisodeState[] = [];
-    for (const id of w.procEpisodes.get(proc.key) ?? []) {
-      const ep = w.episodes.get(id);
-      if (!ep || owners.includes(ep)) continue;
-      addEvidence(ep, alert, this.options.limits.maxEvidence, true);
-      addEdge(
-        ep,
-        edge(proc.exec.id, alert.id, 'alerted', `${alert.source.product} named pid ${proc.pid} in the same container`),
-      );
-      linked.push(ep);
-      w.dirty.add(ep.id);
-    }
-    return linked;
-  }
-
-  /** The workload's answers to stateful rules, built once per pod (the closures read live state). */
-  private signalState(w: WorkloadState, pod: string): SignalState {
-    const cached = w.signalStates.get(pod) as SignalState | undefined;
-    if (cached) return cached;
-    const state: SignalState = {
-      firstSeen: (per, event, key) => {
-        const scoped = per === 'agent' ? `${event.trace?.agentName ?? event.workload.serviceName ?? '-'}|${key}` : key;
-        if (w.firstSeenKeys.has(scoped)) return false;
-        w.firstSeenKeys.set(scoped, event.time);
-        return event.time >= w.firstSeen + this.options.learningPeriodMs;
-      },
-      taggedBefore: (tags, withinMs, event) => {
-        for (let i = w.tagged.length - 1; i >= 0; i--) {
-          const hit = w.tagged[i]!;
-          if (
-            hit.pod === pod &&
-            tags.includes(hit.tag) &&
-            hit.time <= event.time &&
-            event.time - hit.time <= withinMs &&
-            hit.eventId !== event.id
-          )
-            return { eventId: hit.eventId, tag: hit.tag };
-        }
-        return undefined;
-      },
-      deviation: (kind, event, profile) => {
-        const d = w.profiles.deviation(kind, event);
-        return d && (!profile || d.profile === profile) ? `${d.value}: ${d.evidence}` : undefined;
-      },
-      toolJump: (event) => {
-        const turn = event.trace?.traceId ? w.episodes.get(`ep:turn:${w.key}:${event.trace.traceId}`) : undefined;
-        if (!turn) return undefined;
-        for (const other of turn.evidence.values()) {
-          const name = other.trace?.toolName;
-          if (
-            other.id !== event.id &&
-            name &&
-            other.time <= event.time &&
-            this.options.signals.toolRisk(name) === 'benign'
-          )
-            return name;
-        }
-        return undefined;
-      },
-    };
-    w.signalStates.set(pod, state);
-    return state;
-  }
-
   private emit(touched: Set<WorkloadState>): KeyedEpisode[] {
     const out: KeyedEpisode[] = [];
     for (const w of touched) {
@@ -628,25 +449,10 @@ export class WorkloadStage {
   }
 }
 
-function toolEpisodeId(w: WorkloadState, span: RuntimeEvent): string {
-  return `ep:tool:${w.key}:${span.trace?.traceId ?? '-'}:${span.trace?.spanId ?? span.id}`;
-}
-
 function podOf(event: RuntimeEvent): string {
   return event.workload.pod ?? event.workload.containerId?.slice(0, 12) ?? '-';
 }
 
 function sameContainer(a: string, b: string): boolean {
   return a.startsWith(b) || b.startsWith(a);
-}
-
-function reasonFor(event: RuntimeEvent): Edge['reason'] {
-  if (event.kind === 'dns.query') return 'resolved';
-  if (event.layer === 'network') return 'connected';
-  if (event.kind === 'alert') return 'alerted';
-  return 'accessed';
-}
-
-function edge(from: string, to: string, reason: Edge['reason'], detail: string): Edge {
-  return { from, to, reason, detail };
 }
