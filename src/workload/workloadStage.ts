@@ -10,34 +10,29 @@ import { mergeProfiles, type Profile } from '../profiles/profile.ts';
 import type { Episode, KeyedEpisode, KeyedEvent } from '../model/episode.ts';
 import type { RuntimeEvent } from '../model/event.ts';
 import { count, emptyReport, type BatchReport } from '../common/report.ts';
-import type { SignalEngine, WorkloadRole } from '../signals/engine.ts';
+import type { SignalEngine } from '../signals/engine.ts';
 import { BoundedMap } from '../common/boundedMap.ts';
-import {
-  addEdge,
-  addEvidence,
-  addSignal,
-  edge,
-  NO_EPISODES,
-  pendingVersion,
-  reasonFor,
-  toEpisode,
-  toolEpisodeId,
-  turnEpisodeId,
-} from './episodes.ts';
-import { evaluate, type FilingEnv } from './signalFiling.ts';
-import { newEpisodeState, WorkloadState, type EpisodeState, type StateLimits } from './state.ts';
-import { expire } from './expiry.ts';
-import { processForAlert } from './lineage.ts';
-import { parkIfWaiting, releaseAll, releaseExpired, releaseWaitingOn, type ParkingEnv } from './parking.ts';
-import { restoreWorkloads, snapshotWorkloads, type WorkloadSnapshot } from './snapshot.ts';
 import { isPrivateIp } from '../common/ipAddress.ts';
 import { hash53 } from '../common/hash.ts';
+import { attribute } from './attribution.ts';
+import { pendingVersion, toEpisode } from './episodes.ts';
+import { expire } from './expiry.ts';
+import { parkIfWaiting, releaseAll, releaseExpired, releaseWaitingOn, type ParkingEnv } from './parking.ts';
+import { evaluate, type FilingEnv } from './signalFiling.ts';
+import { restoreWorkloads, snapshotWorkloads, type WorkloadSnapshot } from './snapshot.ts';
+import { handleSpan } from './spans.ts';
+import { WorkloadState, type StateLimits } from './state.ts';
 
+/** How a workload stage partition is configured (one instance per partition). */
 export interface WorkloadStageOptions {
   signals: SignalEngine;
+  /** How far behind the partition's latest event time a workload's own time may lag. */
   allowedLatenessMs: number;
+  /** How long a container is watched before first-seen and profile rules fire. */
   learningPeriodMs: number;
+  /** How long (event time) an event waits for the process it names before going on with a gap. */
   parkingTimeoutMs: number;
+  /** Parked events per workload. */
   maxParked: number;
   maxWorkloads: number;
   limits: StateLimits;
@@ -45,6 +40,7 @@ export interface WorkloadStageOptions {
   baselines?: readonly Profile[];
 }
 
+/** What one batch, tick or flush gives: changed episodes, profile rows and the batch report. */
 export interface WorkloadStageOutput {
   episodes: KeyedEpisode[];
   /** Profiles that completed learning and deviations from them (CausewayProfiles_CL). */
@@ -52,21 +48,19 @@ export interface WorkloadStageOutput {
   report: BatchReport;
 }
 
-/** Slack around a tool span: kernel and span clocks differ by a few milliseconds. */
-const SPAN_SLACK_MS = 250;
-
-const ROLE_AGENT: WorkloadRole = 'agent';
-const ROLE_MCP: WorkloadRole = 'mcp-server';
-
+/**
+ * One partition of stage ②. The flow per event: dedupe, park or accept, handle (lineage, span,
+ * attribution, signals), and at the end of the batch emit the episodes that changed. Parking,
+ * attribution, signal filing and expiry are plain functions over the workload's state.
+ */
 export class WorkloadStage {
   private workloads: BoundedMap<string, WorkloadState>;
-  private readonly parking: ParkingEnv;
   private watermark = 0;
   /** Highest offset folded into this state (snapshot tag). */
   lastOffset: string | undefined;
-  private readonly filing: FilingEnv;
-
   private readonly baselines: ReadonlyMap<string, Profile>;
+  private readonly parking: ParkingEnv;
+  private readonly filing: FilingEnv;
 
   constructor(private readonly options: WorkloadStageOptions) {
     const baselines = new Map<string, Profile>();
@@ -212,6 +206,7 @@ export class WorkloadStage {
     return out;
   }
 
+  /** Folds one event into the workload; `parentGap` records that it waited for a parent that never came. */
   private handle(w: WorkloadState, event: RuntimeEvent, parentGap = false): void {
     const pod = podOf(event);
     const p = event.process;
@@ -238,198 +233,15 @@ export class WorkloadStage {
       if (node && event.time > (node.lastActive ?? node.start)) node.lastActive = event.time;
     }
     w.profiles.see(event, w.firstSeen, this.timeOf(w));
-    this.recordPodIp(w, event, pod);
-    if (event.trace) return this.handleSpan(w, event, pod);
+    recordPodIp(w, event, pod);
+    if (event.trace) return handleSpan(w, event, pod, this.filing);
     if (event.layer === 'process' || event.layer === 'file' || event.layer === 'network' || event.layer === 'alert')
       w.buffer(pod).push(event);
-    const episodes = this.attribute(w, event, pod, parentGap);
+    const episodes = attribute(w, event, pod, parentGap);
     evaluate(w, event, pod, episodes, this.filing);
   }
 
-  private recordPodIp(w: WorkloadState, event: RuntimeEvent, pod: string): void {
-    const ip =
-      event.workload.podIp ??
-      (event.kind === 'network.connect' && event.network?.srcIp && isPrivateIp(event.network.srcIp)
-        ? event.network.srcIp
-        : undefined);
-    if (!ip) return;
-    let set = w.podIps.get(pod);
-    if (!set) w.podIps.set(pod, (set = new Set()));
-    if (set.size < 8) set.add(ip);
-  }
-
-  /** Spans: MCP server tool calls open tool episodes; agent spans build agent-turn episodes. */
-  private handleSpan(w: WorkloadState, event: RuntimeEvent, pod: string): void {
-    const t = event.trace!;
-    const isServer = t.spanKind === 'SERVER';
-    if (event.kind === 'mcp.request' && isServer) w.roles.add(ROLE_MCP);
-    else w.roles.add(ROLE_AGENT);
-    // ran-in-tool is anchored on the MCP server span (DESIGN §4); tools an agent runs in-process
-    // show up as the agent's own processes (CW-SHELL-IN-AGENT and friends).
-    const isMcpToolCall =
-      event.kind === 'mcp.request' &&
-      isServer &&
-      (t.mcpMethod === 'tools/call' || (!!t.toolName && !t.mcpMethod?.includes('/')));
-    if (isMcpToolCall) this.openToolEpisode(w, event, pod);
-    if (!(event.kind === 'mcp.request' && isServer) && t.traceId) this.addToTurn(w, event, pod);
-    // Signals on spans (new tool for agent, risk jump) belong to the turn.
-    const turn = t.traceId ? w.episodes.get(turnEpisodeId(w, t.traceId)) : undefined;
-    const owners = turn ? [turn] : isMcpToolCall ? [w.episodes.get(toolEpisodeId(w, event))!] : [];
-    evaluate(w, event, pod, owners, this.filing);
-  }
-
-  private addToTurn(w: WorkloadState, event: RuntimeEvent, pod: string): void {
-    const t = event.trace!;
-    const id = turnEpisodeId(w, t.traceId!);
-    let turn = w.episodes.get(id);
-    if (!turn) w.episodes.set(id, (turn = newEpisodeState(id, 'agent-turn', pod, event.time)));
-    addEvidence(turn, event, w.limits.maxEvidence, true);
-    // `called`: parent span → child span within the turn (invoke_agent → execute_tool → MCP client).
-    for (const other of turn.evidence.values()) {
-      if (other.trace?.spanId && other.trace.spanId === t.parentSpanId)
-        addEdge(turn, edge(other.id, event.id, 'called', `span ${t.parentSpanId} → ${t.spanId}`));
-      if (other.trace?.parentSpanId && other.trace.parentSpanId === t.spanId)
-        addEdge(turn, edge(event.id, other.id, 'called', `span ${t.spanId} → ${other.trace.spanId}`));
-    }
-    turn.lastActive = event.time;
-    w.dirty.add(id);
-  }
-
-  private openToolEpisode(w: WorkloadState, span: RuntimeEvent, pod: string): void {
-    const id = toolEpisodeId(w, span);
-    let ep = w.episodes.get(id);
-    if (!ep) {
-      ep = newEpisodeState(id, 'tool', pod, span.trace?.startTime ?? span.time);
-      ep.containerId = span.workload.containerId;
-      ep.spanEventId = span.id;
-      w.episodes.set(id, ep);
-      w.toolEpisodes++;
-    }
-    addEvidence(ep, span, w.limits.maxEvidence, true);
-    ep.start = span.trace?.startTime ?? span.time;
-    ep.end = Math.max(ep.end, span.trace?.endTime ?? span.time);
-    ep.lastActive = span.time;
-    w.dirty.add(id);
-    // Kernel events usually arrive before the span (it is exported when the call ends): attribute
-    // what the pod's buffer already holds, in time order, then re-check tool-context rules.
-    const from = ep.start - SPAN_SLACK_MS;
-    const buffered = w
-      .buffer(pod)
-      .toArray()
-      .filter((e) => e.time >= from)
-      .sort((a, b) => a.time - b.time);
-    for (const e of buffered) {
-      const before = ep.evidence.has(e.id);
-      const owners = this.attribute(w, e, pod, false, ep);
-      if (before || !owners.includes(ep)) continue;
-      // Signals raised before the span arrived now belong to the tool call too (the story stage
-      // joins the episodes that share them), and tool-context rules get their answer.
-      for (const other of w.episodes.values()) {
-        if (other === ep || other.kind !== 'signal' || !other.evidence.has(e.id)) continue;
-        for (const s of other.signals.values()) if (s.eventId === e.id) addSignal(ep, s, e, w.limits.maxEvidence);
-      }
-      evaluate(w, e, pod, owners, this.filing, true);
-    }
-  }
-
-  /**
-   * ran-in-tool: which tool episodes own this event. A process belongs to a tool call when it
-   * started inside the call's window in the same pod, or descends from one that did; file and
-   * network events belong to their process's episodes, or to a call whose window they fall in.
-   */
-  private attribute(
-    w: WorkloadState,
-    event: RuntimeEvent,
-    pod: string,
-    parentGap: boolean,
-    only?: EpisodeState,
-  ): readonly EpisodeState[] {
-    if (!only && w.toolEpisodes === 0) return NO_EPISODES;
-    const owners: EpisodeState[] = [];
-    const p = event.process;
-    const max = w.limits.maxEvidence;
-    const candidates = only ? [only] : this.toolEpisodesFor(w, event, pod);
-    // An alert names its process by pid: resolve it to the process we know.
-    const alerted = event.kind === 'alert' ? processForAlert(w, event) : undefined;
-    for (const ep of candidates) {
-      const procOwned = p
-        ? ep.processKeys.has(p.key) || (alerted !== undefined && ep.processKeys.has(alerted.key))
-        : false;
-      const parentOwned = p?.parentKey ? ep.processKeys.has(p.parentKey) : false;
-      const inWindow =
-        event.time >= ep.start - SPAN_SLACK_MS &&
-        event.time <= ep.end + SPAN_SLACK_MS &&
-        (ep.containerId === undefined ||
-          !event.workload.containerId ||
-          sameContainer(ep.containerId, event.workload.containerId));
-      if (event.kind === 'process.exec' && p) {
-        if (!procOwned && !parentOwned && !inWindow) continue;
-        ep.processKeys.add(p.key);
-        w.ownEpisode(p.key, ep.id);
-        addEvidence(ep, event, max);
-        const parent = p.parentKey ? w.processes.get(p.parentKey) : undefined;
-        if (parentOwned && parent?.exec)
-          addEdge(
-            ep,
-            edge(
-              parent.exec.id,
-              event.id,
-              'spawned',
-              parentGap ? 'parent_exec_id (parent arrived late)' : 'exec_id → parent_exec_id',
-            ),
-          );
-        else if (ep.spanEventId)
-          addEdge(ep, edge(ep.spanEventId, event.id, 'ran-in-tool', `started during the tool call in pod ${pod}`));
-      } else {
-        if (!procOwned && !inWindow) continue;
-        if (!addEvidence(ep, event, max) && !ep.evidence.has(event.id)) continue;
-        const proc = alerted ?? (p ? w.processes.get(p.key) : undefined);
-        if (procOwned && proc?.exec) {
-          if (!ep.evidence.has(proc.exec.id)) addEvidence(ep, proc.exec, max, true);
-          addEdge(
-            ep,
-            edge(
-              proc.exec.id,
-              event.id,
-              reasonFor(event),
-              alerted ? `${event.source.product} named pid ${proc.pid} in the same container` : 'same process',
-            ),
-          );
-        } else if (ep.spanEventId)
-          addEdge(
-            ep,
-            edge(
-              ep.spanEventId,
-              event.id,
-              'ran-in-tool',
-              `during the tool call, by ${p ? 'the server process' : 'the pod'}`,
-            ),
-          );
-      }
-      ep.lastActive = Math.max(ep.lastActive, event.time);
-      w.dirty.add(ep.id);
-      owners.push(ep);
-    }
-    return owners;
-  }
-
-  private toolEpisodesFor(w: WorkloadState, event: RuntimeEvent, pod: string): EpisodeState[] {
-    const ids = new Set<string>();
-    const p = event.process;
-    for (const id of (p && w.procEpisodes.get(p.key)) || []) ids.add(id);
-    for (const id of (p?.parentKey && w.procEpisodes.get(p.parentKey)) || []) ids.add(id);
-    const out: EpisodeState[] = [];
-    for (const ep of w.episodes.values()) {
-      if (ep.kind !== 'tool') continue;
-      if (
-        ids.has(ep.id) ||
-        (ep.pod === pod && event.time >= ep.start - SPAN_SLACK_MS && event.time <= ep.end + SPAN_SLACK_MS)
-      )
-        out.push(ep);
-    }
-    return out;
-  }
-
+  /** The new version of every changed episode of these workloads, then an expiry pass. */
   private emit(touched: Set<WorkloadState>): KeyedEpisode[] {
     const out: KeyedEpisode[] = [];
     for (const w of touched) {
@@ -453,6 +265,15 @@ function podOf(event: RuntimeEvent): string {
   return event.workload.pod ?? event.workload.containerId?.slice(0, 12) ?? '-';
 }
 
-function sameContainer(a: string, b: string): boolean {
-  return a.startsWith(b) || b.startsWith(a);
+/** Addresses the pod is seen using (k8s.pod.ip, or a private source address of its connections). */
+function recordPodIp(w: WorkloadState, event: RuntimeEvent, pod: string): void {
+  const ip =
+    event.workload.podIp ??
+    (event.kind === 'network.connect' && event.network?.srcIp && isPrivateIp(event.network.srcIp)
+      ? event.network.srcIp
+      : undefined);
+  if (!ip) return;
+  let set = w.podIps.get(pod);
+  if (!set) w.podIps.set(pod, (set = new Set()));
+  if (set.size < 8) set.add(ip);
 }
