@@ -7,42 +7,15 @@ import type { Edge, Episode, Signal } from '../model/episode.ts';
 import type { Layer, RuntimeEvent } from '../model/event.ts';
 import type { GraphNode, Story, StoryEvidence, StoryStatus, TimelineStep } from '../model/story.ts';
 import { describeEvent, destinationLabel, processLabel } from '../model/describe.ts';
-import { singleLine, titleValue } from './escape.ts';
+import { singleLine } from './escape.ts';
 import { riskScore } from './score.ts';
-import { baseName } from '../common/paths.ts';
-import { uuidFrom } from '../common/hash.ts';
-
-export function uuidFromHash(text: string): string {
-  return uuidFrom(text);
-}
-
-/** The anchor: on-time signals before delayed vendor alerts, then earliest, then by id. */
-export function anchorSignal(signals: readonly Signal[]): Signal | undefined {
-  let best: Signal | undefined;
-  for (const s of signals) {
-    if (!best) best = s;
-    else if (
-      Number(s.delayed) !== Number(best.delayed)
-        ? !s.delayed
-        : s.time !== best.time
-          ? s.time < best.time
-          : s.id < best.id
-    )
-      best = s;
-  }
-  return best;
-}
-
-export function storyIdFor(anchor: Signal): string {
-  return uuidFromHash(`causeway-story:${anchor.id}`);
-}
-
-export function evidenceIdFor(storyId: string, eventId: string): string {
-  return uuidFromHash(`causeway-evidence:${storyId}:${eventId}`);
-}
+import { anchorSignal, evidenceIdFor, storyIdFor } from './storyIds.ts';
+import { chainOf, narrativeOf, titleOf } from './narrative.ts';
+import { entitiesOf } from './entities.ts';
 
 const LAYER_ORDER: Layer[] = ['prompt', 'agent', 'protocol', 'process', 'file', 'network', 'alert'];
 
+/** The episodes of one component and what joins them. */
 export interface StoryInput {
   episodes: readonly Episode[];
   /** Cross-episode edges (called, prompted, same-session, alerted). */
@@ -51,6 +24,7 @@ export interface StoryInput {
   status: StoryStatus;
 }
 
+/** One version of the story of these episodes (version 0: versioning numbers it), or none without a signal. */
 export function buildStory(input: StoryInput): Story | undefined {
   const events = new Map<string, RuntimeEvent>();
   const signals = new Map<string, Signal>();
@@ -207,146 +181,4 @@ function primaryWorkload(episodes: readonly Episode[], anchor: Signal, events: M
       ? undefined
       : episodes.find((e) => e.workloadKey && e.evidence.some((x) => x.id === anchor.eventId));
   return home?.workload ?? episodes.find((e) => e.workloadKey)?.workload ?? anchorEvent?.workload ?? {};
-}
-
-/** The causal chain in one line: prompt alert > agent > tool > process > file > destination. */
-function chainOf(evidence: RuntimeEvent[], signalsByEvent: Map<string, string[]>, edges: Edge[]): string[] {
-  // Processes one link before a flagged event (the process that read the file, the one an alert named).
-  const causes = new Set(edges.filter((e) => signalsByEvent.has(e.to)).map((e) => e.from));
-  const steps: string[] = [];
-  const push = (s: string) => {
-    const v = singleLine(s, 80);
-    if (v && steps.at(-1) !== v) steps.push(v);
-  };
-  // The prompt is the cause: it leads the chain even though Defender timestamps it mid-turn.
-  for (const e of evidence) if (e.layer === 'prompt') push(`prompt alert ${e.alert?.type ?? e.alert?.name ?? ''}`);
-  for (const e of evidence) {
-    const flagged = signalsByEvent.has(e.id);
-    if (e.layer === 'prompt') continue;
-    else if (e.kind === 'agent.invoke') push(`agent ${e.trace?.agentName ?? e.workload.serviceName ?? ''}`);
-    else if (e.kind === 'mcp.request' && e.trace?.spanKind === 'SERVER')
-      push(`tool ${e.trace.toolName ?? e.trace.mcpMethod ?? ''}`);
-    else if (
-      e.kind === 'tool.execute' &&
-      !evidence.some((x) => x.kind === 'mcp.request' && x.trace?.toolName === e.trace?.toolName)
-    )
-      push(`tool ${e.trace?.toolName ?? ''}`);
-    else if (
-      e.kind === 'process.exec' &&
-      (flagged ||
-        causes.has(e.id) ||
-        evidence.some((x) => x.process?.key === e.process?.key && signalsByEvent.has(x.id)))
-    )
-      push(baseName(e.process?.binary) || 'process');
-    else if (e.layer === 'file' && flagged) push(e.file?.path ?? 'file');
-    else if (e.layer === 'network' && flagged) push(destinationLabel(e));
-    else if (e.layer === 'alert' && flagged && e.kind === 'alert') push(`${e.source.product} ${e.alert?.type ?? ''}`);
-  }
-  return steps;
-}
-
-function titleOf(
-  signals: Signal[],
-  anchor: Signal,
-  w: { namespace?: string; workloadName?: string; pod?: string },
-  tools: string[],
-  chain: string[],
-): string {
-  const top = [...signals].sort((a, b) => sevRank(b) - sevRank(a) || a.time - b.time)[0] ?? anchor;
-  const where = w.namespace
-    ? `${w.namespace}/${w.workloadName ?? w.pod ?? ''}`
-    : (w.workloadName ?? w.pod ?? 'cluster');
-  const tool = tools.length ? ` via tool ${tools.map((t) => titleValue(t, 40)).join(', ')}` : '';
-  const ends = chain.length > 1 ? ` → ${titleValue(chain.at(-1)!, 60)}` : '';
-  return singleLine(`${top.name}${tool} in ${titleValue(where, 80)}${ends}`, 250);
-}
-
-function sevRank(s: Signal): number {
-  return { Informational: 0, Low: 1, Medium: 2, High: 3 }[s.severity];
-}
-
-function entitiesOf(evidence: RuntimeEvent[], episodes: readonly Episode[]): Record<string, string[]> {
-  const acc: Record<string, Set<string>> = {};
-  const add = (k: string, v: string | number | undefined) => {
-    if (v === undefined || v === '') return;
-    (acc[k] ??= new Set()).add(String(v));
-  };
-  for (const e of evidence) {
-    const w = e.workload;
-    add('clusters', w.cluster);
-    add('namespaces', w.namespace);
-    add('pods', w.pod && w.namespace ? `${w.namespace}/${w.pod}` : w.pod);
-    add('nodes', w.node);
-    add('containers', w.containerId);
-    add('images', w.image);
-    if (w.workloadKind && w.workloadName) add('workloads', `${w.namespace ?? ''}/${w.workloadKind}/${w.workloadName}`);
-    if (e.kind === 'process.exec' || e.kind === 'alert') add('processes', e.process?.binary);
-    add('commandLines', e.kind === 'process.exec' ? e.process?.commandLine : undefined);
-    add('files', e.file?.path);
-    add('ips', e.network?.dstIp);
-    add('domains', e.network?.domain);
-    add(
-      'accounts',
-      e.process?.user && e.process.user !== '0' && e.process.user !== 'root' ? e.process.user : undefined,
-    );
-    add('agents', e.trace?.agentName);
-    add('tools', e.trace?.toolName);
-    add('alerts', e.alert ? `${e.alert.vendor}:${e.alert.type}` : undefined);
-    add('applications', e.alert?.applicationName);
-    add('endUsers', e.alert?.endUser ?? e.trace?.endUser);
-    add('sourceIps', e.alert?.sourceIp);
-    add('azureResources', e.alert?.azureResourceId);
-  }
-  for (const ep of episodes) for (const ip of ep.podIps) add('podIps', ip);
-  return Object.fromEntries(
-    Object.entries(acc)
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([k, v]) => [k, [...v].sort()]),
-  );
-}
-
-/** A short account in plain words. Raw values stay raw here; renderers escape for their medium. */
-function narrativeOf(
-  evidence: RuntimeEvent[],
-  signalsByEvent: Map<string, string[]>,
-  episodes: readonly Episode[],
-  edges: Edge[],
-): string {
-  const sentences: string[] = [];
-  const prompt = evidence.find((e) => e.layer === 'prompt');
-  if (prompt?.alert) {
-    const ctx = [
-      prompt.alert.applicationName && `application ${prompt.alert.applicationName}`,
-      prompt.alert.sourceIp && `source IP ${prompt.alert.sourceIp}`,
-    ]
-      .filter(Boolean)
-      .join(', ');
-    sentences.push(`Defender for AI reported "${prompt.alert.name}"${ctx ? ` (${ctx})` : ''}.`);
-    const prompted = edges.find((e) => e.reason === 'prompted');
-    if (prompted) sentences.push(`It was linked to the agent turn by ${prompted.detail}.`);
-  }
-  for (const turn of episodes.filter((e) => e.kind === 'agent-turn')) {
-    const tools = turn.toolNames.length ? ` and called ${turn.toolNames.join(', ')}` : '';
-    sentences.push(
-      `Agent ${turn.agentNames.join(', ') || turn.workload.serviceName || turn.workloadKey} ran a turn (trace ${turn.traceIds[0]?.slice(0, 8) ?? '?'})${tools}.`,
-    );
-  }
-  for (const tool of episodes.filter((e) => e.kind === 'tool')) {
-    const where = tool.workload.namespace
-      ? `${tool.workload.namespace}/${tool.workload.workloadName ?? tool.workload.pod ?? ''}`
-      : tool.workloadKey;
-    const procs = tool.evidence
-      .filter((e) => e.kind === 'process.exec')
-      .map((e) => baseName(e.process?.binary))
-      .filter(Boolean);
-    sentences.push(
-      `Tool ${tool.toolNames.join(', ') || '?'} ran in ${where}${procs.length ? `, starting ${[...new Set(procs)].join(', ')}` : ''}.`,
-    );
-  }
-  for (const e of evidence) {
-    const rules = signalsByEvent.get(e.id);
-    if (!rules || e.layer === 'prompt') continue;
-    sentences.push(`${describeEvent(e)} [${rules.join(', ')}].`);
-  }
-  return sentences.slice(0, 24).join(' ');
 }

@@ -1,4 +1,4 @@
-/** Adding evidence, edges and signals to episode state, and turning state into Episodes. */
+/** Episode state: ids, adding evidence, edges and signals, and turning state into Episodes. */
 import type { Edge, Episode, Signal } from '../model/episode.ts';
 import type { RuntimeEvent } from '../model/event.ts';
 import { episodeVersion, type EpisodeState, type WorkloadState } from './state.ts';
@@ -74,4 +74,30 @@ export function toEpisode(ep: EpisodeState, w: WorkloadState, version: number): 
 export function pendingVersion(ep: EpisodeState, w: WorkloadState): number | undefined {
   const v = episodeVersion(ep, w.podIps.get(ep.pod)?.size ?? 0);
   return v > ep.emittedVersion ? v : undefined;
+}
+
+/** Shared empty result: never mutated. */
+export const NO_EPISODES: readonly EpisodeState[] = Object.freeze([]) as readonly EpisodeState[];
+
+/** The agent-turn episode of one trace in a workload. */
+export function turnEpisodeId(w: WorkloadState, traceId: string): string {
+  return `ep:turn:${w.key}:${traceId}`;
+}
+
+/** The tool episode an MCP server span opens. */
+export function toolEpisodeId(w: WorkloadState, span: RuntimeEvent): string {
+  return `ep:tool:${w.key}:${span.trace?.traceId ?? '-'}:${span.trace?.spanId ?? span.id}`;
+}
+
+/** An edge between two events: the cause, the effect, why, and which keys matched. */
+export function edge(from: string, to: string, reason: Edge['reason'], detail: string): Edge {
+  return { from, to, reason, detail };
+}
+
+/** Why an event is linked to the exec of its own process. */
+export function reasonFor(event: RuntimeEvent): Edge['reason'] {
+  if (event.kind === 'dns.query') return 'resolved';
+  if (event.layer === 'network') return 'connected';
+  if (event.kind === 'alert') return 'alerted';
+  return 'accessed';
 }

@@ -1,0 +1,176 @@
+/**
+ * The episodes a story partition holds, indexed by the explained links that join them (trace,
+ * MCP session, conversation, vendor alert id, shared signal; see links.ts) plus the best agent
+ * turn for each prompt alert. A story is a connected component of this index.
+ */
+import type { Edge, Episode } from '../model/episode.ts';
+import { BoundedMap } from '../common/boundedMap.ts';
+import { edgeForKey, linkKeys, promptMatch, type Link } from './links.ts';
+
+/** Prompt links in snapshots: [prompt-alert episode, agent-turn episode, detail]. */
+export type PromptLinkEntry = [string, string, string];
+
+/** Episodes by id, with the link keys and prompt links that join them into components. */
+export class LinkIndex {
+  private episodes: BoundedMap<string, Episode>;
+  private byKey = new Map<string, Set<string>>();
+  /** prompt-alert episode → [agent-turn episode, detail]: the best match only. */
+  private promptLinks = new Map<string, [string, string]>();
+
+  constructor(private readonly maxEpisodes: number) {
+    this.episodes = new BoundedMap(maxEpisodes, (id, ep) => this.unindex(id, ep));
+  }
+
+  get size(): number {
+    return this.episodes.size;
+  }
+
+  /** Episodes dropped at the cap. */
+  get evictions(): number {
+    return this.episodes.evictions;
+  }
+
+  get(id: string): Episode | undefined {
+    return this.episodes.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.episodes.has(id);
+  }
+
+  /** Oldest first. */
+  all(): Episode[] {
+    return this.episodes.toArray().map(([, e]) => e);
+  }
+
+  /**
+   * Adds an episode or replaces its older version. Episodes whose component may change with it
+   * (they share a key, or a prompt link moved) are added to `dirty`.
+   */
+  put(episode: Episode, dirty: Set<string>): void {
+    const known = this.episodes.get(episode.id);
+    if (known) this.unindex(known.id, known);
+    this.episodes.set(episode.id, episode);
+    for (const key of linkKeys(episode)) {
+      let set = this.byKey.get(key);
+      if (!set) this.byKey.set(key, (set = new Set()));
+      for (const other of set) dirty.add(other);
+      set.add(episode.id);
+    }
+    // prompted: re-score the prompt alerts this episode could match, or the turns this alert could.
+    if (episode.kind === 'prompt-alert') this.bestTurn(episode, dirty);
+    if (episode.kind === 'agent-turn')
+      for (const alert of this.episodes.values()) if (alert.kind === 'prompt-alert') this.bestTurn(alert, dirty);
+  }
+
+  /** Forgets an episode, its keys and its prompt link. */
+  remove(id: string): void {
+    const ep = this.episodes.get(id);
+    if (!ep) return;
+    this.episodes.delete(id);
+    this.unindex(id, ep);
+    this.promptLinks.delete(id);
+  }
+
+  /** The connected component of an episode (ids sorted) and the event-level edges that join it. */
+  component(startId: string): { ids: string[]; links: Edge[] } {
+    const seen = new Set<string>([startId]);
+    const queue = [startId];
+    const links: Edge[] = [];
+    while (queue.length) {
+      const ep = this.episodes.get(queue.shift()!);
+      if (!ep) continue;
+      for (const [other, link] of this.neighbours(ep)) {
+        if (link.edge) links.push(link.edge);
+        if (!seen.has(other.id)) {
+          seen.add(other.id);
+          queue.push(other.id);
+        }
+      }
+    }
+    return { ids: [...seen].sort(), links };
+  }
+
+  snapshot(): { episodes: Episode[]; promptLinks: PromptLinkEntry[] } {
+    return { episodes: this.all(), promptLinks: [...this.promptLinks].map(([a, [t, d]]) => [a, t, d]) };
+  }
+
+  /** Replaces the contents with a snapshot's (prompt links as they were, not re-scored). */
+  restore(episodes: readonly Episode[], promptLinks: readonly PromptLinkEntry[]): void {
+    this.episodes = new BoundedMap(this.maxEpisodes, (id, ep) => this.unindex(id, ep));
+    this.byKey = new Map();
+    for (const ep of episodes) {
+      this.episodes.set(ep.id, ep);
+      for (const key of linkKeys(ep)) {
+        let set = this.byKey.get(key);
+        if (!set) this.byKey.set(key, (set = new Set()));
+        set.add(ep.id);
+      }
+    }
+    this.promptLinks = new Map(promptLinks.map(([a, t, d]) => [a, [t, d]]));
+  }
+
+  /** Links the prompt alert to its best-matching turn; both ends (and a turn it leaves) are dirty. */
+  private bestTurn(alert: Episode, dirty: Set<string>): void {
+    let best: { id: string; score: number; distance: number; detail: string } | undefined;
+    for (const turn of this.episodes.values()) {
+      const m = turn.kind === 'agent-turn' ? promptMatch(alert, turn) : undefined;
+      if (!m) continue;
+      if (
+        !best ||
+        m.score > best.score ||
+        (m.score === best.score && (m.distance < best.distance || (m.distance === best.distance && turn.id < best.id)))
+      )
+        best = { id: turn.id, ...m };
+    }
+    const current = this.promptLinks.get(alert.id);
+    if (best && current?.[0] !== best.id) {
+      if (current) dirty.add(current[0]);
+      this.promptLinks.set(alert.id, [best.id, best.detail]);
+      dirty.add(best.id);
+      dirty.add(alert.id);
+    }
+  }
+
+  private unindex(id: string, ep: Episode): void {
+    for (const key of linkKeys(ep)) {
+      const set = this.byKey.get(key);
+      set?.delete(id);
+      if (set?.size === 0) this.byKey.delete(key);
+    }
+  }
+
+  /** Neighbours of an episode with the link that explains each. */
+  private neighbours(ep: Episode): [Episode, Link][] {
+    const out: [Episode, Link][] = [];
+    for (const key of linkKeys(ep)) {
+      for (const id of this.byKey.get(key) ?? []) {
+        const other = id === ep.id ? undefined : this.episodes.get(id);
+        if (other) out.push([other, edgeForKey(key, ep, other)]);
+      }
+    }
+    const prompted = this.promptLinks.get(ep.id);
+    if (prompted) {
+      const turn = this.episodes.get(prompted[0]);
+      if (turn) out.push([turn, promptLink(ep, turn, prompted[1])]);
+    }
+    if (ep.kind === 'agent-turn') {
+      for (const [alertId, [turnId, detail]] of this.promptLinks) {
+        const alert = turnId === ep.id ? this.episodes.get(alertId) : undefined;
+        if (alert) out.push([alert, promptLink(alert, ep, detail)]);
+      }
+    }
+    return out;
+  }
+}
+
+/** prompted: from the prompt alert's prompt event to the turn's agent invocation. */
+function promptLink(alert: Episode, turn: Episode, detail: string): Link {
+  const from = alert.evidence.find((e) => e.layer === 'prompt') ?? alert.evidence[0];
+  const to = turn.evidence.find((e) => e.kind === 'agent.invoke') ?? turn.evidence[0];
+  return {
+    reason: 'prompted',
+    detail,
+    edge: from && to ? { from: from.id, to: to.id, reason: 'prompted', detail } : undefined,
+  };
+}

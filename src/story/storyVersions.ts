@@ -1,0 +1,194 @@
+/**
+ * Story versioning: when a new version of a story is written, held back, closed or merged away.
+ * Versions are content-derived (twice the evidence + edges + signals; +1 for a closed or merged
+ * version), so a replay after a crash writes only rows identical to ones already written, and
+ * each version carries only the evidence not written before under its story id.
+ */
+import type { Story, StoryStatus } from '../model/story.ts';
+import { BoundedMap } from '../common/boundedMap.ts';
+
+/**
+ * A story that only grows (more benign steps, no new signal, same score) is rewritten at most this
+ * often (event time): each version carries the whole timeline and graph, so rewriting it per batch
+ * would make the Log Analytics bill grow with the square of the story. Significant changes (new
+ * signal, severity or score) are written at once; held versions are written on tick and flush.
+ */
+export const STORY_UPDATE_INTERVAL_MS = 60_000;
+
+/** What the stage remembers of a story it has written. */
+export interface StoryState {
+  version: number;
+  status: StoryStatus;
+  lastSeen: number;
+  content: number;
+  emittedEvidence: string[];
+  episodeIds: string[];
+  /** Event time of the last written version, and what made it significant. */
+  emittedAt: number;
+  signature: string;
+  /** A newer version exists but was held back (content-only growth within the update interval). */
+  pending: boolean;
+}
+
+/** A story as its episodes make it now, and those episodes. */
+export interface Recomposed {
+  story: Story | undefined;
+  ids: string[];
+}
+
+/** The written stories of one partition and the story each episode last belonged to. */
+export class StoryVersions {
+  private stories: BoundedMap<string, StoryState>;
+  private episodeStory = new Map<string, string>();
+
+  constructor(private readonly maxStories: number) {
+    this.stories = new BoundedMap(maxStories);
+  }
+
+  get size(): number {
+    return this.stories.size;
+  }
+
+  /** Stories dropped at the cap. */
+  get evictions(): number {
+    return this.stories.evictions;
+  }
+
+  /**
+   * Decides whether this version is written now (returned, with only the fresh evidence), held
+   * (pending, written later unless `force`), or already written. `now` is the partition's event time.
+   */
+  write(story: Story, ids: string[], force: boolean, now: number): Story | undefined {
+    const content = contentOf(story);
+    const state = this.stories.get(story.storyId);
+    const version = 2 * content;
+    for (const x of ids) this.episodeStory.set(x, story.storyId);
+    if (state && version <= state.version && state.status !== 'closed') return undefined;
+    if (state && state.status === 'closed' && content <= state.content) return undefined;
+    const signature = `${story.severity}|${story.riskScore}|${story.signals.map((s) => s.id).join(',')}`;
+    const significant = !state || state.status !== 'open' || state.signature !== signature;
+    if (!force && !significant && now - state.emittedAt < STORY_UPDATE_INTERVAL_MS) {
+      state.pending = true;
+      state.episodeIds = ids;
+      state.lastSeen = Math.max(state.lastSeen, story.lastSeen);
+      return undefined;
+    }
+    const emitted = new Set(state?.emittedEvidence ?? []);
+    const fresh = story.evidence.filter((e) => !emitted.has(e.evidenceId));
+    this.stories.set(story.storyId, {
+      version,
+      status: 'open',
+      lastSeen: story.lastSeen,
+      content,
+      emittedEvidence: story.evidence.map((e) => e.evidenceId),
+      episodeIds: ids,
+      emittedAt: now,
+      signature,
+      pending: false,
+    });
+    return { ...story, version, evidence: fresh };
+  }
+
+  /**
+   * When components join, the stories their episodes held before become `merged` into this one:
+   * a version of each old story pointing at the new id (and the new story lists them).
+   */
+  mergeAway(story: Story, ids: string[]): Story[] {
+    const out: Story[] = [];
+    const previous = new Set(
+      ids.map((x) => this.episodeStory.get(x)).filter((s): s is string => !!s && s !== story.storyId),
+    );
+    for (const old of [...previous].sort()) {
+      const state = this.stories.get(old);
+      if (!state || state.status === 'merged') continue;
+      state.status = 'merged';
+      state.pending = false;
+      state.version = Math.max(state.version + 1, 2 * state.content + 1);
+      story.mergedStoryIds.push(old);
+      out.push({
+        ...story,
+        storyId: old,
+        version: state.version,
+        status: 'merged',
+        mergedInto: story.storyId,
+        evidence: [],
+      });
+    }
+    story.mergedStoryIds.sort();
+    return out;
+  }
+
+  /**
+   * Writes held versions: those past the update interval, or all of them. Each is recomposed from
+   * its first episode, as the component is now (episodes may have joined or left since).
+   */
+  writePending(all: boolean, now: number, recompose: (episodeId: string) => Recomposed): Story[] {
+    const out: Story[] = [];
+    for (const [storyId, state] of this.stories.toArray()) {
+      if (!state.pending || state.status !== 'open' || (!all && now - state.emittedAt < STORY_UPDATE_INTERVAL_MS))
+        continue;
+      const { story, ids } = recompose(state.episodeIds[0]!);
+      if (story?.storyId !== storyId) continue;
+      const written = this.write(story, ids, true, now);
+      if (written) out.push(written);
+    }
+    return out;
+  }
+
+  /**
+   * Closes open stories idle (event time) for `idleMs`: the closed version is the full final
+   * content (held growth included), built by `compose` from the story's episodes.
+   */
+  closeIdle(now: number, idleMs: number, compose: (episodeIds: string[]) => Story | undefined): Story[] {
+    const out: Story[] = [];
+    for (const [storyId, state] of this.stories.toArray()) {
+      if (state.status !== 'open' || now - state.lastSeen < idleMs) continue;
+      const story = compose(state.episodeIds);
+      if (!story || story.storyId !== storyId) continue;
+      const emitted = new Set(state.emittedEvidence);
+      state.status = 'closed';
+      state.content = Math.max(state.content, contentOf(story));
+      state.version = 2 * state.content + 1;
+      state.pending = false;
+      state.emittedEvidence = story.evidence.map((e) => e.evidenceId);
+      out.push({
+        ...story,
+        version: state.version,
+        evidence: story.evidence.filter((e) => !emitted.has(e.evidenceId)),
+      });
+    }
+    return out;
+  }
+
+  /** True while the episode belongs to an open story (its episodes are kept). */
+  inOpenStory(episodeId: string): boolean {
+    const story = this.episodeStory.get(episodeId);
+    const state = story ? this.stories.get(story) : undefined;
+    return state !== undefined && state.status === 'open';
+  }
+
+  forgetEpisode(episodeId: string): void {
+    this.episodeStory.delete(episodeId);
+  }
+
+  /** Forgets closed and merged stories last seen before `horizon`. */
+  expire(horizon: number): void {
+    for (const [id, state] of this.stories.toArray())
+      if (state.status !== 'open' && state.lastSeen < horizon) this.stories.delete(id);
+  }
+
+  snapshot(): { stories: [string, StoryState][]; episodeStory: [string, string][] } {
+    return { stories: this.stories.toArray(), episodeStory: [...this.episodeStory] };
+  }
+
+  restore(stories: readonly [string, StoryState][], episodeStory: readonly [string, string][]): void {
+    this.stories = new BoundedMap(this.maxStories);
+    for (const [id, st] of stories) this.stories.set(id, st);
+    this.episodeStory = new Map(episodeStory);
+  }
+}
+
+/** The size of a story's content: what a version number counts. */
+function contentOf(story: Story): number {
+  return story.evidence.length + story.graph.edges.length + story.signals.length;
+}
