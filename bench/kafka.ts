@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectClients } from '../src/hosts/kafka/kafkaStages.ts';
+import { childCpuMs, cpuMs } from './hosts.ts';
 import { InProcessPipeline } from '../src/pipeline/inProcess.ts';
 import { repoPath } from '../src/repoPath.ts';
 import { SignalEngine } from '../src/signals/engine.ts';
@@ -58,9 +59,12 @@ export async function kafkaBench(scale: number, line: (s: string) => void, fmt: 
       clock: () => 0,
     });
     let t = now();
+    const cpu0 = cpuMs();
     for (const m of messages) await pipeline.submit([m]);
     await pipeline.flush();
     const inProcess = (chunk.events / (now() - t)) * 1000;
+    const inProcessCpu = cpuMs() - cpu0;
+    const consumerCpu: number[] = [];
     rmSync(dir, { recursive: true, force: true });
 
     const through: number[] = [];
@@ -88,12 +92,14 @@ export async function kafkaBench(scale: number, line: (s: string) => void, fmt: 
       try {
         await Promise.all(procs.map((p) => p.ready));
         await waitForMembers(admin, cfg.kafka.groupPrefix, consumers);
+        const startCpu = procs.map((p) => childCpuMs(p.child.pid!) ?? NaN);
         t = now();
         await produceInputs(producer, cfg, messages);
         await produceFlush(producer, admin, cfg);
         produced.push((chunk.events / (now() - t)) * 1000);
         await waitUntilDrained(admin, cfg, 600_000);
         through.push((chunk.events / (now() - t)) * 1000);
+        consumerCpu.push(procs.reduce((n, p, i) => n + (childCpuMs(p.child.pid!) ?? NaN) - startCpu[i]!, 0));
       } finally {
         for (const p of procs) p.child.kill('SIGTERM');
         await Promise.all(procs.map((p) => p.exited));
@@ -105,6 +111,10 @@ export async function kafkaBench(scale: number, line: (s: string) => void, fmt: 
     );
     line(
       `   in process ${fmt(inProcess)} events/s · 1 consumer process ${fmt(through[0]!)} events/s · ratio ${(through[0]! / inProcess).toFixed(2)} (producing alone: ${fmt(produced[0]!)} events/s)`,
+    );
+    const perEvent = (ms: number) => ((ms * 1000) / chunk.events).toFixed(1);
+    line(
+      `   CPU per event: in process ${perEvent(inProcessCpu)} µs · Kafka host (1 consumer process) ${perEvent(consumerCpu[0]!)} µs · ratio ${(consumerCpu[0]! / inProcessCpu).toFixed(2)} (target ≤ 1.5)`,
     );
     line(
       `   2 consumer processes ${fmt(through[1]!)} events/s · 2 vs 1 consumer ${(through[1]! / through[0]!).toFixed(2)} (2 cores shared with the broker and the producer)`,

@@ -19,6 +19,7 @@ import type { Sink } from '../src/sinks/sink.ts';
 import type { Row, TableName } from '../src/sinks/tables.ts';
 import type { Story } from '../src/model/story.ts';
 import { silentLogger } from '../src/telemetry/log.ts';
+import { functionsCpu, inProcessCpu } from './hosts.ts';
 import { kafkaBench } from './kafka.ts';
 import { Mix, type Chunk } from './mix.ts';
 
@@ -214,11 +215,24 @@ async function soakBench(): Promise<void> {
   );
 }
 
+async function hostsBench(): Promise<void> {
+  const mix = new Mix({ pods: 500, start: Date.parse('2026-11-20T10:00:00Z') });
+  const chunk = mix.chunk(Math.round(200_000 * SCALE), { ratePerSec: 20_000, attackEvery: 10_000, agentShare: 0.004 });
+  const inProcess = await inProcessCpu(chunk, config, signals, new CountingSink());
+  const functions = await functionsCpu(chunk, config, signals, new CountingSink());
+  const perEvent = (ms: number) => ((ms * 1000) / chunk.events).toFixed(1);
+  line(`6. CPU per event by host (process CPU time, ${fmt(chunk.events)} events through the one stage runner):`);
+  line(
+    `   in process ${perEvent(inProcess)} µs · Functions runtime ${perEvent(functions)} µs · ratio ${(functions / inProcess).toFixed(2)} (target ≤ 1.3); Kafka host: section 5`,
+  );
+}
+
 line(`Causeway bench on node ${process.version}, ${process.arch}, scale ${SCALE}`);
 // BENCH_SECTIONS=3,4 runs only those sections.
-const only = new Set((process.env.BENCH_SECTIONS ?? '1,2,3,4,5').split(',').map((x) => x.trim()));
+const only = new Set((process.env.BENCH_SECTIONS ?? '1,2,3,4,5,6').split(',').map((x) => x.trim()));
 if (only.has('1')) await decodeBench();
 if (only.has('2')) await pipelineBench();
 if (only.has('3')) await latencyBench();
 if (only.has('4')) await soakBench();
 if (only.has('5') && process.env.BENCH_KAFKA !== '0') await kafkaBench(SCALE, line, fmt);
+if (only.has('6')) await hostsBench();
