@@ -16,6 +16,7 @@ import { ensureError } from '../errors.ts';
 import { evidenceRow, storyRow } from '../sinks/rows.ts';
 import type { Row } from '../sinks/tables.ts';
 import { liveScript, renderIndex, renderStoryPage, SERVED_CSP, stylesheet } from '../viewer/render.ts';
+import { negotiateOtlp, otlpExportAnswer, otlpStatus, type OtlpAnswer } from './http/otlpResponse.ts';
 
 /** Endpoints and the products each accepts. Paths follow each product's own exporter defaults. */
 export const ENDPOINTS: Record<string, { accept?: SourceName[]; describe: string }> = {
@@ -26,7 +27,7 @@ export const ENDPOINTS: Record<string, { accept?: SourceName[]; describe: string
   '/falco': { accept: ['falco'], describe: 'Falcosidekick webhook output / Falco http_output' },
   '/v1/traces': {
     accept: ['otel'],
-    describe: 'OTLP/HTTP JSON traces (OTel Collector otlphttp exporter, encoding json)',
+    describe: 'OTLP/HTTP traces, protobuf or JSON, gzip or not (OTel Collector otlp_http exporter, OTel SDKs)',
   },
   '/tetragon': { accept: ['tetragon'], describe: 'Tetragon JSON export lines' },
   '/defender': { accept: ['defender'], describe: 'Defender alerts in any supported envelope' },
@@ -133,20 +134,22 @@ export class LocalHost {
       }
       const endpoint = ENDPOINTS[url.pathname];
       if (!endpoint) return json(res, 404, { error: `no endpoint ${url.pathname}`, endpoints: Object.keys(ENDPOINTS) });
-      if (req.method !== 'POST') return json(res, 405, { error: `${url.pathname} accepts POST` });
-      if (this.closing) return json(res, 503, { error: 'shutting down' });
-      if (url.pathname === '/v1/traces' && /protobuf/i.test(req.headers['content-type'] ?? '')) {
-        return json(res, 415, {
-          error: 'OTLP protobuf is not accepted here: set the OTel Collector otlphttp exporter to encoding: json',
-        });
-      }
+      // OTLP/HTTP is answered in the request's own encoding, errors included (otlpResponse.ts).
+      const otlp = url.pathname === '/v1/traces' ? negotiateOtlp(req.headers) : undefined;
+      const fail = (status: number, error: string) =>
+        otlp ? answer(res, otlpStatus(otlp.encoding, status, error)) : json(res, status, { error });
+      if (req.method !== 'POST') return fail(405, `${url.pathname} accepts POST`);
+      if (this.closing) return fail(503, 'shutting down');
+      if (otlp?.refusal) return answer(res, otlp.refusal);
       const body = await readBody(req, this.options.maxBodyBytes);
       if (body === 'too-large')
-        return json(res, 413, {
-          error: `body larger than ${this.options.maxBodyBytes} bytes (serve.maxBodyBytes); split it or raise the limit`,
-        });
+        return fail(
+          413,
+          `body larger than ${this.options.maxBodyBytes} bytes (serve.maxBodyBytes); send smaller batches or raise the limit`,
+        );
       this.counters.requests++;
       const result = await this.submit([{ body, input: `POST ${url.pathname}`, accept: endpoint.accept }]);
+      if (otlp) return answer(res, otlpExportAnswer(otlp.encoding, result.records, result.deadLetters));
       const { records } = result;
       const accepted = records.counts.delivered;
       const reasons = Object.fromEntries(Object.entries(records.reasons.rejected));
@@ -157,20 +160,6 @@ export class LocalHost {
           reasons,
           deadLettered: true,
         });
-      }
-      if (url.pathname === '/v1/traces') {
-        return json(
-          res,
-          200,
-          records.counts.rejected
-            ? {
-                partialSuccess: {
-                  rejectedSpans: records.counts.rejected,
-                  errorMessage: `rejected: ${JSON.stringify(reasons)}`,
-                },
-              }
-            : {},
-        );
       }
       return json(res, 200, {
         accepted,
@@ -184,7 +173,9 @@ export class LocalHost {
         path: url.pathname,
         error: this.counters.lastError,
       });
-      return json(res, 500, { error: this.counters.lastError });
+      return url.pathname === '/v1/traces'
+        ? answer(res, otlpStatus(negotiateOtlp(req.headers).encoding, 500, this.counters.lastError))
+        : json(res, 500, { error: this.counters.lastError });
     }
   }
 
@@ -306,8 +297,12 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   send(res, status, 'application/json', JSON.stringify(body));
 }
 
+function answer(res: ServerResponse, a: OtlpAnswer): void {
+  send(res, a.status, a.contentType, a.body);
+}
+
 /** Every response carries the strict CSP and no-sniff, whatever it is. */
-function send(res: ServerResponse, status: number, type: string, text: string): void {
+function send(res: ServerResponse, status: number, type: string, text: string | Buffer): void {
   res.writeHead(status, {
     'content-type': type,
     'content-length': Buffer.byteLength(text),

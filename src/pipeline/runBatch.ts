@@ -24,6 +24,8 @@ export interface BatchResult {
   /** Rows by status, per the sink. */
   rows: BatchReport;
   stories: Story[];
+  /** Stage ① rejections with their reasons (an OTLP answer names them to the sender). */
+  deadLetters: readonly DeadLetter[];
 }
 
 export async function runBatch(p: Pipeline, inputs: readonly IngestInput[]): Promise<BatchResult> {
@@ -47,7 +49,7 @@ export async function runBatch(p: Pipeline, inputs: readonly IngestInput[]): Pro
 
   // rows → sink
   const rows = await deliver(p, stories, ingested.deadLetters, ingested.health, profiles);
-  return { records: ingested.report, stages, rows, stories };
+  return { records: ingested.report, stages, rows, stories, deadLetters: ingested.deadLetters };
 }
 
 /** Advances time with no input: releases parked children, closes idle stories. */
@@ -62,7 +64,7 @@ export async function tickPipeline(p: Pipeline, now: number): Promise<BatchResul
   const stories = runStoryStages(p, stages);
   for (const stage of p.storyStages) stories.push(...stage.tick(now).stories);
   const rows = await deliver(p, stories, [], [], profiles);
-  return { records: emptyReport(), stages, rows, stories };
+  return { records: emptyReport(), stages, rows, stories, deadLetters: [] };
 }
 
 /** End of input (replay): parked children go on with their gap recorded. */
@@ -78,7 +80,7 @@ export async function flushPipeline(p: Pipeline): Promise<BatchResult> {
   for (const stage of p.storyStages) stories.push(...stage.flush().stories);
   const rows = await deliver(p, stories, [], [], profiles);
   mergeReports(rows, await p.sink.flush());
-  return { records: emptyReport(), stages, rows, stories };
+  return { records: emptyReport(), stages, rows, stories, deadLetters: [] };
 }
 
 function runStoryStages(p: Pipeline, stages: BatchReport): Story[] {
