@@ -50,3 +50,23 @@ function hexIds(o: Record<string, unknown>): void {
   for (const k of ['traceId', 'spanId', 'parentSpanId'])
     if (typeof o[k] === 'string') o[k] = Buffer.from(o[k] as string, 'base64').toString('hex');
 }
+
+/**
+ * The inverse: an OTLP/JSON request → protobuf bytes with the same generated code (hex ids back to
+ * bytes). Causeway never sends OTLP; tests and the bench use it to make protobuf twins of JSON.
+ */
+export function encodeTraceRequestProtobuf(request: Record<string, unknown>): Uint8Array {
+  const copy = structuredClone(request);
+  for (const rs of list(copy.resourceSpans))
+    for (const ss of list(rs.scopeSpans))
+      for (const span of list(ss.spans)) {
+        bytesIds(span);
+        for (const link of list(span.links)) bytesIds(link);
+      }
+  return ExportTraceServiceRequest.encode(ExportTraceServiceRequest.fromObject(copy)).finish();
+}
+
+function bytesIds(o: Record<string, unknown>): void {
+  for (const k of ['traceId', 'spanId', 'parentSpanId'])
+    if (typeof o[k] === 'string') o[k] = Buffer.from(o[k] as string, 'hex');
+}
