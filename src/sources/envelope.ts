@@ -166,12 +166,15 @@ function addDocument(
   line?: number,
 ): void {
   const position = line ?? 1;
-  // One depth scan of the whole text; elements are only measured one by one when it fails.
-  const deep = exceedsDepth(text, limits.maxDepth);
   if (isOtlpTracesRequest(value)) {
+    // A small export cannot hold a span too large or too deep; a large one has its spans measured
+    // one by one, which finds the deep ones too, so its text needs no depth scan of its own.
+    const deep = size <= limits.maxRecordBytes && exceedsDepth(text, limits.maxDepth);
     splitTraces(value, { bodyBytes: size, deep, position: line }, limits, out);
     return;
   }
+  // One depth scan of the whole text; elements are only measured one by one when it fails.
+  const deep = exceedsDepth(text, limits.maxDepth);
   const elements = Array.isArray(value) ? value : envelopeRecords(value);
   if (elements) {
     const oversized = size > limits.maxRecordBytes;
