@@ -13,6 +13,7 @@ import { count, emptyReport, type BatchReport } from '../pipeline/report.ts';
 import type { SignalContext, SignalEngine, SignalState, WorkloadRole } from '../signals/engine.ts';
 import { isPrivateIp } from '../transforms/normalise.ts';
 import { BoundedMap } from './boundedMap.ts';
+import { resolveContainerId } from './containerIds.ts';
 import { addEdge, addEvidence, addSignal, pendingVersion, toEpisode } from './episodes.ts';
 import { newEpisodeState, WorkloadState, type EpisodeState, type ProcNode, type StateLimits } from './state.ts';
 import { restoreWorkloads, snapshotWorkloads, type WorkloadSnapshot } from './snapshot.ts';
@@ -96,6 +97,7 @@ export class WorkloadStage {
     for (const { key, event } of batch) {
       if (event.time > this.watermark) this.watermark = event.time;
       const w = this.workload(key, event);
+      resolveContainerId(w, event);
       touched.add(w);
       const seenKey = idHash(event.id);
       if (w.seen.has(seenKey)) {
