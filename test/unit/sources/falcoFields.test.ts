@@ -25,7 +25,8 @@ function sidekick(extra: Record<string, unknown> = {}): Record<string, unknown> 
     hostname: 'aks-nodepool1-12345678-vmss000002',
     tags: ['filesystem', 'mitre_credential_access', 'T1555'],
     output_fields: {
-      'evt.time': 1795687200123456789,
+      // Falco writes evt.time as an integer of nanoseconds, beyond a double's precision.
+      'evt.time': JSON.parse('1795687200123456789') as number,
       'proc.name': 'cat',
       'proc.pid': 4242,
       'proc.cmdline': 'cat /var/run/secrets/kubernetes.io/serviceaccount/token',
