@@ -54,24 +54,28 @@ export function splitTraces(
       out.records.push({ value: record, size: approxSize, position });
       return;
     }
-    const m = measureValue(span ?? record, limits.maxDepth - WRAPPER_DEPTH, limits.maxRecordBytes);
-    // Characters undercount UTF-8 bytes by at most 3×: only a span that may be too large is serialised.
-    const text = m.chars * 3 > limits.maxRecordBytes ? (JSON.stringify(span ?? record) ?? 'null') : undefined;
-    const size = text === undefined ? m.chars : Buffer.byteLength(text);
-    if (size > limits.maxRecordBytes) {
-      out.rejections.push({
-        reason: 'too-large',
-        detail: `span ${position} is ${size} bytes; the limit is ${limits.maxRecordBytes} (limits.maxRecordBytes)`,
-        text: text!,
-        position,
-      });
-      return;
-    }
+    const m = measureValue(
+      span ?? record,
+      span ? limits.maxDepth - WRAPPER_DEPTH : limits.maxDepth,
+      limits.maxRecordBytes,
+    );
     if (m.tooDeep || wrapperTooDeep) {
       out.rejections.push({
         reason: 'too-deep',
         detail: `span ${position} nests deeper than ${limits.maxDepth} levels with its request around it (limits.maxDepth)`,
-        text: text ?? '',
+        text: serialise(span ?? record),
+        position,
+      });
+      return;
+    }
+    // Characters undercount UTF-8 bytes by at most 3×: only a span that may be too large is serialised.
+    const text = m.chars * 3 > limits.maxRecordBytes ? serialise(span ?? record) : undefined;
+    const size = text === undefined ? m.chars : Buffer.byteLength(text);
+    if (text !== undefined && size > limits.maxRecordBytes) {
+      out.rejections.push({
+        reason: 'too-large',
+        detail: `span ${position} is ${size} bytes; the limit is ${limits.maxRecordBytes} (limits.maxRecordBytes)`,
+        text,
         position,
       });
       return;
@@ -106,6 +110,15 @@ export function splitTraces(
           tooDeep,
         );
     }
+  }
+}
+
+/** JSON text of a value for sizing and hashing; never throws (a value too deep for the stack hashes as empty). */
+function serialise(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? 'null';
+  } catch {
+    return '';
   }
 }
 
