@@ -10,6 +10,7 @@ export type ReasonCode =
   // ingest: rejected
   | 'malformed-json'
   | 'malformed-gzip'
+  | 'malformed-protobuf'
   | 'unknown-format'
   | 'schema-mismatch'
   | 'too-large'

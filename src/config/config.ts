@@ -15,7 +15,11 @@ export interface CausewayConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   demo: boolean;
   serve: { host: string; port: number; maxBodyBytes: number };
-  limits: { maxRecordBytes: number; maxDepth: number };
+  /**
+   * Per-record limits (one event, alert, log line or span: envelopes of many are split first) and
+   * the limit on a whole message body after gzip is inflated.
+   */
+  limits: { maxRecordBytes: number; maxDepth: number; maxMessageBytes: number };
   redaction: { excerpts: boolean; excerptLength: number };
   correlation: {
     allowedLatenessMinutes: number;
@@ -82,6 +86,7 @@ export const ENVIRONMENT: Record<string, { path: string; type: 'string' | 'integ
   CAUSEWAY_PORT: { path: 'serve.port', type: 'integer' },
   CAUSEWAY_MAX_BODY_BYTES: { path: 'serve.maxBodyBytes', type: 'integer' },
   CAUSEWAY_MAX_RECORD_BYTES: { path: 'limits.maxRecordBytes', type: 'integer' },
+  CAUSEWAY_MAX_MESSAGE_BYTES: { path: 'limits.maxMessageBytes', type: 'integer' },
   CAUSEWAY_REDACTION_EXCERPTS: { path: 'redaction.excerpts', type: 'boolean' },
   CAUSEWAY_ALLOWED_LATENESS_MINUTES: { path: 'correlation.allowedLatenessMinutes', type: 'integer' },
   CAUSEWAY_STORY_IDLE_MINUTES: { path: 'correlation.storyIdleMinutes', type: 'integer' },

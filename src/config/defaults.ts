@@ -7,7 +7,7 @@ export const DEFAULTS: CausewayConfig = {
   logLevel: 'info',
   demo: true,
   serve: { host: '127.0.0.1', port: 8787, maxBodyBytes: 16 * 1024 * 1024 },
-  limits: { maxRecordBytes: 1024 * 1024, maxDepth: 64 },
+  limits: { maxRecordBytes: 1024 * 1024, maxDepth: 64, maxMessageBytes: 64 * 1024 * 1024 },
   redaction: { excerpts: false, excerptLength: 64 },
   correlation: {
     // Defender alerts arrive 10-30 minutes after the activity (reference/defender-formats.md).

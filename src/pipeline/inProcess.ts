@@ -4,6 +4,7 @@
  * bench and the tests all run this; the distributed hosts run the same runner over real hubs.
  */
 import { emptyReport, mergeReports, type BatchReport } from '../common/report.ts';
+import type { DeadLetter } from '../ingest/deadLetter.ts';
 import type { Story } from '../model/story.ts';
 import type { SourceName } from '../sources/registry.ts';
 import { InProcessBus } from './bus.ts';
@@ -30,6 +31,8 @@ export interface BatchResult {
   /** Rows by status, per the sink. */
   rows: BatchReport;
   stories: Story[];
+  /** Stage ① rejections with their reasons (an OTLP answer names them to the sender). */
+  deadLetters: DeadLetter[];
 }
 
 export type InProcessOptions = Omit<RunnerDeps, 'publisher' | 'state'> & Partial<Pick<RunnerDeps, 'state'>>;
@@ -62,6 +65,7 @@ export class InProcessPipeline {
       const r = await this.runner.run({ stage: 'ingest', partition: '0', source: input, accept, messages });
       mergeReports(result.records, r.report);
       mergeReports(result.rows, r.rows);
+      result.deadLetters.push(...r.deadLetters);
       i = j;
     }
     await this.drain(result);
@@ -78,7 +82,7 @@ export class InProcessPipeline {
   async flush(): Promise<BatchResult> {
     await this.bus.publish('workload-events', [{ key: '*', body: FLUSH }]);
     const result = await this.drain(newResult());
-    await this.runner.flushRows({ report: result.stages, rows: result.rows, stories: result.stories });
+    await this.runner.flushRows({ report: result.stages, rows: result.rows, stories: result.stories, deadLetters: [] });
     return result;
   }
 
@@ -110,5 +114,5 @@ export class InProcessPipeline {
 }
 
 function newResult(): BatchResult {
-  return { records: emptyReport(), stages: emptyReport(), rows: emptyReport(), stories: [] };
+  return { records: emptyReport(), stages: emptyReport(), rows: emptyReport(), stories: [], deadLetters: [] };
 }

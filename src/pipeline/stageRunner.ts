@@ -69,6 +69,8 @@ export interface StageResult {
   rows: BatchReport;
   /** Story versions written by this batch (stage ③). */
   stories: Story[];
+  /** Stage ① rejections with their reasons (an OTLP answer names them to the sender). */
+  deadLetters: DeadLetter[];
 }
 
 export class StageRunner {
@@ -93,7 +95,7 @@ export class StageRunner {
   }
 
   async run(batch: StageBatch): Promise<StageResult> {
-    const result: StageResult = { report: emptyReport(), rows: emptyReport(), stories: [] };
+    const result: StageResult = { report: emptyReport(), rows: emptyReport(), stories: [], deadLetters: [] };
     if (batch.stage === 'ingest') await this.guard(batch, result, undefined, () => this.ingest(batch, result));
     else {
       const owned = await this.owner.own(batch.stage, batch.partition, batch.messages[0]?.sequence);
@@ -146,6 +148,7 @@ export class StageRunner {
     }
     const out = ingest(inputs, this.ingestOptions);
     mergeReports(result.report, out.report);
+    result.deadLetters.push(...out.deadLetters);
     await this.publish('workload-events', out.workloadEvents.map(keyedEvent), batch, result);
     await this.publish('episodes', out.episodes.map(keyedEpisode), batch, result);
     await this.publish(

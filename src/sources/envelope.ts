@@ -1,11 +1,14 @@
 /**
  * Envelopes: one message body (an HTTP request, a file, an Event Hubs/Kafka message) → records.
  * Accepts one JSON object, a JSON array, JSON Lines, `{"records":[…]}` (Log Analytics export,
- * Defender XDR streaming) and gzip of any of these. Never throws: every part of the body ends
- * as a record or as a rejection with a reason code.
+ * Defender XDR streaming), an OTLP traces export in JSON or protobuf (split into one record per
+ * span) and gzip of any of these. Never throws: every part of the body ends as a record or as a
+ * rejection with a reason code.
  */
+import { inflate, isGzip } from '../common/gzip.ts';
 import type { ReasonCode } from '../common/status.ts';
-import { DEFAULT_MAX_INFLATED_BYTES, inflate, isGzip } from '../common/gzip.ts';
+import { decodeTraceRequestProtobuf, looksLikeOtlpProtobuf } from './otlp/protobuf.ts';
+import { isOtlpTracesRequest, splitTraces } from './otlp/splitTraces.ts';
 
 export interface RawRecord {
   value: Record<string, unknown>;
@@ -24,11 +27,18 @@ export interface EnvelopeRejection {
 }
 
 export interface EnvelopeLimits {
+  /** Largest record: one event, alert, log line or span (an envelope of many is split first). */
   maxRecordBytes: number;
   maxDepth: number;
-  /** Largest decompressed body accepted from gzip (zip-bomb guard). */
-  maxInflatedBytes?: number;
+  /**
+   * Largest message body (an HTTP body, a Kafka or Event Hubs message, a file) after gzip is
+   * inflated (zip-bomb guard); 64 MiB, the OTLP/HTTP default request limit, when absent.
+   */
+  maxMessageBytes?: number;
 }
+
+/** The message limit when none is configured: OTLP/HTTP servers default to 64 MiB. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 export interface Unwrapped {
   records: RawRecord[];
@@ -37,23 +47,42 @@ export interface Unwrapped {
 
 export function unwrap(body: Buffer | string, limits: EnvelopeLimits): Unwrapped {
   const out: Unwrapped = { records: [], rejections: [] };
+  const maxBody = limits.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const tooLarge = (what: string, text: string) => {
+    out.rejections.push({
+      reason: 'too-large',
+      detail: `${what} larger than ${maxBody} bytes (limits.maxMessageBytes); send smaller batches or raise the limit`,
+      text,
+      position: 1,
+    });
+    return out;
+  };
   let text: string;
   if (typeof body === 'string') {
+    if (body.length > maxBody && Buffer.byteLength(body) > maxBody) return tooLarge('the body is', body);
     text = body;
-  } else if (isGzip(body)) {
-    try {
-      text = inflate(body, limits.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES).toString('utf8');
-    } catch (e) {
-      out.rejections.push({
-        reason: 'malformed-gzip',
-        detail: `gzip body could not be inflated: ${(e as Error).message}`,
-        text: body.toString('latin1'),
-        position: 1,
-      });
+  } else {
+    let bytes = body;
+    if (isGzip(bytes)) {
+      try {
+        bytes = inflate(bytes, maxBody);
+      } catch (e) {
+        if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+          return tooLarge('the gzip body inflates to', body.toString('latin1'));
+        out.rejections.push({
+          reason: 'malformed-gzip',
+          detail: `gzip body could not be inflated: ${(e as Error).message}`,
+          text: body.toString('latin1'),
+          position: 1,
+        });
+        return out;
+      }
+    } else if (bytes.length > maxBody) return tooLarge('the body is', bytes.toString('latin1'));
+    if (looksLikeOtlpProtobuf(bytes)) {
+      addOtlpProtobuf(bytes, limits, out);
       return out;
     }
-  } else {
-    text = body.toString('utf8');
+    text = bytes.toString('utf8');
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const trimmed = text.trim();
@@ -101,7 +130,8 @@ function splitLines(text: string, limits: EnvelopeLimits, out: Unwrapped): void 
     start = end + 1;
     if (raw === '') continue;
     const size = byteSize(raw, limits.maxRecordBytes);
-    if (size > limits.maxRecordBytes) {
+    // An OTLP export (a Collector file exporter line) is an envelope: its spans are measured one by one.
+    if (size > limits.maxRecordBytes && !raw.includes('"resourceSpans"')) {
       out.rejections.push({
         reason: 'too-large',
         detail: `line ${line} is ${size} bytes; the limit is ${limits.maxRecordBytes} (limits.maxRecordBytes)`,
@@ -130,8 +160,16 @@ function addDocument(
   text: string,
   limits: EnvelopeLimits,
   out: Unwrapped,
-  position = 1,
+  line?: number,
 ): void {
+  const position = line ?? 1;
+  if (isOtlpTracesRequest(value)) {
+    // A small export cannot hold a span too large or too deep; a large one has its spans measured
+    // one by one, which finds the deep ones too, so its text needs no depth scan of its own.
+    const deep = size <= limits.maxRecordBytes && exceedsDepth(text, limits.maxDepth);
+    splitTraces(value, { bodyBytes: size, deep, position: line }, limits, out);
+    return;
+  }
   // One depth scan of the whole text; elements are only measured one by one when it fails.
   const deep = exceedsDepth(text, limits.maxDepth);
   const elements = Array.isArray(value) ? value : envelopeRecords(value);
@@ -224,6 +262,23 @@ function addElement(
     return;
   }
   out.records.push({ value: element as Record<string, unknown>, size, position });
+}
+
+/** An OTLP protobuf ExportTraceServiceRequest: decoded into its JSON form, then split like one. */
+function addOtlpProtobuf(bytes: Buffer, limits: EnvelopeLimits, out: Unwrapped): void {
+  let request: Record<string, unknown>;
+  try {
+    request = decodeTraceRequestProtobuf(bytes);
+  } catch (e) {
+    out.rejections.push({
+      reason: 'malformed-protobuf',
+      detail: `the body is binary but not an OTLP protobuf ExportTraceServiceRequest (${(e as Error).message}); send OTLP traces, or JSON`,
+      text: bytes.toString('latin1'),
+      position: 1,
+    });
+    return;
+  }
+  if (isOtlpTracesRequest(request)) splitTraces(request, { bodyBytes: bytes.length, measure: true }, limits, out);
 }
 
 function tryParse(text: string): { ok: true; value: unknown } | { ok: false; error: string } {

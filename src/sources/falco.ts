@@ -4,6 +4,10 @@
  * reuse-safe process keys when the operator adds them with append_output.
  * Falcosidekick's Event Hub output sends every alert twice with the same `uuid`: the event id is
  * the uuid, so the workload stage drops the copy as a duplicate.
+ * Falcosidekick merges its `customfields` (and `templatedfields`) into `output_fields`, where
+ * Falco's own fields always have a class prefix (`proc.name`): a key without a dot is a custom
+ * field. A `cluster` custom field names the event's cluster; all of them, the event `source`
+ * (`syscall`, `k8s_audit`, a plugin) and the tags are kept in the alert's details.
  */
 import type { NetworkInfo, RuntimeEvent, Severity, WorkloadIdentity } from '../model/event.ts';
 import { PermanentError } from '../errors.ts';
@@ -66,8 +70,9 @@ export const falco: Source = {
       (str(f['container.image.repository'])
         ? `${f['container.image.repository']}${str(f['container.image.tag']) ? ':' + String(f['container.image.tag']) : ''}`
         : undefined);
+    const custom = customFields(f);
     const workload = compact<WorkloadIdentity>({
-      cluster: str(f['k8s.cluster.name']) ?? ctx.cluster,
+      cluster: str(f['k8s.cluster.name']) ?? custom.cluster ?? ctx.cluster,
       namespace: str(f['k8s.ns.name']),
       pod: str(f['k8s.pod.name']),
       podUid: str(f['k8s.pod.uid']),
@@ -140,8 +145,38 @@ export const falco: Source = {
         techniques: normaliseTechniques(tags),
         nativeId,
         description: str(record.output),
+        details: details(record, tags, custom),
       }),
     });
     return result([event]);
   },
 };
+
+/** Custom field names kept (Falcosidekick `customfields` keys: `cluster`, `environment`, …). */
+const CUSTOM_FIELD = /^[A-Za-z][\w-]{0,63}$/;
+/** At most this many custom fields are kept per alert. */
+const MAX_CUSTOM_FIELDS = 16;
+
+/** Falcosidekick custom fields: `output_fields` keys without a Falco field class. */
+function customFields(f: Json): Record<string, string> {
+  const out: Record<string, string> = {};
+  let n = 0;
+  for (const [k, v] of Object.entries(f)) {
+    if (n >= MAX_CUSTOM_FIELDS) break;
+    const value = typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+    if (value === undefined || value === '' || !CUSTOM_FIELD.test(k)) continue;
+    out[k] = value;
+    n++;
+  }
+  return out;
+}
+
+/** The Falco event source, the tags and the custom fields, as alert details (redacted downstream). */
+function details(record: Json, tags: string[], custom: Record<string, string>): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  const source = str(record.source);
+  if (source) out.source = source;
+  if (tags.length) out.tags = tags.join(' ');
+  for (const [k, v] of Object.entries(custom)) out[`customfields.${k}`] = v;
+  return Object.keys(out).length ? out : undefined;
+}

@@ -1,6 +1,8 @@
 /**
- * OTLP/JSON ExportTraceServiceRequest (one request per message, as the Collector's Kafka exporter
- * with `otlp_json` sends it, or a POST to /v1/traces). Spans are classified by attributes, never
+ * OTLP ExportTraceServiceRequest in the JSON mapping. Whole exports (a POST to /v1/traces, a Kafka
+ * message from the Collector's exporter, in JSON or protobuf) arrive here split into one request
+ * per span (`otlp/splitTraces.ts`; protobuf is first decoded into the same JSON form by
+ * `otlp/protobuf.ts`), so one bad span is rejected alone. Spans are classified by attributes, never
  * by span name: `gen_ai.operation.name` (OTel GenAI), `mcp.method.name` (OTel MCP),
  * `openinference.span.kind` (OpenInference) and `traceloop.span.kind` (OpenLLMetry).
  * Both `gen_ai.system` and `gen_ai.provider.name` are read. Prompts and tool arguments leave only
@@ -110,6 +112,30 @@ function workloadOf(r: Record<string, unknown>, ctx: DecodeContext): WorkloadIde
   });
 }
 
+/** Where a one-span request (as `splitTraces` makes them) holds its span, in schema error paths. */
+const ONE_SPAN_PATH = /\/resourceSpans\/0\/scopeSpans\/0\/spans\/0\//g;
+
+/**
+ * Every span of a resource shares its attributes and workload: read them once per resource
+ * object (the split requests share it) and decode context, not once per span.
+ */
+const RESOURCES = new WeakMap<
+  object,
+  { ctx: DecodeContext; resource: Record<string, unknown>; workload: WorkloadIdentity }
+>();
+
+function resourceOf(
+  r: Json | undefined,
+  ctx: DecodeContext,
+): { resource: Record<string, unknown>; workload: WorkloadIdentity } {
+  const known = r ? RESOURCES.get(r) : undefined;
+  if (known && known.ctx === ctx) return known;
+  const resource = attributes(r?.attributes);
+  const entry = { ctx, resource, workload: workloadOf(resource, ctx) };
+  if (r) RESOURCES.set(r, entry);
+  return entry;
+}
+
 export const otlp: Source = {
   name: 'otel',
 
@@ -121,14 +147,13 @@ export const otlp: Source = {
     const validate = validator('sources', 'otlp-traces.schema.json');
     if (!validate(record))
       throw new PermanentError(
-        `OTLP/JSON traces request does not match the proto JSON mapping: ${describeErrors(validate.errors)}`,
+        `OTLP span does not match the OTLP/JSON mapping: ${describeErrors(validate.errors).replace(ONE_SPAN_PATH, 'span/')}`,
         'schema-mismatch',
       );
     const events: RuntimeEvent[] = [];
     const drops: DecodeDrop[] = [];
     for (const rs of arr(record.resourceSpans)) {
-      const resource = attributes(obj(obj(rs)?.resource)?.attributes);
-      const workload = workloadOf(resource, ctx);
+      const { resource, workload } = resourceOf(obj(obj(rs)?.resource), ctx);
       for (const ss of arr(obj(rs)?.scopeSpans)) {
         for (const s of arr(obj(ss)?.spans)) {
           const span = obj(s) as Json;
@@ -203,7 +228,8 @@ function spanEvent(
     layer: c.layer,
     kind: c.kind,
     time: start,
-    source: { product: 'otel', format: 'otlp.json', nativeId: `${traceId}/${spanId}` },
+    // One format for both encodings: the event is the same whichever way the span travelled.
+    source: { product: 'otel', format: 'otlp', nativeId: `${traceId}/${spanId}` },
     workload,
     trace,
     content: summariseContent(content, ctx.redaction),

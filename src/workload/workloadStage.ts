@@ -19,6 +19,7 @@ import { pendingVersion, toEpisode } from './episodes.ts';
 import { expire } from './expiry.ts';
 import { parkIfWaiting, releaseAll, releaseExpired, releaseWaitingOn, type ParkingEnv } from './parking.ts';
 import { evaluate, type FilingEnv } from './signalFiling.ts';
+import { resolveContainerId } from './containerIds.ts';
 import { restoreWorkloads, snapshotWorkloads, type WorkloadSnapshot } from './snapshot.ts';
 import { handleSpan } from './spans.ts';
 import { WorkloadState, type StateLimits } from './state.ts';
@@ -101,6 +102,7 @@ export class WorkloadStage {
     for (const { key, event } of batch) {
       if (event.time > this.watermark) this.watermark = event.time;
       const w = this.workload(key, event);
+      resolveContainerId(w, event);
       touched.add(w);
       const seenKey = hash53(event.id);
       if (w.seen.has(seenKey)) {

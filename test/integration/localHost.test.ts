@@ -50,14 +50,14 @@ describe('LocalHost', () => {
     }
   });
 
-  it('answers OTLP with the OTLP response shape and refuses protobuf with the fix', async () => {
+  it('answers OTLP with the OTLP response shape, and a bad protobuf body with a protobuf Status', async () => {
     const { post } = await start();
     const ok = await post('/v1/traces', readFixture('otlp/genai-agent-trace.json'));
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({});
     const proto = await post('/v1/traces', Buffer.from([0x0a, 0x01]), { 'content-type': 'application/x-protobuf' });
-    expect(proto.status).toBe(415);
-    expect(((await proto.json()) as { error: string }).error).toMatch(/encoding: json/);
+    expect(proto.status).toBe(400);
+    expect(proto.headers.get('content-type')).toBe('application/x-protobuf');
   });
 
   it('answers 400 with the reason for an undecodable body and dead-letters it', async () => {

@@ -14,6 +14,7 @@ import type { BatchResult, InProcessPipeline, InputBody } from '../../pipeline/i
 import { evidenceRow } from '../../sinks/rows.ts';
 import type { Row } from '../../sinks/tables.ts';
 import type { SourceName } from '../../sources/registry.ts';
+import { negotiateOtlp, otlpExportAnswer, otlpStatus, type OtlpAnswer } from './otlpResponse.ts';
 import { json, readBody, send } from './http.ts';
 import { viewerPage } from './viewerRoutes.ts';
 
@@ -26,7 +27,7 @@ export const ENDPOINTS: Record<string, { accept?: SourceName[]; describe: string
   '/falco': { accept: ['falco'], describe: 'Falcosidekick webhook output / Falco http_output' },
   '/v1/traces': {
     accept: ['otel'],
-    describe: 'OTLP/HTTP JSON traces (OTel Collector otlphttp exporter, encoding json)',
+    describe: 'OTLP/HTTP traces, protobuf or JSON, gzip or not (OTel Collector otlp_http exporter, OTel SDKs)',
   },
   '/tetragon': { accept: ['tetragon'], describe: 'Tetragon JSON export lines' },
   '/defender': { accept: ['defender'], describe: 'Defender alerts in any supported envelope' },
@@ -157,20 +158,23 @@ export class LocalHost {
       }
       const endpoint = ENDPOINTS[url.pathname];
       if (!endpoint) return json(res, 404, { error: `no endpoint ${url.pathname}`, endpoints: Object.keys(ENDPOINTS) });
-      if (req.method !== 'POST') return json(res, 405, { error: `${url.pathname} accepts POST` });
-      if (this.closing) return json(res, 503, { error: 'shutting down' });
-      if (url.pathname === '/v1/traces' && /protobuf/i.test(req.headers['content-type'] ?? '')) {
-        return json(res, 415, {
-          error: 'OTLP protobuf is not accepted here: set the OTel Collector otlphttp exporter to encoding: json',
-        });
-      }
+      // OTLP/HTTP is answered in the request's own encoding, errors included (otlpResponse.ts).
+      const otlp = url.pathname === '/v1/traces' ? negotiateOtlp(req.headers) : undefined;
+      const fail = (status: number, error: string) =>
+        otlp ? answer(res, otlpStatus(otlp.encoding, status, error)) : json(res, status, { error });
+      if (req.method !== 'POST') return fail(405, `${url.pathname} accepts POST`);
+      if (this.closing) return fail(503, 'shutting down');
+      if (otlp?.refusal) return answer(res, otlp.refusal);
       const body = await readBody(req, this.options.maxBodyBytes);
       if (body === 'too-large')
-        return json(res, 413, {
-          error: `body larger than ${this.options.maxBodyBytes} bytes (serve.maxBodyBytes); split it or raise the limit`,
-        });
+        return fail(
+          413,
+          `body larger than ${this.options.maxBodyBytes} bytes (serve.maxBodyBytes); send smaller batches or raise the limit`,
+        );
       this.counters.requests++;
-      const { records } = await this.submit([{ body, input: `POST ${url.pathname}`, accept: endpoint.accept }]);
+      const result = await this.submit([{ body, input: `POST ${url.pathname}`, accept: endpoint.accept }]);
+      if (otlp) return answer(res, otlpExportAnswer(otlp.encoding, result.records, result.deadLetters));
+      const { records } = result;
       const accepted = records.counts.delivered;
       const reasons = Object.fromEntries(Object.entries(records.reasons.rejected));
       if (accepted === 0 && records.counts.rejected > 0) {
@@ -180,20 +184,6 @@ export class LocalHost {
           reasons,
           deadLettered: true,
         });
-      }
-      if (url.pathname === '/v1/traces') {
-        return json(
-          res,
-          200,
-          records.counts.rejected
-            ? {
-                partialSuccess: {
-                  rejectedSpans: records.counts.rejected,
-                  errorMessage: `rejected: ${JSON.stringify(reasons)}`,
-                },
-              }
-            : {},
-        );
       }
       return json(res, 200, {
         accepted,
@@ -205,7 +195,13 @@ export class LocalHost {
       const error = ensureError(e).message;
       this.options.pipeline.runner.lastError = error;
       this.options.pipeline.runner.deps.logger.event('error', 'host.request-failed', { path: url.pathname, error });
-      return json(res, 500, { error });
+      return url.pathname === '/v1/traces'
+        ? answer(res, otlpStatus(negotiateOtlp(req.headers).encoding, 500, error))
+        : json(res, 500, { error });
     }
   }
+}
+
+function answer(res: ServerResponse, a: OtlpAnswer): void {
+  send(res, a.status, a.contentType, a.body);
 }
