@@ -112,6 +112,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
           container: values.container as string | undefined,
           out: values.out as string | undefined,
           cluster: config.cluster,
+          classes: config.profiles.classes,
         });
       }
       case 'rules': {

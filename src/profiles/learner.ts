@@ -5,13 +5,18 @@
  * by the signal rules (`condition.deviation`) and become CausewayProfiles_CL rows, as does each
  * profile when its learning completes. Part of the workload's snapshot.
  */
+import { isIP } from 'node:net';
 import type { RuntimeEvent } from '../model/event.ts';
+import { httpCallOf } from './httpCall.ts';
+import { processPattern } from './processPattern.ts';
 import {
   collapsePath,
   egressCovered,
+  egressKey,
   emptyProfile,
   observe,
   pathCovered,
+  withDefaults,
   type DeviationKind,
   type Egress,
   type Profile,
@@ -35,13 +40,19 @@ export interface Deviation {
 
 interface Observation {
   executable?: string;
+  /** `binary args-pattern`, from any event that names its process. */
+  process?: string;
+  entrypoint?: string;
   filePath?: string;
   egress?: Egress;
+  dnsName?: string;
   tool?: string;
   toolTransition?: string;
 }
 
 const LOOPBACK = /^(127\.|::1$|0\.0\.0\.0$)/;
+/** Parents that live outside the container: a process they started is the container's entrypoint. */
+const RUNTIME_PARENT = /containerd-shim|\/runc$|conmon|crun|docker-containerd/;
 /** Values already judged per profile (inside it, or already reported as new): bounded. */
 const MAX_JUDGED = 4096;
 /** Raw path → pattern, shared: most events repeat a few paths. */
@@ -60,12 +71,21 @@ function collapseCached(path: string): string {
 /** Per profile, in memory only: what was already judged, so the common event costs one Set lookup. */
 class Judged {
   readonly values = new Set<string>();
+  /** Process keys counted in the profile's coverage (in memory: a restore may count one again). */
+  readonly processes = new Set<string>();
   has(v: string): boolean {
     return this.values.has(v);
   }
   add(v: string): void {
     if (this.values.size >= MAX_JUDGED) this.values.clear();
     this.values.add(v);
+  }
+  /** Whether this process is new to the profile's coverage. */
+  newProcess(key: string): boolean {
+    if (this.processes.has(key)) return false;
+    if (this.processes.size >= MAX_JUDGED) this.processes.clear();
+    this.processes.add(key);
+    return true;
   }
 }
 /** Traces whose last tool is remembered for transitions. */
@@ -78,8 +98,28 @@ export class ProfileBook {
   private readonly traceTools = new Map<string, { time: number; tool: string }[]>();
   /** Deviations of the event being handled, for the signal rules that ask. */
   private current: { eventId: string; deviations: Deviation[] } | undefined;
-  /** Rows waiting to be written; the stage drains them each batch. */
-  records: ProfileRecord[] = [];
+  private pending: ProfileRecord[] = [];
+  /** Completed profiles that a late event from their learning window taught since their last row. */
+  private readonly stale = new Set<Profile>();
+
+  /**
+   * Rows waiting to be written; the stage drains them each batch. A profile that late events from
+   * its learning window taught (or only counted) is written again, once per drain, so the table holds
+   * what was learned and how much was seen, not what had arrived when the window closed.
+   */
+  get records(): ProfileRecord[] {
+    for (const profile of this.stale) {
+      const row = this.pending.find((r) => !r.deviation && r.profile.id === profile.id);
+      if (row) row.profile = structuredClone(profile);
+      else this.pending.push({ profile: structuredClone(profile), time: profile.learningEndsAt! });
+    }
+    this.stale.clear();
+    return this.pending;
+  }
+
+  set records(rows: ProfileRecord[]) {
+    this.pending = rows;
+  }
 
   constructor(
     private readonly learningMs: number,
@@ -88,7 +128,7 @@ export class ProfileBook {
 
   /** Learns from one event, or finds how it deviates; returns the deviations. */
   see(event: RuntimeEvent, workloadFirstSeen: number, now: number): readonly Deviation[] {
-    const o = observationOf(event, this.traceTools);
+    let o = observationOf(event, this.traceTools, workloadFirstSeen);
     if (!o) {
       this.current = undefined;
       return [];
@@ -97,17 +137,17 @@ export class ProfileBook {
     this.completeIfDue(profile, now, event.workload.pod);
     let judged = this.judged.get(profile);
     if (!judged) this.judged.set(profile, (judged = new Judged()));
-    const keys = keysOf(o);
     // An event from inside the learning window teaches, even when it arrives after the profile
     // completed (within the allowed lateness, arrival order is not event order).
     if (profile.status !== 'imported' && event.time < (profile.learningEndsAt ?? 0)) {
-      if (!keys.every((k) => judged.has(k))) {
-        observe(profile, o);
-        for (const k of keys) judged.add(k);
-      } else profile.observations++;
+      this.teach(profile, judged, event, o);
       this.current = undefined;
       return [];
     }
+    // After learning, a process is judged where it starts (its exec), as the signal rules expect:
+    // a kernel event that arrives before its exec must not use up the exec's deviation.
+    if (event.kind !== 'process.exec') o = { ...o, executable: undefined, process: undefined, entrypoint: undefined };
+    const keys = keysOf(o);
     // Each value is judged once: inside the profile, or a deviation reported the first time.
     if (keys.every((k) => judged.has(k))) {
       this.current = undefined;
@@ -116,7 +156,7 @@ export class ProfileBook {
     const deviations = deviationsOf(profile, o);
     for (const k of keys) judged.add(k);
     for (const d of deviations)
-      this.records.push({
+      this.pending.push({
         profile: structuredClone(profile),
         time: event.time,
         pod: event.workload.pod,
@@ -124,6 +164,23 @@ export class ProfileBook {
       });
     this.current = { eventId: event.id, deviations };
     return deviations;
+  }
+
+  private teach(profile: Profile, judged: Judged, event: RuntimeEvent, o: Observation): void {
+    withDefaults(profile);
+    if (profile.status === 'complete') this.stale.add(profile);
+    const c = profile.coverage;
+    c.events++;
+    if (c.firstEvent === undefined || event.time < c.firstEvent) c.firstEvent = event.time;
+    if (c.lastEvent === undefined || event.time > c.lastEvent) c.lastEvent = event.time;
+    if (event.process?.key && judged.newProcess(event.process.key)) c.processes++;
+    const keys = keysOf(o);
+    if (keys.every((k) => judged.has(k))) {
+      profile.observations++;
+      return;
+    }
+    observe(profile, o);
+    for (const k of keys) judged.add(k);
   }
 
   /** The deviation of this kind the current event showed, with its evidence. */
@@ -141,7 +198,7 @@ export class ProfileBook {
   }
 
   restore(profiles: readonly Profile[]): void {
-    for (const p of profiles) this.profiles.set(p.identity.container, p);
+    for (const p of profiles) this.profiles.set(p.identity.container, withDefaults(p));
   }
 
   private profileFor(event: RuntimeEvent, workloadFirstSeen: number): Profile {
@@ -174,7 +231,7 @@ export class ProfileBook {
   private completeIfDue(p: Profile, now: number, pod?: string): void {
     if (p.status !== 'learning' || now < (p.learningEndsAt ?? Infinity)) return;
     p.status = 'complete';
-    this.records.push({ profile: structuredClone(p), time: p.learningEndsAt!, pod });
+    this.pending.push({ profile: structuredClone(p), time: p.learningEndsAt!, pod });
   }
 }
 
@@ -183,25 +240,58 @@ export function baselineKey(namespace: string, workloadName: string, container: 
   return `${namespace}/${workloadName}/${container}`;
 }
 
+/**
+ * What one event teaches: the process it names (any event that carries one, so a process started
+ * before the stream is learned from its file reads, connections, exit or an alert), plus what the
+ * event itself did.
+ */
 function observationOf(
+  event: RuntimeEvent,
+  traceTools: Map<string, { time: number; tool: string }[]>,
+  streamStart: number,
+): Observation | undefined {
+  const own = ownObservation(event, traceTools);
+  const p = event.process;
+  if (!p?.binary) return own;
+  const started = p.startTime !== undefined && p.startTime < streamStart;
+  const entrypoint = (p.parentBinary !== undefined && RUNTIME_PARENT.test(p.parentBinary)) || started;
+  return {
+    ...own,
+    executable: p.binary,
+    process: processPattern(p.binary, p.commandLine),
+    entrypoint: entrypoint ? p.binary : undefined,
+  };
+}
+
+function ownObservation(
   event: RuntimeEvent,
   traceTools: Map<string, { time: number; tool: string }[]>,
 ): Observation | undefined {
   switch (event.kind) {
     case 'process.exec':
-      return event.process?.binary ? { executable: event.process.binary } : undefined;
+    case 'process.exit':
+    case 'alert':
+      return undefined;
     case 'network.connect': {
       const n = event.network;
       if (!n?.dstIp || LOOPBACK.test(n.dstIp)) return undefined;
+      const name = n.domain ? n.domain.replace(/\.$/, '').toLowerCase() : undefined;
       return {
         egress: {
           ip: n.dstIp,
           port: n.dstPort,
           protocol: (n.protocol ?? 'TCP').toUpperCase(),
-          dns: n.domain ? [n.domain.replace(/\.$/, '').toLowerCase()] : [],
+          dns: name ? [name] : [],
         },
+        dnsName: name,
       };
     }
+    case 'dns.query': {
+      const name = event.network?.domain?.replace(/\.$/, '').toLowerCase();
+      return name ? { dnsName: name } : undefined;
+    }
+    case 'http.request':
+      return httpObservation(event);
     case 'tool.execute':
     case 'mcp.request': {
       const t = event.trace;
@@ -224,11 +314,35 @@ function observationOf(
   }
 }
 
+/** An HTTP client span: the host and port it called, and the method and path pattern. */
+function httpObservation(event: RuntimeEvent): Observation | undefined {
+  const call = httpCallOf(event.trace);
+  if (!call) return undefined;
+  const named = !isIP(call.host);
+  return {
+    egress: {
+      ip: named ? '' : call.host,
+      port: call.port,
+      protocol: 'TCP',
+      dns: named ? [call.host] : [],
+      http: [{ method: call.method, path: call.path }],
+      ...(call.tls ? { tls: true } : {}),
+    },
+    dnsName: named ? call.host : undefined,
+  };
+}
+
 function keysOf(o: Observation): string[] {
   const keys: string[] = [];
   if (o.executable) keys.push(`x:${o.executable}`);
+  if (o.process) keys.push(`p:${o.process}`);
+  if (o.entrypoint) keys.push(`n:${o.entrypoint}`);
   if (o.filePath) keys.push(`f:${o.filePath}`);
-  if (o.egress) keys.push(`e:${o.egress.protocol}/${o.egress.ip}:${o.egress.port ?? '*'}/${o.egress.dns[0] ?? ''}`);
+  if (o.egress) {
+    const call = o.egress.http?.[0];
+    keys.push(`e:${egressKey(o.egress)}/${o.egress.dns[0] ?? ''}${call ? ` ${call.method} ${call.path}` : ''}`);
+  }
+  if (o.dnsName) keys.push(`d:${o.dnsName}`);
   if (o.tool) keys.push(`t:${o.tool}`);
   if (o.toolTransition) keys.push(`s:${o.toolTransition}`);
   return keys;

@@ -20,6 +20,12 @@ export interface ProfileIdentity {
   container: string;
 }
 
+/** One HTTP call pattern seen on a destination: the method and the path pattern (`⋯` for a dynamic segment). */
+export interface HttpCall {
+  method: string;
+  path: string;
+}
+
 export interface Egress {
   /** An IP or CIDR; empty when only a name or a selector is known. */
   ip: string;
@@ -30,6 +36,20 @@ export interface Egress {
   /** In-cluster destinations named by selectors (imported profiles). */
   podSelector?: Record<string, string>;
   namespaceSelector?: Record<string, string>;
+  /** HTTP calls seen to this destination (OTel HTTP client spans), sorted; absent when none were seen. */
+  http?: HttpCall[];
+  /** Whether the calls were made over TLS (`url.scheme` https, or port 443): L7 rules then need TLS inspection. */
+  tls?: boolean;
+}
+
+/** How much a profile saw while learning, so a thin profile shows as thin. */
+export interface ProfileCoverage {
+  /** Events that taught it (inside the learning window). */
+  events: number;
+  /** Distinct processes (by process key) those events came from. */
+  processes: number;
+  firstEvent?: number;
+  lastEvent?: number;
 }
 
 export type ProfileStatus = 'learning' | 'complete' | 'imported';
@@ -47,11 +67,21 @@ export interface Profile {
   /** The pods' labels (NetworkNeighborhood matchLabels, or the sensor's pod labels). */
   podLabels?: Record<string, string>;
   executables: string[];
+  /** Processes seen, as `binary args-pattern` (dynamic arguments collapsed to `⋯`), however they were seen. */
+  processes: string[];
+  /**
+   * Executables of processes that were already running when the stream began or that the container
+   * runtime started: the workload's own entrypoints, as opposed to what it spawned.
+   */
+  entrypoints: string[];
   filePaths: string[];
   egress: Egress[];
+  /** Names the workload resolved (DNS lookups, or the host of an HTTP call). */
+  dnsNames: string[];
   tools: string[];
   toolTransitions: string[];
   syscalls: string[];
+  coverage: ProfileCoverage;
 }
 
 export type DeviationKind = 'new-executable' | 'new-file-path' | 'new-egress' | 'new-tool' | 'new-tool-transition';
@@ -71,12 +101,25 @@ export function emptyProfile(identity: ProfileIdentity, status: ProfileStatus, s
     source: [source],
     observations: 0,
     executables: [],
+    processes: [],
+    entrypoints: [],
     filePaths: [],
     egress: [],
+    dnsNames: [],
     tools: [],
     toolTransitions: [],
     syscalls: [],
+    coverage: { events: 0, processes: 0 },
   };
+}
+
+/** A profile from an older snapshot or table row gets the lists it did not have yet. */
+export function withDefaults(p: Profile): Profile {
+  p.processes ??= [];
+  p.entrypoints ??= [];
+  p.dnsNames ??= [];
+  p.coverage ??= { events: p.observations ?? 0, processes: 0 };
+  return p;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -122,8 +165,9 @@ function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-export function egressKey(e: Pick<Egress, 'ip' | 'port' | 'protocol'>): string {
-  return `${e.protocol}/${e.ip}:${e.port ?? '*'}`;
+/** One destination: its address, or (known only by name, as HTTP calls are) its names, with port and protocol. */
+export function egressKey(e: Pick<Egress, 'ip' | 'port' | 'protocol'> & { dns?: readonly string[] }): string {
+  return `${e.protocol}/${e.ip || (e.dns?.length ? `name:${e.dns.join(',')}` : '')}:${e.port ?? '*'}`;
 }
 
 /** Whether a destination is inside the profile's egress (IP or CIDR match, port, or a known DNS name). */
@@ -173,8 +217,11 @@ function addSorted(list: string[], value: string, cap: number): boolean {
 /** Caps per profile: a profile that would grow past these is not a baseline any more. */
 export const PROFILE_CAPS = {
   executables: 256,
+  processes: 256,
   filePaths: 1024,
   egress: 512,
+  dnsNames: 512,
+  httpCalls: 64,
   tools: 256,
   toolTransitions: 1024,
   syscalls: 512,
@@ -185,16 +232,23 @@ export function observe(
   profile: Profile,
   o: {
     executable?: string;
+    process?: string;
+    entrypoint?: string;
     filePath?: string;
     egress?: Egress;
+    dnsName?: string;
     tool?: string;
     toolTransition?: string;
     syscall?: string;
   },
 ): boolean {
   let changed = false;
+  withDefaults(profile);
   profile.observations++;
   if (o.executable) changed = addSorted(profile.executables, o.executable, PROFILE_CAPS.executables) || changed;
+  if (o.process) changed = addSorted(profile.processes, o.process, PROFILE_CAPS.processes) || changed;
+  if (o.entrypoint) changed = addSorted(profile.entrypoints, o.entrypoint, PROFILE_CAPS.executables) || changed;
+  if (o.dnsName) changed = addSorted(profile.dnsNames, o.dnsName, PROFILE_CAPS.dnsNames) || changed;
   if (o.filePath) changed = addSorted(profile.filePaths, collapsePath(o.filePath), PROFILE_CAPS.filePaths) || changed;
   if (o.tool) changed = addSorted(profile.tools, o.tool, PROFILE_CAPS.tools) || changed;
   if (o.toolTransition)
@@ -210,6 +264,8 @@ export function observe(
         known.dns.sort();
         changed = true;
       }
+      for (const call of o.egress.http ?? []) changed = addHttpCall(known, call) || changed;
+      if (o.egress.tls && !known.tls) changed = known.tls = true;
     } else if (profile.egress.length < PROFILE_CAPS.egress) {
       profile.egress.push({ ...o.egress, dns: [...o.egress.dns].sort() });
       profile.egress.sort((a, b) => (egressKey(a) < egressKey(b) ? -1 : 1));
@@ -219,21 +275,56 @@ export function observe(
   return changed;
 }
 
+function addHttpCall(e: Egress, call: HttpCall): boolean {
+  const calls = (e.http ??= []);
+  if (calls.length >= PROFILE_CAPS.httpCalls || calls.some((c) => c.method === call.method && c.path === call.path))
+    return false;
+  calls.push(call);
+  calls.sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method));
+  return true;
+}
+
 /** Folds an imported profile into another for the same container (an AP and an NN). */
 export function mergeProfiles(into: Profile, from: Profile): Profile {
+  withDefaults(into);
+  withDefaults(from);
   for (const s of from.source) if (!into.source.includes(s)) into.source.push(s);
   for (const x of from.executables) addSorted(into.executables, x, Infinity);
+  for (const x of from.processes) addSorted(into.processes, x, Infinity);
+  for (const x of from.entrypoints) addSorted(into.entrypoints, x, Infinity);
+  for (const x of from.dnsNames) addSorted(into.dnsNames, x, Infinity);
   for (const x of from.filePaths) addSorted(into.filePaths, x, Infinity);
   for (const x of from.tools) addSorted(into.tools, x, Infinity);
   for (const x of from.toolTransitions) addSorted(into.toolTransitions, x, Infinity);
   for (const x of from.syscalls) addSorted(into.syscalls, x, Infinity);
-  for (const e of from.egress)
-    if (
-      !into.egress.some(
-        (k) => egressKey(k) === egressKey(e) && JSON.stringify(k.podSelector) === JSON.stringify(e.podSelector),
-      )
-    )
-      into.egress.push(e);
+  for (const e of from.egress) {
+    const known = into.egress.find(
+      (k) => egressKey(k) === egressKey(e) && JSON.stringify(k.podSelector) === JSON.stringify(e.podSelector),
+    );
+    if (!known) {
+      into.egress.push(structuredClone(e));
+      continue;
+    }
+    for (const d of e.dns) addSorted(known.dns, d, Infinity);
+    for (const call of e.http ?? []) addHttpCall(known, call);
+    if (e.tls) known.tls = true;
+  }
   into.observations += from.observations;
+  const a = into.coverage;
+  const b = from.coverage;
+  into.coverage = {
+    events: a.events + b.events,
+    processes: a.processes + b.processes,
+    firstEvent: minDefined(a.firstEvent, b.firstEvent),
+    lastEvent: maxDefined(a.lastEvent, b.lastEvent),
+  };
   return into;
+}
+
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+}
+
+function maxDefined(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.max(a, b);
 }

@@ -195,9 +195,23 @@ export function profileRow(
     Tools: p.tools,
     ToolTransitions: p.toolTransitions,
     Syscalls: p.syscalls,
+    Processes: p.processes ?? [],
+    Entrypoints: p.entrypoints ?? [],
+    DnsNames: p.dnsNames ?? [],
+    Coverage: coverageOf(p),
     DeviationKind: deviation?.kind,
     DeviationValue: deviation?.value,
     StoryId: deviation?.storyId,
     Source: p.source.join('; '),
   });
+}
+
+function coverageOf(p: Profile): Record<string, unknown> {
+  const c = p.coverage ?? { events: p.observations, processes: 0 };
+  return {
+    Events: c.events,
+    Processes: c.processes,
+    FirstEvent: c.firstEvent !== undefined ? iso(c.firstEvent) : undefined,
+    LastEvent: c.lastEvent !== undefined ? iso(c.lastEvent) : undefined,
+  };
 }

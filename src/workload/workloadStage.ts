@@ -274,6 +274,9 @@ export class WorkloadStage {
   }
 
   private handle(w: WorkloadState, event: RuntimeEvent, parentGap = false): void {
+    // Every event that carries a process teaches the profile, exits and HTTP client calls included.
+    w.profiles.see(event, w.firstSeen, this.timeOf(w));
+    if (event.kind === 'http.request') return;
     const pod = podOf(event);
     const p = event.process;
     if (event.kind === 'process.exec' && p) {
@@ -298,7 +301,6 @@ export class WorkloadStage {
       const node = w.processes.get(p.key);
       if (node && event.time > (node.lastActive ?? node.start)) node.lastActive = event.time;
     }
-    w.profiles.see(event, w.firstSeen, this.timeOf(w));
     this.recordPodIp(w, event, pod);
     if (event.trace) return this.handleSpan(w, event, pod);
     if (event.layer === 'process' || event.layer === 'file' || event.layer === 'network' || event.layer === 'alert')
