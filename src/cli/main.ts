@@ -1,5 +1,5 @@
 /**
- * `causeway` — the command line. Commands: replay, serve, run, flush, report, rules.
+ * `causeway` — the command line. Commands: replay, serve, run, flush, report, profile, policy, rules.
  * Exit code 0 unless something fatal happened (a bad record is not fatal; a bad config is).
  */
 import { parseArgs } from 'node:util';
@@ -20,7 +20,15 @@ Commands:
   report <dir> --html <file>      One self-contained HTML file of the stories in a tables directory.
   profile export --format networkpolicy|ciliumnetworkpolicy|seccomp --from <file|dir>...
          [--workload [ns/]name] [--container c] [--out file]
-                                  Draft (audit) policies from Kubescape profiles or learned ones.
+                                  Draft (audit) policies from Kubescape profiles or learned ones:
+                                  one per workload container, after a summary (all of them unless
+                                  --workload / --container pick some).
+  policy check <draft.yaml> --against <tables dir | replay files>...
+                                  Every observed flow the drafts would deny, with its evidence;
+                                  exit 0 when nothing benign would be.
+  policy graduate <draft.yaml> --against <...>... [--min-window 7d] [--out file]
+                                  The enforcing version, only when the check is clean over at
+                                  least --min-window of observations.
   rules check [files...]          Validate signal rule packs.
 
 Common options:
@@ -114,6 +122,28 @@ export async function main(argv: string[], env: Record<string, string | undefine
           cluster: config.cluster,
           classes: config.profiles.classes,
         });
+      }
+      case 'policy': {
+        const sub = rest[0];
+        if (sub !== 'check' && sub !== 'graduate') return usageError('policy takes a subcommand: check or graduate');
+        const { values, positionals } = parse(rest.slice(1), {
+          against: { type: 'string', multiple: true },
+          'min-window': { type: 'string' },
+          out: { type: 'string' },
+        });
+        if (!positionals.length) return usageError(`policy ${sub} needs the draft file (what profile export wrote)`);
+        const { policyCheck, policyGraduate } = await import('./policy.ts');
+        const common = {
+          draft: positionals[0]!,
+          // `--against a b c`: the files after the first --against come as positionals.
+          against: [...((values.against as unknown as string[] | undefined) ?? []), ...positionals.slice(1)],
+          configFile: values.config as string | undefined,
+          flags: flagsOf(values),
+          env,
+        };
+        if (sub === 'check') return await policyCheck(common);
+        const minWindow = values['min-window'] as string | undefined;
+        return await policyGraduate({ ...common, minWindow, out: values.out as string | undefined });
       }
       case 'rules': {
         const { rulesCheck } = await import('./rulesCheck.ts');

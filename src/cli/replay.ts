@@ -7,8 +7,8 @@ import { readFileSync, rmSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { FlagSettings } from '../config/config.ts';
 import type { Story } from '../model/story.ts';
-import { createPipeline } from '../pipeline/pipeline.ts';
-import { emptyReport, formatReport, mergeReports } from '../pipeline/report.ts';
+import { createPipeline, type Pipeline } from '../pipeline/pipeline.ts';
+import { emptyReport, formatReport, mergeReports, type BatchReport } from '../pipeline/report.ts';
 import { flushPipeline, runBatch } from '../pipeline/runBatch.ts';
 import { TABLE_NAMES } from '../sinks/tables.ts';
 import { LocalTableSink } from '../sinks/localTables.ts';
@@ -42,40 +42,13 @@ export async function replay(options: {
     baselines: boot.baselines,
   });
   const started = Date.now();
-  const records = emptyReport();
-  const rows = emptyReport();
-  const stages = emptyReport();
-  const latest = new Map<string, Story>();
-  const keep = (stories: Story[]) => {
-    for (const s of stories) if ((latest.get(s.storyId)?.version ?? -1) < s.version) latest.set(s.storyId, s);
-  };
-  const totalBytes = options.files.reduce((n, f) => n + safeSize(f), 0);
-  const progress = new Progress(totalBytes);
-  let done = 0;
-  for (const file of options.files) {
-    let body: Buffer;
-    try {
-      body = readFileSync(file);
-    } catch (e) {
-      progress.done();
-      process.stderr.write(`causeway: cannot read ${file}: ${(e as Error).message}\n`);
-      return 1;
-    }
-    for (const chunk of chunks(body)) {
-      const result = await runBatch(pipeline, [{ body: chunk, input: file }]);
-      mergeReports(records, result.records);
-      mergeReports(rows, result.rows);
-      mergeReports(stages, result.stages);
-      keep(result.stories);
-      progress.update(done + chunk.length, file);
-    }
-    done += body.length;
+  const run = await replayFiles(pipeline, options.files);
+  if ('error' in run) {
+    process.stderr.write(`causeway: ${run.error}\n`);
+    return 1;
   }
-  const end = await flushPipeline(pipeline);
-  mergeReports(rows, end.rows);
-  keep(end.stories);
   await boot.sink.close();
-  progress.done();
+  const { records, rows, stages, totalBytes, latest } = run;
 
   const stories = [...latest.values()]
     .filter((s) => s.status !== 'merged')
@@ -94,6 +67,59 @@ export async function replay(options: {
   for (const s of stories.slice(0, 10)) out.write(renderStory(s, { brief: true }));
   out.write(`Tables: ${boot.tablesDir}\n`);
   return 0;
+}
+
+/** What replaying files produced: reports by stage, and the latest version of every story. */
+export interface ReplayRun {
+  records: BatchReport;
+  rows: BatchReport;
+  stages: BatchReport;
+  latest: Map<string, Story>;
+  totalBytes: number;
+}
+
+/**
+ * The replay path: each file, in chunks, through the one pipeline, then end of input. Shared by
+ * `replay` and `policy check --against <files>`; a file that cannot be read stops it.
+ */
+export async function replayFiles(
+  pipeline: Pipeline,
+  files: readonly string[],
+  options: { quiet?: boolean } = {},
+): Promise<ReplayRun | { error: string }> {
+  const records = emptyReport();
+  const rows = emptyReport();
+  const stages = emptyReport();
+  const latest = new Map<string, Story>();
+  const keep = (stories: Story[]) => {
+    for (const s of stories) if ((latest.get(s.storyId)?.version ?? -1) < s.version) latest.set(s.storyId, s);
+  };
+  const totalBytes = files.reduce((n, f) => n + safeSize(f), 0);
+  const progress = options.quiet ? undefined : new Progress(totalBytes);
+  let done = 0;
+  for (const file of files) {
+    let body: Buffer;
+    try {
+      body = readFileSync(file);
+    } catch (e) {
+      progress?.done();
+      return { error: `cannot read ${file}: ${(e as Error).message}` };
+    }
+    for (const chunk of chunks(body)) {
+      const result = await runBatch(pipeline, [{ body: chunk, input: file }]);
+      mergeReports(records, result.records);
+      mergeReports(rows, result.rows);
+      mergeReports(stages, result.stages);
+      keep(result.stories);
+      progress?.update(done + chunk.length, file);
+    }
+    done += body.length;
+  }
+  const end = await flushPipeline(pipeline);
+  mergeReports(rows, end.rows);
+  keep(end.stories);
+  progress?.done();
+  return { records, rows, stages, latest, totalBytes };
 }
 
 function safeSize(file: string): number {

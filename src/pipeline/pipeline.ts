@@ -24,6 +24,8 @@ export interface Pipeline {
   readonly sink: Sink;
   readonly logger: Logger;
   readonly clock: () => number;
+  /** Sees every workload event stage ① produced, before stage ② (`causeway policy check` observes a replay). */
+  readonly observe?: (events: readonly KeyedEvent[]) => void;
 }
 
 export function createPipeline(options: {
@@ -34,6 +36,7 @@ export function createPipeline(options: {
   clock?: () => number;
   host?: string;
   baselines?: readonly Profile[];
+  observe?: (events: readonly KeyedEvent[]) => void;
 }): Pipeline {
   const { config, signals } = options;
   const c = config.correlation;
@@ -45,6 +48,7 @@ export function createPipeline(options: {
     clock,
     sink: options.sink,
     logger: options.logger,
+    observe: options.observe,
     ingestOptions: {
       decode: { cluster: config.cluster, redaction: config.redaction },
       limits: config.limits,

@@ -29,6 +29,7 @@ export interface BatchResult {
 export async function runBatch(p: Pipeline, inputs: readonly IngestInput[]): Promise<BatchResult> {
   // ① ingest
   const ingested = ingest(inputs, p.ingestOptions);
+  p.observe?.(ingested.workloadEvents);
   p.workloadEvents.publish(ingested.workloadEvents);
   p.episodes.publish(ingested.episodes);
 

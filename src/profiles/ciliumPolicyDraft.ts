@@ -5,15 +5,7 @@
  * with Advanced Container Networking Services' L7 policy). The kube-dns rule carries an L7 DNS rule
  * for exactly the names seen, which is also what lets Cilium's DNS proxy learn `toFQDNs` addresses.
  */
-import {
-  allowsDns,
-  ANNOTATIONS,
-  destinationText,
-  draftMetadata,
-  isKubeDns,
-  isWildcard,
-  podSelectorOf,
-} from './draftMetadata.ts';
+import { ANNOTATIONS, destinationText, draftMetadata, isKubeDns, isWildcard, podSelectorOf } from './draftMetadata.ts';
 import { cidrOf, type DraftNotes } from './networkPolicyDraft.ts';
 import { DYNAMIC, type Egress, type HttpCall, type Profile } from './profile.ts';
 import { forbidsWildcardEgress, type ResolvedClass } from './profileClass.ts';
@@ -31,13 +23,17 @@ export function ciliumPolicyDraft(p: Profile, c: ResolvedClass): { doc: Record<s
   const strict = forbidsWildcardEgress(c.profileClass);
   const rules = new Map<string, { peer: Record<string, unknown>; label: string; ports: PortGroup[] }>();
   const names = new Set<string>(p.dnsNames ?? []);
+  let kubeDnsListed = false;
   const tlsL7: string[] = [];
   for (const e of p.egress) {
     if (strict && isWildcard(e)) {
       notes.refused.push(`wildcard egress ${destinationText(e)} (${c.profileClass})`);
       continue;
     }
-    if (isKubeDns(e)) continue; // replaced by the L7 DNS rule below
+    if (isKubeDns(e)) {
+      kubeDnsListed = true; // replaced by the L7 DNS rule below
+      continue;
+    }
     const peer = peerOf(e, p.identity.namespace);
     if (!peer) continue;
     for (const n of e.dns) if (!n.includes('*')) names.add(n);
@@ -57,7 +53,8 @@ export function ciliumPolicyDraft(p: Profile, c: ResolvedClass): { doc: Record<s
       for (const g of r.ports) if (g.http.length && g.tls) tlsL7.push(`${r.label}:${g.port}`);
       return { ...r.peer, ...(toPorts ? { toPorts } : {}) };
     });
-  if (allowsDns(p)) {
+  notes.dnsAllowed = names.size > 0 || kubeDnsListed;
+  if (notes.dnsAllowed) {
     const dns = [...names].sort().map((matchName) => ({ matchName }));
     egress.push({
       toEndpoints: [{ matchLabels: { 'k8s:io.kubernetes.pod.namespace': 'kube-system', 'k8s:k8s-app': 'kube-dns' } }],

@@ -86,7 +86,7 @@ export function coverageText(p: Profile): string {
     c.firstEvent !== undefined && c.lastEvent !== undefined
       ? `, ${new Date(c.firstEvent).toISOString()} to ${new Date(c.lastEvent).toISOString()}`
       : '';
-  return `${c.events} events from ${c.processes} processes${span}${isThin(p) ? ' (thin: review before relying on it)' : ''}`;
+  return `${c.events} events from ${c.processes} ${c.processes === 1 ? 'process' : 'processes'}${span}${isThin(p) ? ' (thin: review before relying on it)' : ''}`;
 }
 
 function evidenceOf(p: Profile): string {
@@ -107,16 +107,6 @@ export function podSelectorOf(p: Profile): { labels: Record<string, string>; gue
     : { labels: { 'app.kubernetes.io/name': p.identity.workloadName }, guessed: true };
 }
 
-/** Whether the workload was seen resolving names (then, and only then, drafts allow DNS to kube-dns). */
-export function usesDns(p: Profile): boolean {
-  return (p.dnsNames ?? []).length > 0 || p.egress.some((e) => e.dns.length > 0);
-}
-
-/** Whether a draft allows DNS to kube-dns: names were seen resolved, or the profile lists kube-dns itself. */
-export function allowsDns(p: Profile): boolean {
-  return usesDns(p) || p.egress.some(isKubeDns);
-}
-
 /** An egress entry that is the cluster DNS itself (Kubescape lists it in NetworkNeighborhoods). */
 export function isKubeDns(e: Egress): boolean {
   return e.podSelector?.['k8s-app'] === 'kube-dns' && (e.port === 53 || e.port === undefined);
@@ -127,14 +117,18 @@ export function isWildcard(e: Egress): boolean {
   return e.ip === '*' || /\/0$/.test(e.ip) || e.dns.some((d) => d.includes('*'));
 }
 
-/** `api.openai.com:443/TCP`, `10.0.12.4:5432/TCP`, `app=chain-postgres:5432/TCP`. */
+/** `api.openai.com:443/TCP`, `10.0.12.4:5432/TCP`, `kb-tools.agents.svc:8080/TCP`, `app=chain-postgres:5432/TCP`. */
 export function destinationText(e: Egress): string {
-  const who =
-    e.dns[0] ??
-    (e.ip ||
-      Object.entries({ ...e.namespaceSelector, ...e.podSelector })
-        .map(([k, v]) => `${k}=${v}`)
-        .join(',') ||
-      'any');
-  return `${who}:${e.port ?? '*'}/${e.protocol}`;
+  return `${destinationHost(e)}:${e.port ?? '*'}/${e.protocol}`;
+}
+
+/** A destination as one word: its name, its address, a service (`name.namespace.svc`) or its selectors. */
+export function destinationHost(e: Egress): string {
+  if (e.dns[0]) return e.dns[0];
+  if (e.ip) return e.ip === '*' ? 'any' : e.ip;
+  const service = e.podSelector?.['app.kubernetes.io/name'];
+  const namespace = e.namespaceSelector?.['kubernetes.io/metadata.name'];
+  if (service && namespace && Object.keys(e.podSelector!).length === 1) return `${service}.${namespace}.svc`;
+  const labels = Object.entries({ ...e.namespaceSelector, ...e.podSelector }).map(([k, v]) => `${k}=${v}`);
+  return labels.join(',') || 'any';
 }

@@ -3,7 +3,7 @@
  * its profile saw, and what could not be expressed or was refused by its class. Values come from
  * sensors, so control characters are replaced before they reach the file or a terminal.
  */
-import { allowsDns, coverageText, describeProfile, destinationText, isThin } from './draftMetadata.ts';
+import { coverageText, describeProfile, destinationText, isThin } from './draftMetadata.ts';
 import type { DraftOutcome, PolicyFormat } from './policy.ts';
 import type { Egress } from './profile.ts';
 import { singleLine } from '../story/escape.ts';
@@ -42,7 +42,7 @@ export function exportSummary(
   if (network) {
     const destinations = [...new Set(drafted.flatMap((o) => o.profile.egress.map(destinationWithCalls)))].sort();
     lines.push('', `Destinations (${destinations.length}):`, ...destinations.map((d) => `  ${d}`));
-    const noDns = drafted.filter((o) => !allowsDns(o.profile)).map((o) => describeProfile(o.profile));
+    const noDns = drafted.filter((o) => !o.notes.dnsAllowed).map((o) => describeProfile(o.profile));
     if (noDns.length)
       lines.push(
         '',

@@ -7,8 +7,10 @@
  */
 import { isIP } from 'node:net';
 import type { RuntimeEvent } from '../model/event.ts';
+import { destinationHost } from './draftMetadata.ts';
 import { httpCallOf } from './httpCall.ts';
 import { processPattern } from './processPattern.ts';
+import { spanDestinationOf } from './spanDestination.ts';
 import {
   collapsePath,
   egressCovered,
@@ -16,6 +18,7 @@ import {
   emptyProfile,
   observe,
   pathCovered,
+  selectorKey,
   withDefaults,
   type DeviationKind,
   type Egress,
@@ -51,6 +54,8 @@ interface Observation {
 }
 
 const LOOPBACK = /^(127\.|::1$|0\.0\.0\.0$)/;
+/** A watched profile's snapshot row is written again at most this often (event time), to say until when. */
+const WATCH_ROW_MS = 24 * 3_600_000;
 /** Parents that live outside the container: a process they started is the container's entrypoint. */
 const RUNTIME_PARENT = /containerd-shim|\/runc$|conmon|crun|docker-containerd/;
 /** Values already judged per profile (inside it, or already reported as new): bounded. */
@@ -101,6 +106,8 @@ export class ProfileBook {
   private pending: ProfileRecord[] = [];
   /** Completed profiles that a late event from their learning window taught since their last row. */
   private readonly stale = new Set<Profile>();
+  /** When each completed profile's latest snapshot row was written (event time; in memory only). */
+  private readonly rowWrittenAt = new Map<Profile, number>();
 
   /**
    * Rows waiting to be written; the stage drains them each batch. A profile that late events from
@@ -109,9 +116,11 @@ export class ProfileBook {
    */
   get records(): ProfileRecord[] {
     for (const profile of this.stale) {
+      const time = Math.max(profile.learningEndsAt!, profile.coverage.watchedUntil ?? 0);
+      this.rowWrittenAt.set(profile, time);
       const row = this.pending.find((r) => !r.deviation && r.profile.id === profile.id);
-      if (row) row.profile = structuredClone(profile);
-      else this.pending.push({ profile: structuredClone(profile), time: profile.learningEndsAt! });
+      if (row) Object.assign(row, { profile: structuredClone(profile), time });
+      else this.pending.push({ profile: structuredClone(profile), time });
     }
     this.stale.clear();
     return this.pending;
@@ -135,6 +144,7 @@ export class ProfileBook {
     }
     const profile = this.profileFor(event, workloadFirstSeen);
     this.completeIfDue(profile, now, event.workload.pod);
+    this.watch(profile, event.time);
     let judged = this.judged.get(profile);
     if (!judged) this.judged.set(profile, (judged = new Judged()));
     // An event from inside the learning window teaches, even when it arrives after the profile
@@ -164,6 +174,17 @@ export class ProfileBook {
       });
     this.current = { eventId: event.id, deviations };
     return deviations;
+  }
+
+  /** Moves the profile's watched-until time; a day after its last row, the row is written again. */
+  private watch(profile: Profile, time: number): void {
+    const c = withDefaults(profile).coverage;
+    if (time <= (c.watchedUntil ?? -Infinity)) return;
+    c.watchedUntil = time;
+    if (profile.status !== 'complete') return;
+    const written = this.rowWrittenAt.get(profile);
+    if (written === undefined) this.rowWrittenAt.set(profile, time);
+    else if (time - written >= WATCH_ROW_MS) this.stale.add(profile);
   }
 
   private teach(profile: Profile, judged: Judged, event: RuntimeEvent, o: Observation): void {
@@ -231,6 +252,7 @@ export class ProfileBook {
   private completeIfDue(p: Profile, now: number, pod?: string): void {
     if (p.status !== 'learning' || now < (p.learningEndsAt ?? Infinity)) return;
     p.status = 'complete';
+    this.rowWrittenAt.set(p, p.learningEndsAt!);
     this.pending.push({ profile: structuredClone(p), time: p.learningEndsAt!, pod });
   }
 }
@@ -292,6 +314,9 @@ function ownObservation(
     }
     case 'http.request':
       return httpObservation(event);
+    case 'llm.chat':
+    case 'agent.invoke':
+      return spanEgress(event);
     case 'tool.execute':
     case 'mcp.request': {
       const t = event.trace;
@@ -307,11 +332,40 @@ function ownObservation(
       while (i > 0 && calls[i - 1]!.time > event.time) i--;
       const prev = calls[i - 1]?.tool;
       if (calls.length < 64) calls.splice(i, 0, { time: event.time, tool: t.toolName });
-      return { tool: t.toolName, toolTransition: prev && prev !== t.toolName ? `${prev}→${t.toolName}` : undefined };
+      return {
+        ...spanEgress(event),
+        tool: t.toolName,
+        toolTransition: prev && prev !== t.toolName ? `${prev}→${t.toolName}` : undefined,
+      };
     }
     default:
       return event.layer === 'file' && event.file?.path ? { filePath: collapseCached(event.file.path) } : undefined;
   }
+}
+
+/**
+ * A client span's destination (the model endpoint of a chat span, the MCP server of a tool call):
+ * a cluster service by selector, any other host by name.
+ */
+function spanEgress(event: RuntimeEvent): Observation | undefined {
+  const d = spanDestinationOf(event.trace, event.kind);
+  if (!d) return undefined;
+  if (d.service)
+    return {
+      egress: {
+        ip: '',
+        port: d.port,
+        protocol: 'TCP',
+        dns: [],
+        podSelector: { 'app.kubernetes.io/name': d.service.name },
+        namespaceSelector: { 'kubernetes.io/metadata.name': d.service.namespace },
+      },
+    };
+  const named = !isIP(d.host);
+  return {
+    egress: { ip: named ? '' : d.host, port: d.port, protocol: 'TCP', dns: named ? [d.host] : [] },
+    dnsName: named ? d.host : undefined,
+  };
 }
 
 /** An HTTP client span: the host and port it called, and the method and path pattern. */
@@ -371,11 +425,17 @@ function deviationsOf(p: Profile, o: Observation): Deviation[] {
       evidence: `not in ${since}; ${p.filePaths.length} path patterns`,
       profile,
     });
-  if (o.egress && !egressCovered(p, { ip: o.egress.ip, port: o.egress.port, dns: o.egress.dns[0] })) {
+  const dst = o.egress && {
+    ip: o.egress.ip,
+    port: o.egress.port,
+    dns: o.egress.dns[0],
+    selector: selectorKey(o.egress),
+  };
+  if (o.egress && !egressCovered(p, dst!)) {
     out.push({
       kind: 'new-egress',
-      value: `${o.egress.dns[0] ?? o.egress.ip}:${o.egress.port ?? '*'}`,
-      evidence: `not in ${since}; egress: ${list(p.egress.map((e) => `${e.dns[0] ?? (e.ip || 'selector')}:${e.port ?? '*'}`))}`,
+      value: `${destinationHost(o.egress)}:${o.egress.port ?? '*'}`,
+      evidence: `not in ${since}; egress: ${list(p.egress.map((e) => `${destinationHost(e)}:${e.port ?? '*'}`))}`,
       profile,
     });
   }

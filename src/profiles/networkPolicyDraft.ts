@@ -4,15 +4,7 @@
  * allowed only when the workload was seen resolving names. Names, HTTP rules and refused wildcards
  * (strict classes) cannot be expressed here and are listed, not dropped silently.
  */
-import {
-  allowsDns,
-  ANNOTATIONS,
-  destinationText,
-  draftMetadata,
-  isKubeDns,
-  isWildcard,
-  podSelectorOf,
-} from './draftMetadata.ts';
+import { ANNOTATIONS, destinationText, draftMetadata, isKubeDns, isWildcard, podSelectorOf } from './draftMetadata.ts';
 import type { Egress, Profile } from './profile.ts';
 import { forbidsWildcardEgress, type ResolvedClass } from './profileClass.ts';
 
@@ -20,6 +12,8 @@ import { forbidsWildcardEgress, type ResolvedClass } from './profileClass.ts';
 export interface DraftNotes {
   notExpressible: string[];
   refused: string[];
+  /** Whether the draft lets the workload resolve names through kube-dns. */
+  dnsAllowed?: boolean;
 }
 
 /** The cluster DNS as a NetworkPolicy peer (the `k8s-app: kube-dns` pods in kube-system). */
@@ -34,11 +28,13 @@ export function networkPolicyDraft(p: Profile, c: ResolvedClass): { doc: Record<
   const notes: DraftNotes = { notExpressible: [], refused: [] };
   const strict = forbidsWildcardEgress(c.profileClass);
   const groups = new Map<string, { peer: Record<string, unknown>; ports: Port[] }>();
+  let resolves = (p.dnsNames ?? []).length > 0;
   for (const e of p.egress) {
     if (strict && isWildcard(e)) {
       notes.refused.push(`wildcard egress ${destinationText(e)} (${c.profileClass})`);
       continue;
     }
+    if (e.dns.length || isKubeDns(e)) resolves = true;
     if (isKubeDns(e)) continue; // written once below, with both protocols
     const peer = peerOf(e);
     if (!peer) {
@@ -58,7 +54,8 @@ export function networkPolicyDraft(p: Profile, c: ResolvedClass): { doc: Record<
       const ports = k8sPorts(g.ports);
       return { to: [g.peer], ...(ports ? { ports } : {}) };
     });
-  if (allowsDns(p))
+  notes.dnsAllowed = resolves;
+  if (resolves)
     egress.push({
       to: [KUBE_DNS_PEER],
       ports: [

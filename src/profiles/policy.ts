@@ -7,6 +7,7 @@
  */
 import { stringify } from 'yaml';
 import { ciliumPolicyDraft } from './ciliumPolicyDraft.ts';
+import { describeProfile } from './draftMetadata.ts';
 import { exportSummary } from './exportSummary.ts';
 import { networkPolicyDraft, type DraftNotes } from './networkPolicyDraft.ts';
 import type { Profile } from './profile.ts';
@@ -48,7 +49,9 @@ export function exportPolicies(
   format: PolicyFormat,
   options: ExportPoliciesOptions = {},
 ): ExportResult {
-  const outcomes = profiles.map((p) => draftOutcome(p, format, options.classes));
+  const outcomes = [...profiles]
+    .sort((a, b) => describeProfile(a).localeCompare(describeProfile(b)) || (a.id < b.id ? -1 : 1))
+    .map((p) => draftOutcome(p, format, options.classes));
   const docs = outcomes
     .filter((o) => o.doc)
     .map((o) => stringify(o.doc, { lineWidth: 0, sortMapEntries: false }))

@@ -10,8 +10,8 @@ const MAX_ARGS = 16;
 const MAX_LENGTH = 200;
 const DYNAMIC_TOKEN =
   /^(\d+|0x[0-9a-f]+|[0-9a-f]{12,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d{1,3}(\.\d{1,3}){3}(:\d+)?)$/i;
-/** A token with a long run of digits inside (`--session=20261120103000`, `worker-48213`). */
-const EMBEDDED_DIGITS = /\d{4,}/;
+/** A token with a long run of digits inside (`--session=20261120103000`, `worker-482133`); ports stay. */
+const EMBEDDED_DIGITS = /\d{6,}/;
 
 /** `/usr/bin/python3` + `python3 -m worker --pid 4242` → `/usr/bin/python3 -m worker --pid ⋯`. */
 export function processPattern(binary: string, commandLine: string | undefined): string {

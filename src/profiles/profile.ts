@@ -50,6 +50,11 @@ export interface ProfileCoverage {
   processes: number;
   firstEvent?: number;
   lastEvent?: number;
+  /**
+   * The latest event of the container, learning or not: how long the profile has been watched
+   * (what `policy graduate` needs to know from a tables directory).
+   */
+  watchedUntil?: number;
 }
 
 export type ProfileStatus = 'learning' | 'complete' | 'imported';
@@ -165,23 +170,35 @@ function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** One destination: its address, or (known only by name, as HTTP calls are) its names, with port and protocol. */
-export function egressKey(e: Pick<Egress, 'ip' | 'port' | 'protocol'> & { dns?: readonly string[] }): string {
-  return `${e.protocol}/${e.ip || (e.dns?.length ? `name:${e.dns.join(',')}` : '')}:${e.port ?? '*'}`;
+/**
+ * One destination: its address, or (known only by name, as HTTP calls are) its names, or (in the
+ * cluster) its selectors, with port and protocol.
+ */
+export function egressKey(
+  e: Pick<Egress, 'ip' | 'port' | 'protocol'> & Partial<Pick<Egress, 'dns' | 'podSelector' | 'namespaceSelector'>>,
+): string {
+  const selector = selectorKey(e) && `sel:${selectorKey(e)}`;
+  return `${e.protocol}/${e.ip || (e.dns?.length ? `name:${e.dns.join(',')}` : selector)}:${e.port ?? '*'}`;
 }
 
 /** Whether a destination is inside the profile's egress (IP or CIDR match, port, or a known DNS name). */
 export function egressCovered(
   profile: Profile,
-  dst: { ip?: string; port?: number; protocol?: string; dns?: string },
+  dst: { ip?: string; port?: number; protocol?: string; dns?: string; selector?: string },
 ): boolean {
   const name = dst.dns?.replace(/\.$/, '').toLowerCase();
   return profile.egress.some((e) => {
     if (e.port !== undefined && dst.port !== undefined && e.port !== dst.port) return false;
     if (e.ip === '*') return true;
     if (e.ip && dst.ip && ipInCidr(dst.ip, e.ip)) return true;
+    if (dst.selector && dst.selector === selectorKey(e)) return true;
     return !!name && e.dns.includes(name);
   });
+}
+
+/** An in-cluster destination's selectors as one comparable string (empty when it has none). */
+export function selectorKey(e: Pick<Egress, 'podSelector' | 'namespaceSelector'>): string {
+  return e.podSelector || e.namespaceSelector ? JSON.stringify([e.namespaceSelector ?? {}, e.podSelector ?? {}]) : '';
 }
 
 export function ipInCidr(ip: string, cidr: string): boolean {
@@ -317,6 +334,7 @@ export function mergeProfiles(into: Profile, from: Profile): Profile {
     processes: a.processes + b.processes,
     firstEvent: minDefined(a.firstEvent, b.firstEvent),
     lastEvent: maxDefined(a.lastEvent, b.lastEvent),
+    watchedUntil: maxDefined(a.watchedUntil, b.watchedUntil),
   };
   return into;
 }

@@ -46,6 +46,7 @@ function profileFromRow(r: Row): Profile {
       processes: Number(coverage.Processes ?? 0),
       firstEvent: time(coverage.FirstEvent),
       lastEvent: time(coverage.LastEvent),
+      watchedUntil: time(coverage.WatchedUntil),
     } satisfies ProfileCoverage,
   });
 }

@@ -213,5 +213,6 @@ function coverageOf(p: Profile): Record<string, unknown> {
     Processes: c.processes,
     FirstEvent: c.firstEvent !== undefined ? iso(c.firstEvent) : undefined,
     LastEvent: c.lastEvent !== undefined ? iso(c.lastEvent) : undefined,
+    WatchedUntil: c.watchedUntil !== undefined ? iso(c.watchedUntil) : undefined,
   };
 }

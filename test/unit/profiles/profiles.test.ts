@@ -3,7 +3,7 @@
  * import (the real samples), and draft policies compared whole with golden files. Regenerate after
  * an intended change with `UPDATE_GOLDEN=1 npm test -- test/unit/profiles` and review the diff.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -21,17 +21,10 @@ import {
   type Profile,
 } from '../../../src/profiles/profile.ts';
 import { SAMPLES } from '../../helpers/pipeline.ts';
+import { golden, validDocuments } from './golden.ts';
 
 const KS = SAMPLES + 'kubescape/';
-const GOLDEN = new URL('./golden/', import.meta.url).pathname;
 const read = (f: string) => readFileSync(KS + f, 'utf8');
-
-function golden(name: string, text: string): void {
-  const file = `${GOLDEN}${name}`;
-  if (process.env.UPDATE_GOLDEN) writeFileSync(file, text);
-  expect(existsSync(file), `golden file ${name} is missing: run with UPDATE_GOLDEN=1 and review it`).toBe(true);
-  expect(text).toBe(readFileSync(file, 'utf8'));
-}
 
 function chainBackend(): Profile[] {
   const [ap] = importKubescape(read('ap-chain-backend.yaml'), 'ap', 'aks-demo');
@@ -163,6 +156,7 @@ describe('draft policies', () => {
         ciliumnetworkpolicy: ['cilium.io/v2', 'CiliumNetworkPolicy'],
         seccomp: ['security-profiles-operator.x-k8s.io/v1beta1', 'SeccompProfile'],
       }[format];
+      validDocuments(text);
       for (const d of docs) {
         expect(d).toMatchObject({ apiVersion, kind });
         expect(d.metadata.labels['causeway.io/draft']).toBe('true');
