@@ -5,25 +5,12 @@
  * by the signal rules (`condition.deviation`) and become CausewayProfiles_CL rows, as does each
  * profile when its learning completes. Part of the workload's snapshot.
  */
-import { isIP } from 'node:net';
 import type { RuntimeEvent } from '../model/event.ts';
-import { destinationHost } from './draftMetadata.ts';
-import { httpCallOf } from './httpCall.ts';
-import { processPattern } from './processPattern.ts';
-import { spanDestinationOf } from './spanDestination.ts';
-import {
-  collapsePath,
-  egressCovered,
-  egressKey,
-  emptyProfile,
-  observe,
-  pathCovered,
-  selectorKey,
-  withDefaults,
-  type DeviationKind,
-  type Egress,
-  type Profile,
-} from './profile.ts';
+import { deviationsOf, type Deviation } from './deviations.ts';
+import { keysOf, observationOf, type Observation, type TraceTools } from './observation.ts';
+import { emptyProfile, observe, withDefaults, type DeviationKind, type Profile } from './profile.ts';
+
+export type { Deviation };
 
 export interface ProfileRecord {
   profile: Profile;
@@ -32,47 +19,10 @@ export interface ProfileRecord {
   deviation?: { kind: DeviationKind; value: string };
 }
 
-export interface Deviation {
-  kind: DeviationKind;
-  value: string;
-  /** What the profile holds, in short: the evidence a signal cites. */
-  evidence: string;
-  /** Whether the profile was learned here or imported (Kubescape). */
-  profile: 'learned' | 'imported';
-}
-
-interface Observation {
-  executable?: string;
-  /** `binary args-pattern`, from any event that names its process. */
-  process?: string;
-  entrypoint?: string;
-  filePath?: string;
-  egress?: Egress;
-  dnsName?: string;
-  tool?: string;
-  toolTransition?: string;
-}
-
-const LOOPBACK = /^(127\.|::1$|0\.0\.0\.0$)/;
 /** A watched profile's snapshot row is written again at most this often (event time), to say until when. */
 const WATCH_ROW_MS = 24 * 3_600_000;
-/** Parents that live outside the container: a process they started is the container's entrypoint. */
-const RUNTIME_PARENT = /containerd-shim|\/runc$|conmon|crun|docker-containerd/;
 /** Values already judged per profile (inside it, or already reported as new): bounded. */
 const MAX_JUDGED = 4096;
-/** Raw path → pattern, shared: most events repeat a few paths. */
-const collapsed = new Map<string, string>();
-
-function collapseCached(path: string): string {
-  let c = collapsed.get(path);
-  if (c === undefined) {
-    c = collapsePath(path);
-    if (collapsed.size >= 8192) collapsed.clear();
-    collapsed.set(path, c);
-  }
-  return c;
-}
-
 /** Per profile, in memory only: what was already judged, so the common event costs one Set lookup. */
 class Judged {
   readonly values = new Set<string>();
@@ -93,14 +43,11 @@ class Judged {
     return true;
   }
 }
-/** Traces whose last tool is remembered for transitions. */
-const MAX_TRACES = 256;
-
 export class ProfileBook {
   private readonly profiles = new Map<string, Profile>();
   private readonly judged = new Map<Profile, Judged>();
   /** Per trace, the tool calls seen so far in event-time order (for transitions). */
-  private readonly traceTools = new Map<string, { time: number; tool: string }[]>();
+  private readonly traceTools: TraceTools = new Map();
   /** Deviations of the event being handled, for the signal rules that ask. */
   private current: { eventId: string; deviations: Deviation[] } | undefined;
   private pending: ProfileRecord[] = [];
@@ -260,197 +207,4 @@ export class ProfileBook {
 /** Baselines are found by namespace, workload name and container (Kubescape labels name no cluster). */
 export function baselineKey(namespace: string, workloadName: string, container: string): string {
   return `${namespace}/${workloadName}/${container}`;
-}
-
-/**
- * What one event teaches: the process it names (any event that carries one, so a process started
- * before the stream is learned from its file reads, connections, exit or an alert), plus what the
- * event itself did.
- */
-function observationOf(
-  event: RuntimeEvent,
-  traceTools: Map<string, { time: number; tool: string }[]>,
-  streamStart: number,
-): Observation | undefined {
-  const own = ownObservation(event, traceTools);
-  const p = event.process;
-  if (!p?.binary) return own;
-  const started = p.startTime !== undefined && p.startTime < streamStart;
-  const entrypoint = (p.parentBinary !== undefined && RUNTIME_PARENT.test(p.parentBinary)) || started;
-  return {
-    ...own,
-    executable: p.binary,
-    process: processPattern(p.binary, p.commandLine),
-    entrypoint: entrypoint ? p.binary : undefined,
-  };
-}
-
-function ownObservation(
-  event: RuntimeEvent,
-  traceTools: Map<string, { time: number; tool: string }[]>,
-): Observation | undefined {
-  switch (event.kind) {
-    case 'process.exec':
-    case 'process.exit':
-    case 'alert':
-      return undefined;
-    case 'network.connect': {
-      const n = event.network;
-      if (!n?.dstIp || LOOPBACK.test(n.dstIp)) return undefined;
-      const name = n.domain ? n.domain.replace(/\.$/, '').toLowerCase() : undefined;
-      return {
-        egress: {
-          ip: n.dstIp,
-          port: n.dstPort,
-          protocol: (n.protocol ?? 'TCP').toUpperCase(),
-          dns: name ? [name] : [],
-        },
-        dnsName: name,
-      };
-    }
-    case 'dns.query': {
-      const name = event.network?.domain?.replace(/\.$/, '').toLowerCase();
-      return name ? { dnsName: name } : undefined;
-    }
-    case 'http.request':
-      return httpObservation(event);
-    case 'llm.chat':
-    case 'agent.invoke':
-      return spanEgress(event);
-    case 'tool.execute':
-    case 'mcp.request': {
-      const t = event.trace;
-      if (!t?.toolName || t.spanKind === 'SERVER') return undefined;
-      // The tool called just before this one in the trace, by event time, not by arrival.
-      const key = t.traceId ?? '';
-      let calls = traceTools.get(key);
-      if (!calls) {
-        traceTools.set(key, (calls = []));
-        if (traceTools.size > MAX_TRACES) traceTools.delete(traceTools.keys().next().value as string);
-      }
-      let i = calls.length;
-      while (i > 0 && calls[i - 1]!.time > event.time) i--;
-      const prev = calls[i - 1]?.tool;
-      if (calls.length < 64) calls.splice(i, 0, { time: event.time, tool: t.toolName });
-      return {
-        ...spanEgress(event),
-        tool: t.toolName,
-        toolTransition: prev && prev !== t.toolName ? `${prev}→${t.toolName}` : undefined,
-      };
-    }
-    default:
-      return event.layer === 'file' && event.file?.path ? { filePath: collapseCached(event.file.path) } : undefined;
-  }
-}
-
-/**
- * A client span's destination (the model endpoint of a chat span, the MCP server of a tool call):
- * a cluster service by selector, any other host by name.
- */
-function spanEgress(event: RuntimeEvent): Observation | undefined {
-  const d = spanDestinationOf(event.trace, event.kind);
-  if (!d) return undefined;
-  if (d.service)
-    return {
-      egress: {
-        ip: '',
-        port: d.port,
-        protocol: 'TCP',
-        dns: [],
-        podSelector: { 'app.kubernetes.io/name': d.service.name },
-        namespaceSelector: { 'kubernetes.io/metadata.name': d.service.namespace },
-      },
-    };
-  const named = !isIP(d.host);
-  return {
-    egress: { ip: named ? '' : d.host, port: d.port, protocol: 'TCP', dns: named ? [d.host] : [] },
-    dnsName: named ? d.host : undefined,
-  };
-}
-
-/** An HTTP client span: the host and port it called, and the method and path pattern. */
-function httpObservation(event: RuntimeEvent): Observation | undefined {
-  const call = httpCallOf(event.trace);
-  if (!call) return undefined;
-  const named = !isIP(call.host);
-  return {
-    egress: {
-      ip: named ? '' : call.host,
-      port: call.port,
-      protocol: 'TCP',
-      dns: named ? [call.host] : [],
-      http: [{ method: call.method, path: call.path }],
-      ...(call.tls ? { tls: true } : {}),
-    },
-    dnsName: named ? call.host : undefined,
-  };
-}
-
-function keysOf(o: Observation): string[] {
-  const keys: string[] = [];
-  if (o.executable) keys.push(`x:${o.executable}`);
-  if (o.process) keys.push(`p:${o.process}`);
-  if (o.entrypoint) keys.push(`n:${o.entrypoint}`);
-  if (o.filePath) keys.push(`f:${o.filePath}`);
-  if (o.egress) {
-    const call = o.egress.http?.[0];
-    keys.push(`e:${egressKey(o.egress)}/${o.egress.dns[0] ?? ''}${call ? ` ${call.method} ${call.path}` : ''}`);
-  }
-  if (o.dnsName) keys.push(`d:${o.dnsName}`);
-  if (o.tool) keys.push(`t:${o.tool}`);
-  if (o.toolTransition) keys.push(`s:${o.toolTransition}`);
-  return keys;
-}
-
-function deviationsOf(p: Profile, o: Observation): Deviation[] {
-  const out: Deviation[] = [];
-  const profile = p.status === 'imported' ? 'imported' : 'learned';
-  const since =
-    p.status === 'imported'
-      ? `the imported profile (${p.source.join('; ')})`
-      : `the profile learned ${iso(p.learningStartedAt)}–${iso(p.learningEndsAt)} from ${p.observations} events`;
-  const list = (xs: readonly string[]) =>
-    xs.length ? `${xs.slice(0, 6).join(', ')}${xs.length > 6 ? `, … ${xs.length} in all` : ''}` : 'none';
-  if (o.executable && !p.executables.some((x) => x === o.executable || pathCovered(x, o.executable!)))
-    out.push({
-      kind: 'new-executable',
-      value: o.executable,
-      evidence: `not in ${since}; executables: ${list(p.executables)}`,
-      profile,
-    });
-  if (o.filePath && !p.filePaths.some((x) => pathCovered(x, o.filePath!)))
-    out.push({
-      kind: 'new-file-path',
-      value: collapsePath(o.filePath),
-      evidence: `not in ${since}; ${p.filePaths.length} path patterns`,
-      profile,
-    });
-  const dst = o.egress && {
-    ip: o.egress.ip,
-    port: o.egress.port,
-    dns: o.egress.dns[0],
-    selector: selectorKey(o.egress),
-  };
-  if (o.egress && !egressCovered(p, dst!)) {
-    out.push({
-      kind: 'new-egress',
-      value: `${destinationHost(o.egress)}:${o.egress.port ?? '*'}`,
-      evidence: `not in ${since}; egress: ${list(p.egress.map((e) => `${destinationHost(e)}:${e.port ?? '*'}`))}`,
-      profile,
-    });
-  }
-  if (o.tool && p.status !== 'imported' && !p.tools.includes(o.tool))
-    out.push({ kind: 'new-tool', value: o.tool, evidence: `not in ${since}; tools: ${list(p.tools)}`, profile });
-  if (o.toolTransition && p.status !== 'imported' && !p.toolTransitions.includes(o.toolTransition))
-    out.push({
-      kind: 'new-tool-transition',
-      value: o.toolTransition,
-      evidence: `not in ${since}; transitions: ${list(p.toolTransitions)}`,
-      profile,
-    });
-  return out;
-}
-
-function iso(t: number | undefined): string {
-  return t === undefined ? '?' : new Date(t).toISOString().slice(11, 19);
 }
