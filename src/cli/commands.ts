@@ -128,7 +128,9 @@ Options:
     usage:
       'export --format networkpolicy|ciliumnetworkpolicy|seccomp --from <file|dir>... [--workload [ns/]name] [--container c] [--out file]',
     help: `A source is a Kubescape ApplicationProfile / NetworkNeighborhood file (YAML or JSON) or a tables
-directory (the latest CausewayProfiles_CL snapshot per profile).
+directory (the latest CausewayProfiles_CL snapshot per profile). One draft per workload container,
+after a summary comment (all of them unless --workload / --container pick some); a workload that
+made no egress gets a deny-all egress policy (kube-dns allowed only if it resolved names).
 
 Options:
   --format <kind>                 networkpolicy, ciliumnetworkpolicy or seccomp
@@ -156,7 +158,46 @@ ${COMMON_HELP}`,
         container: stringFlag(values, 'container'),
         out: stringFlag(values, 'out'),
         cluster: config.cluster,
+        classes: config.profiles.classes,
       });
+    },
+  },
+  policy: {
+    summary: 'Check draft policies against what was observed, and graduate them to enforcing.',
+    usage: 'check|graduate <draft.yaml> --against <tables dir | replay files>... [--min-window 7d] [--out file]',
+    help: `check: every observed flow (connections, DNS lookups, HTTP calls, syscalls) the drafts would deny,
+with its evidence (workload, process, destination, time, the story it belongs to); exit 0 when
+nothing benign would be denied, 1 when something would, 2 for a bad draft or option.
+graduate: the enforcing version (audit annotations removed, SCMP_ACT_ERRNO default for seccomp,
+Cilium policy without audit mode), written only when the check is clean over at least --min-window
+of observations; otherwise it says why not.
+
+Options:
+  --against <dir|files...>        A tables directory, or replay files (repeatable)
+  --min-window <duration>         graduate: observations needed, e.g. 7d (default), 36h
+  --out <file>                    graduate: where the enforcing policy goes (default standard output)
+${COMMON_HELP}`,
+    options: {
+      against: { type: 'string', multiple: true },
+      'min-window': { type: 'string' },
+      out: { type: 'string' },
+    },
+    async run({ values, positionals, env }) {
+      const sub = positionals[0];
+      if (sub !== 'check' && sub !== 'graduate') throw new UsageError('policy takes a subcommand: check or graduate');
+      if (positionals.length < 2)
+        throw new UsageError(`policy ${sub} needs the draft file (what profile export wrote)`);
+      const { policyCheck, policyGraduate } = await import('./policy.ts');
+      const common = {
+        draft: positionals[1]!,
+        // `--against a b c`: the files after the first --against come as positionals.
+        against: [...((values.against as string[] | undefined) ?? []), ...positionals.slice(2)],
+        configFile: configFile(values),
+        flags: flagsOf(values),
+        env,
+      };
+      if (sub === 'check') return policyCheck(common);
+      return policyGraduate({ ...common, minWindow: stringFlag(values, 'min-window'), out: stringFlag(values, 'out') });
     },
   },
   rules: {

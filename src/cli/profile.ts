@@ -2,13 +2,18 @@
  * `causeway profile export --format networkpolicy|ciliumnetworkpolicy|seccomp --from <source>...`:
  * draft policies from profiles. A source is a Kubescape ApplicationProfile / NetworkNeighborhood
  * file (YAML or JSON) or a tables directory (the latest `CausewayProfiles_CL` snapshot per profile).
- * `--workload [namespace/]name` and `--container` pick profiles; `--out` writes a file.
+ * Without `--workload`, every profile gets a draft in one multi-document YAML that starts with a
+ * summary; `--workload [namespace/]name` and `--container` pick profiles; `--out` writes a file.
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describeProfile } from '../profiles/draftMetadata.ts';
 import { importKubescape, ProfileImportError } from '../profiles/kubescape.ts';
 import { exportPolicies, POLICY_FORMATS, PolicyExportError, type PolicyFormat } from '../profiles/policy.ts';
-import { mergeProfiles, type Egress, type Profile } from '../profiles/profile.ts';
+import { mergeProfiles, type Profile } from '../profiles/profile.ts';
+import type { ProfileClass } from '../profiles/profileClass.ts';
+import { profilesFromRows } from '../profiles/profileRows.ts';
+import { readTableRows } from './tableFiles.ts';
 
 export interface ExportOptions {
   format: string;
@@ -17,6 +22,8 @@ export interface ExportOptions {
   container?: string;
   out?: string;
   cluster: string;
+  /** `profiles.classes` from the configuration. */
+  classes?: Readonly<Record<string, ProfileClass>>;
 }
 
 export function profileExport(o: ExportOptions): number {
@@ -25,34 +32,43 @@ export function profileExport(o: ExportOptions): number {
   if (!o.from.length)
     return fail('profile export needs --from <Kubescape profile file or tables directory> (repeatable)');
   try {
-    const byId = new Map<string, Profile>();
-    for (const source of o.from)
-      for (const p of load(source, o.cluster)) byId.set(p.id, byId.has(p.id) ? mergeProfiles(byId.get(p.id)!, p) : p);
+    const found = loadProfiles(o.from, o.cluster);
     const [ns, name] = o.workload?.includes('/') ? o.workload.split('/', 2) : [undefined, o.workload];
-    const chosen = [...byId.values()]
-      .filter(
-        (p) =>
-          (!ns || p.identity.namespace === ns) &&
-          (!name || p.identity.workloadName === name) &&
-          (!o.container || p.identity.container === o.container),
-      )
-      .sort((a, b) => (a.id < b.id ? -1 : 1));
+    const chosen = found.filter(
+      (p) =>
+        (!ns || p.identity.namespace === ns) &&
+        (!name || p.identity.workloadName === name) &&
+        (!o.container || p.identity.container === o.container),
+    );
     if (!chosen.length)
       return fail(
-        `no profile matches${o.workload ? ` --workload ${o.workload}` : ''}${o.container ? ` --container ${o.container}` : ''} in ${o.from.join(', ')} (found: ${[...byId.values()].map((p) => `${p.identity.namespace}/${p.identity.workloadName}:${p.identity.container}`).join(', ') || 'none'})`,
+        `no profile matches${o.workload ? ` --workload ${o.workload}` : ''}${o.container ? ` --container ${o.container}` : ''} in ${o.from.join(', ')} (found: ${found.map((p) => `${p.identity.namespace}/${p.identity.workloadName}:${p.identity.container}`).join(', ') || 'none'})`,
       );
-    const text = exportPolicies(chosen, o.format as PolicyFormat);
+    const result = exportPolicies(chosen, o.format as PolicyFormat, { classes: o.classes, sources: o.from });
+    const drafted = result.outcomes.filter((x) => x.doc).length;
+    if (!drafted) return fail(result.outcomes.map((x) => x.skipped).join('; '));
+    const notDrafted = result.outcomes.filter((x) => !x.doc).map((x) => describeProfile(x.profile));
     if (o.out) {
-      writeFileSync(o.out, text);
+      writeFileSync(o.out, result.text);
       process.stdout.write(
-        `Wrote ${chosen.length} draft ${o.format} ${chosen.length === 1 ? 'policy' : 'policies'} (audit) to ${o.out}\n`,
+        `Wrote ${drafted} draft ${o.format} ${drafted === 1 ? 'policy' : 'policies'} (audit) to ${o.out}${notDrafted.length ? `; not drafted (see the summary at the top): ${notDrafted.join(', ')}` : ''}\n`,
       );
-    } else process.stdout.write(text);
+    } else process.stdout.write(result.text);
     return 0;
   } catch (e) {
     if (e instanceof ProfileImportError || e instanceof PolicyExportError) return fail(e.message);
     throw e;
   }
+}
+
+/** Profiles from every source, one per container (an ApplicationProfile and a NetworkNeighborhood merge), by id. */
+export function loadProfiles(sources: readonly string[], cluster: string): Profile[] {
+  const byId = new Map<string, Profile>();
+  for (const source of sources)
+    for (const p of load(source, cluster)) byId.set(p.id, byId.has(p.id) ? mergeProfiles(byId.get(p.id)!, p) : p);
+  return [...byId.values()].sort(
+    (a, b) => describeProfile(a).localeCompare(describeProfile(b)) || (a.id < b.id ? -1 : 1),
+  );
 }
 
 function fail(message: string): number {
@@ -73,38 +89,5 @@ function fromTables(dir: string): Profile[] {
     throw new ProfileImportError(
       `${file} does not exist: profiles are written by serve/replay once a learning period completes`,
     );
-  const latest = new Map<string, Record<string, unknown>>();
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    let row: Record<string, unknown>;
-    try {
-      row = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      continue;
-    }
-    if (row.RecordType !== 'snapshot') continue;
-    const prev = latest.get(String(row.ProfileId));
-    if (!prev || String(prev.TimeGenerated) <= String(row.TimeGenerated)) latest.set(String(row.ProfileId), row);
-  }
-  return [...latest.values()].map((r) => ({
-    id: String(r.ProfileId),
-    identity: {
-      cluster: String(r.Cluster ?? ''),
-      namespace: String(r.Namespace ?? ''),
-      workloadKind: String(r.WorkloadKind ?? ''),
-      workloadName: String(r.WorkloadName ?? ''),
-      container: String(r.Container ?? ''),
-    },
-    status: (r.ProfileStatus as Profile['status']) ?? 'complete',
-    source: String(r.Source ?? 'learned').split('; '),
-    learningEndsAt: r.LearningEndsAt ? Date.parse(String(r.LearningEndsAt)) : undefined,
-    observations: 0,
-    podLabels: undefined,
-    executables: (r.Executables as string[]) ?? [],
-    filePaths: (r.FilePaths as string[]) ?? [],
-    egress: (r.Egress as Egress[]) ?? [],
-    tools: (r.Tools as string[]) ?? [],
-    toolTransitions: (r.ToolTransitions as string[]) ?? [],
-    syscalls: (r.Syscalls as string[]) ?? [],
-  }));
+  return profilesFromRows(readTableRows(dir, 'CausewayProfiles_CL'));
 }

@@ -1,16 +1,16 @@
 /**
- * `causeway replay <files…> --out <dir>`: the whole pipeline over files, in one process, tables
- * written to <dir>. Bad records are dead-lettered, never fatal: the exit code is 0 unless the
- * configuration or a file could not be read.
+ * `causeway replay <files…> [--out <dir>]`: the whole pipeline over files, in one process, tables
+ * written to <dir> (or to Log Analytics). Bad records are dead-lettered, never fatal: the exit
+ * code is 0 unless the configuration or a file could not be read.
  */
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { DEFAULT_MAX_INFLATED_BYTES, inflate, isGzip } from '../common/gzip.ts';
+import { emptyReport, formatReport, mergeReports, type BatchReport } from '../common/report.ts';
 import type { FlagSettings } from '../config/config.ts';
 import { LatestStories } from '../model/latestStories.ts';
 import { InProcessPipeline } from '../pipeline/inProcess.ts';
-import { emptyReport, formatReport, mergeReports } from '../common/report.ts';
-import { TABLE_NAMES } from '../sinks/tables.ts';
 import { LocalTableSink } from '../sinks/localTables.ts';
+import { TABLE_NAMES } from '../sinks/tables.ts';
 import { bootstrap } from './bootstrap.ts';
 import { Progress } from './progress.ts';
 import { renderStory } from './renderStory.ts';
@@ -44,46 +44,21 @@ export async function replay(options: {
     host: 'replay',
   });
   const started = Date.now();
-  const records = emptyReport();
-  const rows = emptyReport();
-  const stages = emptyReport();
-  const latest = new LatestStories();
-  const totalBytes = options.files.reduce((n, f) => n + safeSize(f), 0);
-  const progress = new Progress(totalBytes);
-  let done = 0;
-  for (const file of options.files) {
-    let body: Buffer;
-    try {
-      body = readFileSync(file);
-    } catch (e) {
-      progress.done();
-      process.stderr.write(`causeway: cannot read ${file}: ${(e as Error).message}\n`);
-      return 1;
-    }
-    for (const chunk of chunks(body, DEFAULT_MAX_INFLATED_BYTES)) {
-      const result = await pipeline.submit([{ body: chunk, input: file }]);
-      mergeReports(records, result.records);
-      mergeReports(rows, result.rows);
-      mergeReports(stages, result.stages);
-      latest.keep(result.stories);
-      progress.update(done + chunk.length, file);
-    }
-    done += body.length;
+  const run = await replayFiles(pipeline, options.files);
+  if ('error' in run) {
+    process.stderr.write(`causeway: ${run.error}\n`);
+    return 1;
   }
-  const end = await pipeline.flush();
-  mergeReports(rows, end.rows);
-  latest.keep(end.stories);
   await boot.sink.close();
-  progress.done();
+  const { records, rows, stages, totalBytes, latest } = run;
 
   const stories = latest.live();
   const bySeverity = ['High', 'Medium', 'Low', 'Informational']
     .map((sev) => `${sev} ${stories.filter((s) => s.severity === sev).length}`)
     .join(', ');
   const out = process.stdout;
-  out.write(
-    `Replayed ${options.files.length} file(s), ${(totalBytes / 1e6).toFixed(1)} MB, in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
-  );
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  out.write(`Replayed ${options.files.length} file(s), ${(totalBytes / 1e6).toFixed(1)} MB, in ${seconds} s\n`);
   out.write(`Records: ${formatReport(records)}\n`);
   if (stages.counts.dropped) out.write(`Correlation: ${formatReport(stages)}\n`);
   out.write(`Rows: ${formatReport(rows)}\n`);
@@ -91,6 +66,56 @@ export async function replay(options: {
   for (const s of stories.slice(0, 10)) out.write(renderStory(s, { brief: true }));
   out.write(boot.sink.name === 'local' ? `Tables: ${boot.tablesDir}\n` : `Tables: Log Analytics (${boot.sink.name})\n`);
   return 0;
+}
+
+/** What replaying files produced: reports by stage, and the latest version of every story. */
+export interface ReplayRun {
+  records: BatchReport;
+  rows: BatchReport;
+  stages: BatchReport;
+  latest: LatestStories;
+  totalBytes: number;
+}
+
+/**
+ * The replay path: each file, in chunks, through the one pipeline, then end of input. Shared by
+ * `replay` and `policy check --against <files>`; a file that cannot be read stops it.
+ */
+export async function replayFiles(
+  pipeline: InProcessPipeline,
+  files: readonly string[],
+  options: { quiet?: boolean } = {},
+): Promise<ReplayRun | { error: string }> {
+  const records = emptyReport();
+  const rows = emptyReport();
+  const stages = emptyReport();
+  const latest = new LatestStories();
+  const totalBytes = files.reduce((n, f) => n + safeSize(f), 0);
+  const progress = options.quiet ? undefined : new Progress(totalBytes);
+  let done = 0;
+  for (const file of files) {
+    let body: Buffer;
+    try {
+      body = readFileSync(file);
+    } catch (e) {
+      progress?.done();
+      return { error: `cannot read ${file}: ${(e as Error).message}` };
+    }
+    for (const chunk of chunks(body, DEFAULT_MAX_INFLATED_BYTES)) {
+      const result = await pipeline.submit([{ body: chunk, input: file }]);
+      mergeReports(records, result.records);
+      mergeReports(rows, result.rows);
+      mergeReports(stages, result.stages);
+      latest.keep(result.stories);
+      progress?.update(done + chunk.length, file);
+    }
+    done += body.length;
+  }
+  const end = await pipeline.flush();
+  mergeReports(rows, end.rows);
+  latest.keep(end.stories);
+  progress?.done();
+  return { records, rows, stages, latest, totalBytes };
 }
 
 function safeSize(file: string): number {

@@ -36,8 +36,12 @@ export interface CausewayConfig {
     maxParked: number;
   };
   signals: { packs: string[]; learningPeriodMinutes: number };
-  /** Kubescape ApplicationProfile / NetworkNeighborhood files used as baselines instead of learning. */
-  profiles: { import: string[] };
+  profiles: {
+    /** Kubescape ApplicationProfile / NetworkNeighborhood files used as baselines instead of learning. */
+    import: string[];
+    /** Profile class per `namespace/name` pattern: how strict the workload's draft policies are. */
+    classes: Record<string, 'autonomous-agent' | 'chat-agent' | 'mcp-server' | 'service'>;
+  };
   sink: {
     type: 'local' | 'logAnalytics';
     logAnalytics: {

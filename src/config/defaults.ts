@@ -25,7 +25,7 @@ export const DEFAULTS: CausewayConfig = {
     maxParked: 10000,
   },
   signals: { packs: [], learningPeriodMinutes: 10 },
-  profiles: { import: [] },
+  profiles: { import: [], classes: {} },
   sink: {
     type: 'local',
     logAnalytics: { flushIntervalMs: 1000, maxBatchBytes: 1_000_000, maxAttempts: 6 },

@@ -19,6 +19,8 @@ export type EventKind =
   | 'network.close'
   | 'network.listen'
   | 'dns.query'
+  /** An HTTP client call from an OTel span (`http.request.method`): what a workload calls, at L7. */
+  | 'http.request'
   | 'agent.invoke'
   | 'llm.chat'
   | 'tool.execute'
@@ -125,6 +127,12 @@ export interface TraceInfo {
   /** Client/peer address seen by a server span or gateway (who called). */
   clientAddress?: string;
   serverAddress?: string;
+  serverPort?: number;
+  /** HTTP client spans: `http.request.method`, `url.path`, `url.template` (or `http.route`), `url.scheme`. */
+  httpMethod?: string;
+  urlPath?: string;
+  urlTemplate?: string;
+  urlScheme?: string;
   endUser?: string;
   model?: string;
 }

@@ -4,13 +4,18 @@
  * Bodies pass by reference: nothing is serialised between stages in one process.
  */
 import { partitionOf } from '../ingest/route.ts';
-import { BROADCAST } from '../model/episode.ts';
+import { BROADCAST, type KeyedEvent } from '../model/episode.ts';
+import { isKeyedEvent } from './stageMessages.ts';
 import { PUBLISHED_ALL, type InternalHub, type KeyedMessage, type Publisher, type PublishResult } from './publisher.ts';
 
 export class InProcessBus implements Publisher {
   private readonly queues: Record<InternalHub, unknown[][]>;
 
-  constructor(readonly partitions: Record<InternalHub, number>) {
+  constructor(
+    readonly partitions: Record<InternalHub, number>,
+    /** Sees every keyed event published to `workload-events` (control messages aside). */
+    private readonly observe?: (events: readonly KeyedEvent[]) => void,
+  ) {
     this.queues = {
       'workload-events': Array.from({ length: partitions['workload-events'] }, () => []),
       episodes: Array.from({ length: partitions.episodes }, () => []),
@@ -19,6 +24,10 @@ export class InProcessBus implements Publisher {
 
   async publish(hub: InternalHub, messages: readonly KeyedMessage[]): Promise<PublishResult> {
     const queues = this.queues[hub];
+    if (this.observe && hub === 'workload-events') {
+      const events = messages.map((m) => m.body).filter((b): b is KeyedEvent => isKeyedEvent(b));
+      if (events.length) this.observe(events);
+    }
     for (const m of messages) {
       if (m.key === BROADCAST) for (const q of queues) q.push(m.body);
       else queues[partitionOf(m.key, queues.length)]!.push(m.body);

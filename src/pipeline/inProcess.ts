@@ -5,6 +5,7 @@
  */
 import { emptyReport, mergeReports, type BatchReport } from '../common/report.ts';
 import type { DeadLetter } from '../ingest/deadLetter.ts';
+import type { KeyedEvent } from '../model/episode.ts';
 import type { Story } from '../model/story.ts';
 import type { SourceName } from '../sources/registry.ts';
 import { InProcessBus } from './bus.ts';
@@ -35,7 +36,11 @@ export interface BatchResult {
   deadLetters: DeadLetter[];
 }
 
-export type InProcessOptions = Omit<RunnerDeps, 'publisher' | 'state'> & Partial<Pick<RunnerDeps, 'state'>>;
+export type InProcessOptions = Omit<RunnerDeps, 'publisher' | 'state'> &
+  Partial<Pick<RunnerDeps, 'state'>> & {
+    /** Sees every workload event stage ① produced, before stage ② (`causeway policy check` observes a replay). */
+    observe?: (events: readonly KeyedEvent[]) => void;
+  };
 
 export class InProcessPipeline {
   readonly runner: StageRunner;
@@ -43,7 +48,10 @@ export class InProcessPipeline {
 
   constructor(options: InProcessOptions) {
     const c = options.config.correlation;
-    this.bus = new InProcessBus({ 'workload-events': c.workloadPartitions, episodes: c.storyPartitions });
+    this.bus = new InProcessBus(
+      { 'workload-events': c.workloadPartitions, episodes: c.storyPartitions },
+      options.observe,
+    );
     this.runner = new StageRunner({
       snapshotEveryMs: Infinity,
       flushRowsEachBatch: false,

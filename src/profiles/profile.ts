@@ -21,6 +21,12 @@ export interface ProfileIdentity {
   container: string;
 }
 
+/** One HTTP call pattern seen on a destination: the method and the path pattern (`⋯` for a dynamic segment). */
+export interface HttpCall {
+  method: string;
+  path: string;
+}
+
 export interface Egress {
   /** An IP or CIDR; empty when only a name or a selector is known. */
   ip: string;
@@ -31,6 +37,25 @@ export interface Egress {
   /** In-cluster destinations named by selectors (imported profiles). */
   podSelector?: Record<string, string>;
   namespaceSelector?: Record<string, string>;
+  /** HTTP calls seen to this destination (OTel HTTP client spans), sorted; absent when none were seen. */
+  http?: HttpCall[];
+  /** Whether the calls were made over TLS (`url.scheme` https, or port 443): L7 rules then need TLS inspection. */
+  tls?: boolean;
+}
+
+/** How much a profile saw while learning, so a thin profile shows as thin. */
+export interface ProfileCoverage {
+  /** Events that taught it (inside the learning window). */
+  events: number;
+  /** Distinct processes (by process key) those events came from. */
+  processes: number;
+  firstEvent?: number;
+  lastEvent?: number;
+  /**
+   * The latest event of the container, learning or not: how long the profile has been watched
+   * (what `policy graduate` needs to know from a tables directory).
+   */
+  watchedUntil?: number;
 }
 
 export type ProfileStatus = 'learning' | 'complete' | 'imported';
@@ -48,11 +73,21 @@ export interface Profile {
   /** The pods' labels (NetworkNeighborhood matchLabels, or the sensor's pod labels). */
   podLabels?: Record<string, string>;
   executables: string[];
+  /** Processes seen, as `binary args-pattern` (dynamic arguments collapsed to `⋯`), however they were seen. */
+  processes: string[];
+  /**
+   * Executables of processes that were already running when the stream began or that the container
+   * runtime started: the workload's own entrypoints, as opposed to what it spawned.
+   */
+  entrypoints: string[];
   filePaths: string[];
   egress: Egress[];
+  /** Names the workload resolved (DNS lookups, or the host of an HTTP call). */
+  dnsNames: string[];
   tools: string[];
   toolTransitions: string[];
   syscalls: string[];
+  coverage: ProfileCoverage;
 }
 
 export type DeviationKind = 'new-executable' | 'new-file-path' | 'new-egress' | 'new-tool' | 'new-tool-transition';
@@ -69,12 +104,25 @@ export function emptyProfile(identity: ProfileIdentity, status: ProfileStatus, s
     source: [source],
     observations: 0,
     executables: [],
+    processes: [],
+    entrypoints: [],
     filePaths: [],
     egress: [],
+    dnsNames: [],
     tools: [],
     toolTransitions: [],
     syscalls: [],
+    coverage: { events: 0, processes: 0 },
   };
+}
+
+/** A profile from an older snapshot or table row gets the lists it did not have yet. */
+export function withDefaults(p: Profile): Profile {
+  p.processes ??= [];
+  p.entrypoints ??= [];
+  p.dnsNames ??= [];
+  p.coverage ??= { events: p.observations ?? 0, processes: 0 };
+  return p;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -120,22 +168,35 @@ function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-export function egressKey(e: Pick<Egress, 'ip' | 'port' | 'protocol'>): string {
-  return `${e.protocol}/${e.ip}:${e.port ?? '*'}`;
+/**
+ * One destination: its address, or (known only by name, as HTTP calls are) its names, or (in the
+ * cluster) its selectors, with port and protocol.
+ */
+export function egressKey(
+  e: Pick<Egress, 'ip' | 'port' | 'protocol'> & Partial<Pick<Egress, 'dns' | 'podSelector' | 'namespaceSelector'>>,
+): string {
+  const selector = selectorKey(e) && `sel:${selectorKey(e)}`;
+  return `${e.protocol}/${e.ip || (e.dns?.length ? `name:${e.dns.join(',')}` : selector)}:${e.port ?? '*'}`;
 }
 
 /** Whether a destination is inside the profile's egress (IP or CIDR match, port, or a known DNS name). */
 export function egressCovered(
   profile: Profile,
-  dst: { ip?: string; port?: number; protocol?: string; dns?: string },
+  dst: { ip?: string; port?: number; protocol?: string; dns?: string; selector?: string },
 ): boolean {
   const name = dst.dns?.replace(/\.$/, '').toLowerCase();
   return profile.egress.some((e) => {
     if (e.port !== undefined && dst.port !== undefined && e.port !== dst.port) return false;
     if (e.ip === '*') return true;
     if (e.ip && dst.ip && ipInCidr(dst.ip, e.ip)) return true;
+    if (dst.selector && dst.selector === selectorKey(e)) return true;
     return !!name && e.dns.includes(name);
   });
+}
+
+/** An in-cluster destination's selectors as one comparable string (empty when it has none). */
+export function selectorKey(e: Pick<Egress, 'podSelector' | 'namespaceSelector'>): string {
+  return e.podSelector || e.namespaceSelector ? JSON.stringify([e.namespaceSelector ?? {}, e.podSelector ?? {}]) : '';
 }
 
 function addSorted(list: string[], value: string, cap: number): boolean {
@@ -148,8 +209,11 @@ function addSorted(list: string[], value: string, cap: number): boolean {
 /** Caps per profile: a profile that would grow past these is not a baseline any more. */
 export const PROFILE_CAPS = {
   executables: 256,
+  processes: 256,
   filePaths: 1024,
   egress: 512,
+  dnsNames: 512,
+  httpCalls: 64,
   tools: 256,
   toolTransitions: 1024,
   syscalls: 512,
@@ -160,16 +224,23 @@ export function observe(
   profile: Profile,
   o: {
     executable?: string;
+    process?: string;
+    entrypoint?: string;
     filePath?: string;
     egress?: Egress;
+    dnsName?: string;
     tool?: string;
     toolTransition?: string;
     syscall?: string;
   },
 ): boolean {
   let changed = false;
+  withDefaults(profile);
   profile.observations++;
   if (o.executable) changed = addSorted(profile.executables, o.executable, PROFILE_CAPS.executables) || changed;
+  if (o.process) changed = addSorted(profile.processes, o.process, PROFILE_CAPS.processes) || changed;
+  if (o.entrypoint) changed = addSorted(profile.entrypoints, o.entrypoint, PROFILE_CAPS.executables) || changed;
+  if (o.dnsName) changed = addSorted(profile.dnsNames, o.dnsName, PROFILE_CAPS.dnsNames) || changed;
   if (o.filePath) changed = addSorted(profile.filePaths, collapsePath(o.filePath), PROFILE_CAPS.filePaths) || changed;
   if (o.tool) changed = addSorted(profile.tools, o.tool, PROFILE_CAPS.tools) || changed;
   if (o.toolTransition)
@@ -185,6 +256,8 @@ export function observe(
         known.dns.sort();
         changed = true;
       }
+      for (const call of o.egress.http ?? []) changed = addHttpCall(known, call) || changed;
+      if (o.egress.tls && !known.tls) changed = known.tls = true;
     } else if (profile.egress.length < PROFILE_CAPS.egress) {
       profile.egress.push({ ...o.egress, dns: [...o.egress.dns].sort() });
       profile.egress.sort((a, b) => (egressKey(a) < egressKey(b) ? -1 : 1));
@@ -194,21 +267,57 @@ export function observe(
   return changed;
 }
 
+function addHttpCall(e: Egress, call: HttpCall): boolean {
+  const calls = (e.http ??= []);
+  if (calls.length >= PROFILE_CAPS.httpCalls || calls.some((c) => c.method === call.method && c.path === call.path))
+    return false;
+  calls.push(call);
+  calls.sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method));
+  return true;
+}
+
 /** Folds an imported profile into another for the same container (an AP and an NN). */
 export function mergeProfiles(into: Profile, from: Profile): Profile {
+  withDefaults(into);
+  withDefaults(from);
   for (const s of from.source) if (!into.source.includes(s)) into.source.push(s);
   for (const x of from.executables) addSorted(into.executables, x, Infinity);
+  for (const x of from.processes) addSorted(into.processes, x, Infinity);
+  for (const x of from.entrypoints) addSorted(into.entrypoints, x, Infinity);
+  for (const x of from.dnsNames) addSorted(into.dnsNames, x, Infinity);
   for (const x of from.filePaths) addSorted(into.filePaths, x, Infinity);
   for (const x of from.tools) addSorted(into.tools, x, Infinity);
   for (const x of from.toolTransitions) addSorted(into.toolTransitions, x, Infinity);
   for (const x of from.syscalls) addSorted(into.syscalls, x, Infinity);
-  for (const e of from.egress)
-    if (
-      !into.egress.some(
-        (k) => egressKey(k) === egressKey(e) && JSON.stringify(k.podSelector) === JSON.stringify(e.podSelector),
-      )
-    )
-      into.egress.push(e);
+  for (const e of from.egress) {
+    const known = into.egress.find(
+      (k) => egressKey(k) === egressKey(e) && JSON.stringify(k.podSelector) === JSON.stringify(e.podSelector),
+    );
+    if (!known) {
+      into.egress.push(structuredClone(e));
+      continue;
+    }
+    for (const d of e.dns) addSorted(known.dns, d, Infinity);
+    for (const call of e.http ?? []) addHttpCall(known, call);
+    if (e.tls) known.tls = true;
+  }
   into.observations += from.observations;
+  const a = into.coverage;
+  const b = from.coverage;
+  into.coverage = {
+    events: a.events + b.events,
+    processes: a.processes + b.processes,
+    firstEvent: minDefined(a.firstEvent, b.firstEvent),
+    lastEvent: maxDefined(a.lastEvent, b.lastEvent),
+    watchedUntil: maxDefined(a.watchedUntil, b.watchedUntil),
+  };
   return into;
+}
+
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+}
+
+function maxDefined(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.max(a, b);
 }

@@ -195,6 +195,10 @@ export function profileRow(
     Tools: p.tools,
     ToolTransitions: p.toolTransitions,
     Syscalls: p.syscalls,
+    Processes: p.processes ?? [],
+    Entrypoints: p.entrypoints ?? [],
+    DnsNames: p.dnsNames ?? [],
+    Coverage: coverageOf(p),
     DeviationKind: deviation?.kind,
     DeviationValue: deviation?.value,
     StoryId: deviation?.storyId,
@@ -207,5 +211,16 @@ export function storyRows(stories: readonly Story[]): { stories: Row[]; evidence
   return {
     stories: stories.map(storyRow),
     evidence: stories.flatMap((s) => s.evidence.map((e) => evidenceRow(s.storyId, e))),
+  };
+}
+
+function coverageOf(p: Profile): Record<string, unknown> {
+  const c = p.coverage ?? { events: p.observations, processes: 0 };
+  return {
+    Events: c.events,
+    Processes: c.processes,
+    FirstEvent: c.firstEvent !== undefined ? iso(c.firstEvent) : undefined,
+    LastEvent: c.lastEvent !== undefined ? iso(c.lastEvent) : undefined,
+    WatchedUntil: c.watchedUntil !== undefined ? iso(c.watchedUntil) : undefined,
   };
 }

@@ -83,7 +83,9 @@ function classify(a: Record<string, unknown>, spanKind: string): Classified | un
   }
   if (a['gen_ai.system'] !== undefined || a['gen_ai.provider.name'] !== undefined)
     return { layer: 'agent', kind: 'llm.chat', operation: 'chat' };
-  void spanKind;
+  // An HTTP client span says what a workload calls at L7 (profiles learn it for Cilium HTTP rules).
+  if (spanKind === 'CLIENT' && str(a['http.request.method'] ?? a['http.method']))
+    return { layer: 'network', kind: 'http.request', operation: 'http' };
   return undefined;
 }
 
@@ -214,6 +216,11 @@ function spanEvent(
     errorType: str(a['error.type']),
     clientAddress: normaliseIp(a['client.address']),
     serverAddress: str(a['server.address']),
+    serverPort: Number.isInteger(a['server.port']) ? (a['server.port'] as number) : undefined,
+    httpMethod: str(a['http.request.method'] ?? a['http.method'])?.toUpperCase(),
+    urlPath: str(a['url.path']) ?? str(a['http.target'])?.split('?')[0],
+    urlTemplate: str(a['url.template'] ?? a['http.route']),
+    urlScheme: str(a['url.scheme']),
     endUser: str(a['enduser.id']) ?? str(a['user.id']),
     model: str(a['gen_ai.request.model']) ?? str(a['llm.model_name']),
   });

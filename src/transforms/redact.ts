@@ -155,5 +155,7 @@ export function redactEvent<E extends RuntimeEvent>(event: E): E {
   }
   if (event.file?.path) event.file.path = redactText(event.file.path).text;
   if (event.network?.domain) event.network.domain = redactText(event.network.domain).text;
+  if (event.trace?.urlPath) event.trace.urlPath = redactText(event.trace.urlPath).text;
+  if (event.trace?.urlTemplate) event.trace.urlTemplate = redactText(event.trace.urlTemplate).text;
   return event;
 }

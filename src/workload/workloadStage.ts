@@ -210,6 +210,9 @@ export class WorkloadStage {
 
   /** Folds one event into the workload; `parentGap` records that it waited for a parent that never came. */
   private handle(w: WorkloadState, event: RuntimeEvent, parentGap = false): void {
+    // Every event that carries a process teaches the profile, exits and HTTP client calls included.
+    w.profiles.see(event, w.firstSeen, this.timeOf(w));
+    if (event.kind === 'http.request') return;
     const pod = podOf(event);
     const p = event.process;
     if (event.kind === 'process.exec' && p) {
@@ -234,7 +237,6 @@ export class WorkloadStage {
       const node = w.processes.get(p.key);
       if (node && event.time > (node.lastActive ?? node.start)) node.lastActive = event.time;
     }
-    w.profiles.see(event, w.firstSeen, this.timeOf(w));
     recordPodIp(w, event, pod);
     if (event.trace) return handleSpan(w, event, pod, this.filing);
     if (event.layer === 'process' || event.layer === 'file' || event.layer === 'network' || event.layer === 'alert')

@@ -19,6 +19,7 @@ const LAYER_OF: Record<EventKind, Layer> = {
   'llm.chat': 'agent',
   'tool.execute': 'agent',
   'mcp.request': 'protocol',
+  'http.request': 'network',
   alert: 'alert',
   'health.upstream-loss': 'health',
   'health.alert-limit': 'health',

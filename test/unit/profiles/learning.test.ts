@@ -55,7 +55,7 @@ describe('profiles in the pipeline', () => {
     );
     const reason = story.signals.find((s) => s.ruleId === 'CW-PROFILE-NEW-PROCESS-MCP')!.reason;
     expect(reason).toMatch(
-      /new-executable \/usr\/bin\/nc: not in the profile learned 10:00:\d\d–10:10:\d\d from \d+ events; executables: none/,
+      /new-executable \/usr\/bin\/nc: not in the profile learned 10:00:\d\d–10:10:\d\d from \d+ events; executables: \/usr\/local\/bin\/python3\)/,
     );
     expect(story.entities.ips).toContain('198.51.100.99');
     // The benign hour itself: nothing outside the profiles.

@@ -11,6 +11,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { main } from '../../../src/cli/main.ts';
 import { importKubescape, ProfileImportError } from '../../../src/profiles/kubescape.ts';
+import { KUBE_DNS_PEER } from '../../../src/profiles/networkPolicyDraft.ts';
 import { exportPolicies, PolicyExportError, policyFor, type PolicyFormat } from '../../../src/profiles/policy.ts';
 import {
   collapsePath,
@@ -22,6 +23,7 @@ import {
 } from '../../../src/profiles/profile.ts';
 import { fixturePath } from '../../helpers/fixtures.ts';
 import { expectGoldenText } from '../../helpers/golden.ts';
+import { validDocuments } from './golden.ts';
 
 const KS = fixturePath('kubescape-profiles/');
 const GOLDEN = new URL('./golden/', import.meta.url).pathname;
@@ -174,7 +176,7 @@ describe('draft policies', () => {
   it.each(cases)(
     '%s: valid YAML with the right apiVersion/kind, marked as an audit draft, equal to the golden file',
     (file, profiles, format) => {
-      const text = exportPolicies(profiles(), format);
+      const text = exportPolicies(profiles(), format).text;
       const docs = parseAllDocuments(text).map(
         (d) =>
           d.toJS() as {
@@ -194,13 +196,14 @@ describe('draft policies', () => {
         expect(d.metadata.annotations['causeway.io/mode']).toBe('audit');
         expect(d.metadata.annotations['causeway.io/evidence']).toMatch(/kubescape/);
       }
+      validDocuments(text);
       golden(file, text);
     },
   );
 
   it('a NetworkPolicy allows exactly the observed destinations and ports, nothing more', () => {
     const [op] = collector();
-    const policy = parse(exportPolicies([op!], 'networkpolicy')) as {
+    const policy = parse(exportPolicies([op!], 'networkpolicy').text) as {
       spec: { egress: { to: Record<string, unknown>[]; ports?: { port: number; protocol: string }[] }[] };
     };
     const allowed = new Set(
@@ -212,12 +215,18 @@ describe('draft policies', () => {
         ),
       ),
     );
-    const observed = new Set(
-      op!.egress.map(
-        (e) =>
-          `${JSON.stringify(e.ip ? { ipBlock: { cidr: `${e.ip}/32` } } : { ...(e.podSelector ? { podSelector: { matchLabels: e.podSelector } } : {}), ...(e.namespaceSelector ? { namespaceSelector: { matchLabels: e.namespaceSelector } } : {}) })} ${e.protocol}/${e.port}`,
-      ),
-    );
+    const kubeDns = JSON.stringify(KUBE_DNS_PEER);
+    const resolvedNames = op!.egress.some((e) => e.dns.length > 0);
+    const observed = new Set([
+      ...op!.egress
+        .filter((e) => e.podSelector?.['k8s-app'] !== 'kube-dns')
+        .map(
+          (e) =>
+            `${JSON.stringify(e.ip ? { ipBlock: { cidr: `${e.ip}/32` } } : { ...(e.podSelector ? { podSelector: { matchLabels: e.podSelector } } : {}), ...(e.namespaceSelector ? { namespaceSelector: { matchLabels: e.namespaceSelector } } : {}) })} ${e.protocol}/${e.port}`,
+        ),
+      // It resolved names, so DNS to kube-dns is allowed, over both protocols.
+      ...(resolvedNames ? [`${kubeDns} UDP/53`, `${kubeDns} TCP/53`] : []),
+    ]);
     expect(allowed).toEqual(observed);
   });
 
@@ -232,12 +241,10 @@ describe('draft policies', () => {
     expect(dnsRule.toPorts[0]!.rules.dns.map((d) => d.matchName).sort()).toEqual([...new Set(fqdns)].sort());
   });
 
-  it('refuses a seccomp draft without syscalls and a network draft without egress, saying why', () => {
+  it('refuses a seccomp draft without syscalls, saying why', () => {
     const [, nn] = paymentsApi();
     expect(() => policyFor(nn!, 'seccomp')).toThrow(PolicyExportError);
     expect(() => policyFor(nn!, 'seccomp')).toThrow(/do not report them/);
-    const [ap] = paymentsApi();
-    expect(() => policyFor(ap!, 'networkpolicy')).toThrow(/no egress destinations/);
   });
 
   it('causeway profile export writes the drafts for the chosen workload, and exits 2 with the reason otherwise', async () => {

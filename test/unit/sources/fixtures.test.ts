@@ -52,8 +52,9 @@ const EXPECTED: Record<
   'defender/log-analytics-securityalert.json': { delivered: 2 },
   'defender/xdr-streaming.json': { delivered: 3, dropped: { 'defender-non-alert': 1 } },
   'defender/activity-log-alert.json': { delivered: 1 },
-  // invoke_agent, chat, execute_tool, MCP client tools/call; the plain HTTP span is filtered.
-  'otlp/genai-agent-trace.json': { delivered: 4, dropped: { filtered: 1 } },
+  // invoke_agent, chat, execute_tool, MCP client tools/call, and the plain HTTP client span (an
+  // http.request event: what the workload calls at L7, for profiles and Cilium drafts).
+  'otlp/genai-agent-trace.json': { delivered: 5 },
   'otlp/mcp-server-trace.json': { delivered: 4 },
   // OpenInference AGENT, LLM, TOOL and OpenLLMetry workflow, tool, legacy chat; RETRIEVER and task are filtered.
   'otlp/openinference-openllmetry.json': { delivered: 6, dropped: { filtered: 2 } },

@@ -1,0 +1,184 @@
+/**
+ * What one event teaches a profile: the process it names (any event that carries one, so a process
+ * started before the stream is learned from its file reads, connections, exit or an alert), what the
+ * event itself did (a file path, egress, a DNS name, an HTTP call, a tool call and the tool before
+ * it in the trace), and the keys by which each value is judged once.
+ */
+import { isIP } from 'node:net';
+import type { RuntimeEvent } from '../model/event.ts';
+import { httpCallOf } from './httpCall.ts';
+import { processPattern } from './processPattern.ts';
+import { collapsePath, egressKey, type Egress } from './profile.ts';
+import { spanDestinationOf } from './spanDestination.ts';
+
+/** One event's lesson. */
+export interface Observation {
+  executable?: string;
+  /** `binary args-pattern`, from any event that names its process. */
+  process?: string;
+  entrypoint?: string;
+  filePath?: string;
+  egress?: Egress;
+  dnsName?: string;
+  tool?: string;
+  toolTransition?: string;
+}
+
+/** Per trace, the tool calls seen so far in event-time order (for transitions). */
+export type TraceTools = Map<string, { time: number; tool: string }[]>;
+
+const LOOPBACK = /^(127\.|::1$|0\.0\.0\.0$)/;
+/** Parents that live outside the container: a process they started is the container's entrypoint. */
+const RUNTIME_PARENT = /containerd-shim|\/runc$|conmon|crun|docker-containerd/;
+/** Traces whose last tool is remembered for transitions. */
+const MAX_TRACES = 256;
+/** Raw path → pattern, shared: most events repeat a few paths. */
+const collapsed = new Map<string, string>();
+
+function collapseCached(path: string): string {
+  let c = collapsed.get(path);
+  if (c === undefined) {
+    c = collapsePath(path);
+    if (collapsed.size >= 8192) collapsed.clear();
+    collapsed.set(path, c);
+  }
+  return c;
+}
+
+/**
+ * What one event teaches: the process it names (any event that carries one, so a process started
+ * before the stream is learned from its file reads, connections, exit or an alert), plus what the
+ * event itself did.
+ */
+export function observationOf(
+  event: RuntimeEvent,
+  traceTools: TraceTools,
+  streamStart: number,
+): Observation | undefined {
+  const own = ownObservation(event, traceTools);
+  const p = event.process;
+  if (!p?.binary) return own;
+  const started = p.startTime !== undefined && p.startTime < streamStart;
+  const entrypoint = (p.parentBinary !== undefined && RUNTIME_PARENT.test(p.parentBinary)) || started;
+  return {
+    ...own,
+    executable: p.binary,
+    process: processPattern(p.binary, p.commandLine),
+    entrypoint: entrypoint ? p.binary : undefined,
+  };
+}
+
+function ownObservation(event: RuntimeEvent, traceTools: TraceTools): Observation | undefined {
+  switch (event.kind) {
+    case 'process.exec':
+    case 'process.exit':
+    case 'alert':
+      return undefined;
+    case 'network.connect': {
+      const n = event.network;
+      if (!n?.dstIp || LOOPBACK.test(n.dstIp)) return undefined;
+      const name = n.domain ? n.domain.replace(/\.$/, '').toLowerCase() : undefined;
+      return {
+        egress: {
+          ip: n.dstIp,
+          port: n.dstPort,
+          protocol: (n.protocol ?? 'TCP').toUpperCase(),
+          dns: name ? [name] : [],
+        },
+        dnsName: name,
+      };
+    }
+    case 'dns.query': {
+      const name = event.network?.domain?.replace(/\.$/, '').toLowerCase();
+      return name ? { dnsName: name } : undefined;
+    }
+    case 'http.request':
+      return httpObservation(event);
+    case 'llm.chat':
+    case 'agent.invoke':
+      return spanEgress(event);
+    case 'tool.execute':
+    case 'mcp.request': {
+      const t = event.trace;
+      if (!t?.toolName || t.spanKind === 'SERVER') return undefined;
+      // The tool called just before this one in the trace, by event time, not by arrival.
+      const key = t.traceId ?? '';
+      let calls = traceTools.get(key);
+      if (!calls) {
+        traceTools.set(key, (calls = []));
+        if (traceTools.size > MAX_TRACES) traceTools.delete(traceTools.keys().next().value as string);
+      }
+      let i = calls.length;
+      while (i > 0 && calls[i - 1]!.time > event.time) i--;
+      const prev = calls[i - 1]?.tool;
+      if (calls.length < 64) calls.splice(i, 0, { time: event.time, tool: t.toolName });
+      return {
+        ...spanEgress(event),
+        tool: t.toolName,
+        toolTransition: prev && prev !== t.toolName ? `${prev}→${t.toolName}` : undefined,
+      };
+    }
+    default:
+      return event.layer === 'file' && event.file?.path ? { filePath: collapseCached(event.file.path) } : undefined;
+  }
+}
+
+/**
+ * A client span's destination (the model endpoint of a chat span, the MCP server of a tool call):
+ * a cluster service by selector, any other host by name.
+ */
+function spanEgress(event: RuntimeEvent): Observation | undefined {
+  const d = spanDestinationOf(event.trace, event.kind);
+  if (!d) return undefined;
+  if (d.service)
+    return {
+      egress: {
+        ip: '',
+        port: d.port,
+        protocol: 'TCP',
+        dns: [],
+        podSelector: { 'app.kubernetes.io/name': d.service.name },
+        namespaceSelector: { 'kubernetes.io/metadata.name': d.service.namespace },
+      },
+    };
+  const named = !isIP(d.host);
+  return {
+    egress: { ip: named ? '' : d.host, port: d.port, protocol: 'TCP', dns: named ? [d.host] : [] },
+    dnsName: named ? d.host : undefined,
+  };
+}
+
+/** An HTTP client span: the host and port it called, and the method and path pattern. */
+function httpObservation(event: RuntimeEvent): Observation | undefined {
+  const call = httpCallOf(event.trace);
+  if (!call) return undefined;
+  const named = !isIP(call.host);
+  return {
+    egress: {
+      ip: named ? '' : call.host,
+      port: call.port,
+      protocol: 'TCP',
+      dns: named ? [call.host] : [],
+      http: [{ method: call.method, path: call.path }],
+      ...(call.tls ? { tls: true } : {}),
+    },
+    dnsName: named ? call.host : undefined,
+  };
+}
+
+/** One key per value the observation carries: each is judged once per profile. */
+export function keysOf(o: Observation): string[] {
+  const keys: string[] = [];
+  if (o.executable) keys.push(`x:${o.executable}`);
+  if (o.process) keys.push(`p:${o.process}`);
+  if (o.entrypoint) keys.push(`n:${o.entrypoint}`);
+  if (o.filePath) keys.push(`f:${o.filePath}`);
+  if (o.egress) {
+    const call = o.egress.http?.[0];
+    keys.push(`e:${egressKey(o.egress)}/${o.egress.dns[0] ?? ''}${call ? ` ${call.method} ${call.path}` : ''}`);
+  }
+  if (o.dnsName) keys.push(`d:${o.dnsName}`);
+  if (o.tool) keys.push(`t:${o.tool}`);
+  if (o.toolTransition) keys.push(`s:${o.toolTransition}`);
+  return keys;
+}
