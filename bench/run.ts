@@ -8,6 +8,8 @@
  *   3. p99 in-process latency from the event that completes a story to its row, 20k events/s offered
  *   4. heap after a steady-churn soak / heap after the first 1M events            (target ≤ 1.1)
  *   5. through a real Kafka broker: 1 consumer process vs in process, 2 vs 1 consumer processes
+ *   6. story quality on the labelled corpus: stories per attack, fact recall, evidence precision,
+ *      benign Medium+ stories per hour, merged attacks, per family and arrival order (quality/)
  * BENCH_SCALE=0.1 runs a tenth of everything (smoke).
  */
 import { loadConfig } from '../src/config/config.ts';
@@ -22,6 +24,7 @@ import type { Story } from '../src/model/story.ts';
 import { silentLogger } from '../src/telemetry/log.ts';
 import { kafkaBench } from './kafka.ts';
 import { Mix, type Chunk } from './mix.ts';
+import { qualitySection } from './quality/section.ts';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -210,9 +213,10 @@ async function soakBench(): Promise<void> {
 
 line(`Causeway bench on node ${process.version}, ${process.arch}, scale ${SCALE}`);
 // BENCH_SECTIONS=3,4 runs only those sections.
-const only = new Set((process.env.BENCH_SECTIONS ?? '1,2,3,4,5').split(',').map((x) => x.trim()));
+const only = new Set((process.env.BENCH_SECTIONS ?? '1,2,3,4,5,6').split(',').map((x) => x.trim()));
 if (only.has('1')) await decodeBench();
 if (only.has('2')) await pipelineBench();
 if (only.has('3')) await latencyBench();
 if (only.has('4')) await soakBench();
 if (only.has('5') && process.env.BENCH_KAFKA !== '0') await kafkaBench(SCALE, line, fmt);
+if (only.has('6')) await qualitySection(line);
