@@ -14,6 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { runJob, type Job, type JobResult } from './replay.ts';
 import { missedTargets, summarise, targetsMet, TARGETS, type RunScore, type Summary } from './score.ts';
 
+/** What to measure: seeds per family, and optionally fewer families, orders or threads. */
 export interface QualityOptions {
   seeds: number;
   families?: readonly string[];
@@ -22,6 +23,7 @@ export interface QualityOptions {
   workers?: number;
 }
 
+/** Every run's score, the per-family table, and how much was replayed in how long. */
 export interface QualityResult {
   runs: RunScore[];
   /** Per family, per order. */

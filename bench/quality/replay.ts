@@ -8,6 +8,7 @@ import { generateScenario, type Scenario } from '../../test/corpus/scenario.ts';
 import { runPipeline } from './runPipeline.ts';
 import { scoreRun, type RunScore } from './score.ts';
 
+/** Delivers a scenario in one arrival order through a fresh pipeline and scores the rows. */
 export async function replay(scenario: Scenario, order: ArrivalOrder): Promise<RunScore> {
   const deliveries = arrive(scenario.records, order, `${scenario.family}/${scenario.seed}`);
   const rows = await runPipeline(deliveries, { cluster: scenario.cluster });
@@ -21,12 +22,14 @@ export interface Job {
   orders: readonly ArrivalOrder[];
 }
 
+/** The scores of one job. */
 export interface JobResult {
   runs: RunScore[];
   /** Events replayed (labelled events × orders). */
   events: number;
 }
 
+/** Generates the job's scenario once and replays it in each of its orders. */
 export async function runJob(job: Job): Promise<JobResult> {
   const scenario = generateScenario(family(job.family), job.seed);
   const runs: RunScore[] = [];

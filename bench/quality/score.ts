@@ -15,10 +15,12 @@
 import { attackOf, isFact, labelKey, type LabelMap } from '../../test/corpus/labels.ts';
 import type { PipelineRows } from './runPipeline.ts';
 
+/** The targets of issue 13 (DESIGN §4.1). */
 export const TARGETS = { storiesPerAttack: 1, factRecall: 0.98, precision: 0.9, benignPerHour: 0, merged: 0 } as const;
 
 type Row = Record<string, unknown>;
 
+/** How one attack came out of one run. */
 export interface AttackScore {
   attack: string;
   /** Medium+ stories holding any event of the attack. */
@@ -29,6 +31,7 @@ export interface AttackScore {
   precision: number | undefined;
 }
 
+/** The score of one scenario in one arrival order. */
 export interface RunScore {
   family: string;
   seed: number;
@@ -82,6 +85,7 @@ export function liveStories(rows: PipelineRows): LiveStory[] {
   return [...stories.values()];
 }
 
+/** Scores the rows of one run against the scenario's labels (see the file comment). */
 export function scoreRun(truth: Truth, rows: PipelineRows, order: string): RunScore {
   const incidents = liveStories(rows).filter((s) => s.severity === 'Medium' || s.severity === 'High');
   const factsOf = new Map<string, number>();
@@ -151,6 +155,7 @@ export interface Summary {
   unlabelledRows: number;
 }
 
+/** Means over attacks, rates over simulated hours, sums of merged stories. */
 export function summarise(runs: readonly RunScore[]): Summary {
   const attacks = runs.flatMap((r) => r.attacks);
   const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);

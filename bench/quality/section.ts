@@ -12,6 +12,7 @@ const list = (v: string | undefined) =>
     .map((x) => x.trim())
     .filter(Boolean);
 
+/** Measures and prints the quality table, settings from QUALITY_* variables. */
 export async function qualitySection(line: (s: string) => void): Promise<void> {
   const orders = list(process.env.QUALITY_ORDERS);
   const unknown = orders.filter((o) => !(ARRIVAL_ORDERS as readonly string[]).includes(o));

@@ -1,18 +1,14 @@
 /**
- * Agents and MCP servers, and one agent turn in OTel GenAI/MCP spans (reference/agent-telemetry.md
- * §1–2): `invoke_agent` → `chat` → `execute_tool` → MCP client `tools/call` (CLIENT) → MCP server
- * `tools/call` (SERVER, parented by the client span through params._meta.traceparent) → `chat`.
- * Remote servers run in their own pods (`network.transport = tcp`); stdio servers are child
- * processes of the agent in its pod (`network.transport = pipe`, and often no server span at all).
- * Instrumentation style varies per agent: execute_tool and the MCP client span merged into one
- * span or not, opt-in tool arguments, `gen_ai.system` or `gen_ai.provider.name`.
+ * Agents and MCP servers as the sensors see them: an agent's pods and long-running process, remote
+ * MCP servers in their own pods (`network.transport = tcp`), and stdio MCP servers that are child
+ * processes of the agent in its pod (`network.transport = pipe`). Instrumentation style varies per
+ * agent (see `Agent`); turns are in turn.ts.
  */
-import type { Label } from './labels.ts';
 import type { Sim } from './sim.ts';
-import { otlpRequest, type AttributeValue, type ResourceOptions, type SpanSpec } from './wire/otlp.ts';
+import type { ResourceOptions } from './wire/otlp.ts';
 import type { Pod, Proc } from './world.ts';
-import { aiEntities, systemAlertId, type DefenderAlertSpec } from './wire/defender.ts';
 
+/** An MCP server as the agent's client and the sensors see it. */
 export interface McpServer {
   name: string;
   transport: 'tcp' | 'pipe';
@@ -29,6 +25,7 @@ export interface McpServer {
   sessionIds: boolean;
 }
 
+/** An agent workload and how its framework and instrumentation behave. */
 export interface Agent {
   name: string;
   id: string;
@@ -135,6 +132,7 @@ export function stdioServer(
   };
 }
 
+/** An agent with `replicas` pods; its instrumentation style and callers come from the seed. */
 export function agent(
   sim: Sim,
   spec: { name: string; namespace: string; replicas: number; workload?: string; started?: number },
@@ -172,7 +170,11 @@ export function agent(
     mergedToolSpans: r.chance(0.35),
     toolArguments: r.chance(0.5),
     providerKey: r.chance(0.75) ? 'gen_ai.provider.name' : 'gen_ai.system',
-    resource: { clusterName: r.chance(0.3), containerId: r.chance(0.5) },
+    resource: {
+      clusterName: r.chance(0.3),
+      containerId: r.chance(0.5),
+      language: runtime === 'node' ? 'nodejs' : 'python',
+    },
     callers: Array.from({ length: r.int(2, 6) }, () => ({
       ip: `${r.pick(['203.0.113', '198.51.100', '192.0.2'])}.${r.int(2, 254)}`,
       user: r.uuid(),
@@ -181,306 +183,4 @@ export function agent(
     protocolVersion: r.pick(['2025-06-18', '2025-11-25']),
     sessionScope: r.pick(['process', 'process', 'conversation', 'conversation', 'call'] as const),
   };
-}
-
-/** One tool call in a turn; `activity` adds the server's kernel events during the call. */
-export interface ToolCall {
-  tool: string;
-  /** The MCP server; absent for a function tool that runs in the agent process itself. */
-  server?: McpServer;
-  /** Server-side duration (ms). */
-  duration?: number;
-  args?: Record<string, unknown>;
-  error?: boolean;
-  /** Which server replica takes the call (random when absent). */
-  replica?: Pod;
-  activity?: (call: CallWindow) => void;
-}
-
-/** Where and when a tool call ran on the server side. */
-export interface CallWindow {
-  tool: string;
-  pod: Pod;
-  server: Proc;
-  start: number;
-  end: number;
-}
-
-export interface TurnResult {
-  traceId: string;
-  start: number;
-  end: number;
-  pod: Pod;
-  calls: CallWindow[];
-  /** When the first chat call ran: a prompt alert's StartTimeUtc. */
-  chatTimes: number[];
-  caller?: { ip: string; user: string };
-}
-
-/**
- * One agent turn in `pod`: spans (labelled `label`; chat spans as `part` when the turn is an
- * attack's), the servers' spans and their kernel activity.
- */
-export function turn(
-  sim: Sim,
-  a: Agent,
-  pod: Pod,
-  options: {
-    start: number;
-    conversationId: string;
-    calls: ToolCall[];
-    label: Label;
-    caller?: { ip: string; user: string };
-  },
-): TurnResult {
-  const r = sim.rng;
-  const { label } = options;
-  const partLabel: Label = label !== 'benign' && label.role === 'fact' ? { ...label, role: 'part' } : label;
-  const traceId = r.hex(32);
-  const rootId = r.hex(16);
-  const t = options.start;
-  const agentProc = a.procs.get(pod)!;
-  const spans: SpanSpec[] = [];
-  const spanLabels: Label[] = [];
-  const chatTimes: number[] = [];
-  const calls: CallWindow[] = [];
-  let cursor = t + r.int(10, 60);
-  const chat = () => {
-    const start = cursor;
-    const end = start + r.int(350, 2_600);
-    chatTimes.push(start);
-    spans.push({
-      traceId,
-      spanId: r.hex(16),
-      parentSpanId: rootId,
-      name: `chat ${a.model}`,
-      kind: 3,
-      start,
-      end,
-      attributes: {
-        'gen_ai.operation.name': 'chat',
-        [a.providerKey]: 'azure.ai.openai',
-        'gen_ai.request.model': a.model,
-        'gen_ai.response.model': `${a.model}-2024-11-20`,
-        'server.address': sim.cluster.openAi.host,
-        'server.port': 443,
-        'gen_ai.usage.input_tokens': r.int(300, 9_000),
-        'gen_ai.usage.output_tokens': r.int(20, 900),
-      },
-    });
-    spanLabels.push(partLabel);
-    cursor = end + r.int(5, 40);
-  };
-  // The agent process reuses one connection to its model endpoint for the turn. It is routine
-  // traffic of the agent even in an attack turn (the kernel cannot tell), so it stays benign.
-  sim.connect(agentProc, cursor - 5, sim.cluster.openAi.ip, 443, 'benign');
-  chat();
-  options.calls.forEach((c, i) => {
-    const duration = c.duration ?? r.int(120, 2_500);
-    const execStart = cursor;
-    const clientStart = execStart + r.int(2, 15);
-    const serverStart = clientStart + r.int(3, 25);
-    const serverEnd = serverStart + duration;
-    const clientEnd = serverEnd + r.int(3, 25);
-    const execEnd = clientEnd + r.int(2, 15);
-    const callId = `call_${r.hex(24)}`;
-    const rpcId = String(i + 1 + r.int(0, 3) * 10);
-    const execId = r.hex(16);
-    const clientId = a.mergedToolSpans || !c.server ? execId : r.hex(16);
-    const mcpServer = c.server;
-    const serverPod = !mcpServer || mcpServer.transport === 'pipe' ? pod : (c.replica ?? r.pick(mcpServer.pods));
-    const session = mcpServer?.sessionIds ? sessionOf(sim, mcpServer, a, pod, options.conversationId) : undefined;
-    const mcp: Record<string, AttributeValue> = mcpServer
-      ? {
-          'mcp.method.name': 'tools/call',
-          'gen_ai.tool.name': c.tool,
-          'jsonrpc.request.id': rpcId,
-          'mcp.protocol.version': a.protocolVersion,
-          ...(session ? { 'mcp.session.id': session } : {}),
-          'network.transport': mcpServer.transport,
-          ...(mcpServer.transport === 'tcp'
-            ? {
-                'network.protocol.name': 'http',
-                'server.address': `${mcpServer.name}.${serverPod.namespace}.svc.cluster.local`,
-                'server.port': mcpServer.port,
-              }
-            : {}),
-        }
-      : {};
-    const tool: Record<string, AttributeValue> = {
-      'gen_ai.operation.name': 'execute_tool',
-      'gen_ai.tool.name': c.tool,
-      'gen_ai.tool.call.id': callId,
-      'gen_ai.tool.type': mcpServer ? 'extension' : 'function',
-      ...(a.toolArguments && c.args ? { 'gen_ai.tool.call.arguments': JSON.stringify(c.args) } : {}),
-    };
-    const merged = a.mergedToolSpans || !mcpServer;
-    spans.push({
-      traceId,
-      spanId: execId,
-      parentSpanId: rootId,
-      name: `execute_tool ${c.tool}`,
-      kind: 1,
-      start: execStart,
-      end: execEnd,
-      attributes: merged ? { ...tool, ...mcp } : tool,
-      error: c.error,
-    });
-    spanLabels.push(label);
-    if (!merged) {
-      spans.push({
-        traceId,
-        spanId: clientId,
-        parentSpanId: execId,
-        name: `tools/call ${c.tool}`,
-        kind: 3,
-        start: clientStart,
-        end: clientEnd,
-        attributes: { 'gen_ai.operation.name': 'execute_tool', ...mcp },
-        error: c.error,
-      });
-      spanLabels.push(label);
-    }
-    const server = mcpServer ? mcpServer.procs.get(serverPod)! : agentProc;
-    if (mcpServer?.spans) {
-      // The server span carries the MCP attributes too, with the caller's address instead of its own.
-      const { 'server.address': _address, 'server.port': _port, ...shared } = mcp;
-      const serverSpan: SpanSpec = {
-        traceId,
-        spanId: r.hex(16),
-        parentSpanId: clientId,
-        name: `tools/call ${c.tool}`,
-        kind: 2,
-        start: serverStart,
-        end: serverEnd,
-        attributes: {
-          'gen_ai.operation.name': 'execute_tool',
-          ...shared,
-          ...(mcpServer.transport === 'tcp' ? { 'client.address': pod.ip, 'client.port': r.int(32768, 60999) } : {}),
-        },
-        error: c.error,
-      };
-      const request = otlpRequest(serverPod, [serverSpan], {
-        serviceName: mcpServer.name,
-        clusterName: a.resource.clusterName,
-      });
-      sim.rec.otlp(request, serverStart, serverEnd, label);
-    }
-    const window: CallWindow = { tool: c.tool, pod: serverPod, server, start: serverStart, end: serverEnd };
-    calls.push(window);
-    c.activity?.(window);
-    cursor = execEnd + r.int(5, 40);
-    chat();
-  });
-  const end = cursor + r.int(10, 80);
-  const caller = a.sourceIsPod ? undefined : (options.caller ?? r.pick(a.callers));
-  spans.unshift({
-    traceId,
-    spanId: rootId,
-    name: `invoke_agent ${a.name}`,
-    kind: 1,
-    start: t,
-    end,
-    attributes: {
-      'gen_ai.operation.name': 'invoke_agent',
-      [a.providerKey]: 'azure.ai.openai',
-      'gen_ai.agent.name': a.name,
-      'gen_ai.agent.id': a.id,
-      'gen_ai.conversation.id': options.conversationId,
-      'gen_ai.request.model': a.model,
-      ...(caller ? { 'client.address': caller.ip, 'enduser.id': caller.user } : {}),
-    },
-  });
-  spanLabels.unshift(label);
-  sim.rec.otlp(otlpRequest(pod, spans, a.resource), t, end, spanLabels);
-  return { traceId, start: t, end, pod, calls, chatTimes, caller };
-}
-
-function sessionOf(sim: Sim, server: McpServer, a: Agent, pod: Pod, conversation: string): string {
-  if (a.sessionScope === 'call') return sim.rng.hex(32);
-  const key = a.sessionScope === 'process' ? pod.name : `${pod.name}/${conversation}`;
-  let s = server.sessions.get(key);
-  if (!s) server.sessions.set(key, (s = sim.rng.hex(32)));
-  return s;
-}
-
-/** A new conversation id in the agent framework's format. */
-export function conversationId(sim: Sim): string {
-  return sim.rng.pick([`conv_${sim.rng.hex(24)}`, `thread_${sim.rng.hex(24)}`, sim.rng.uuid()]);
-}
-
-/** Defender for AI alert types about prompts (reference/defender-formats.md §2.1). */
-export const PROMPT_ALERTS = [
-  {
-    type: 'AI.Azure_Jailbreak.ContentFiltering.DetectedAttempt',
-    name: 'A Jailbreak attempt on an Azure AI model deployment was detected by Azure AI Content Safety Prompt Shields',
-    severity: 'Medium',
-    intent: 'PrivilegeEscalation, DefenseEvasion',
-  },
-  {
-    type: 'AI.Azure_Jailbreak.ContentFiltering.BlockedAttempt',
-    name: 'A Jailbreak attempt on an Azure AI model deployment was blocked by Azure AI Content Safety Prompt Shields',
-    severity: 'Medium',
-    intent: 'PrivilegeEscalation, DefenseEvasion',
-  },
-  {
-    type: 'AI.Azure_CredentialTheftAttempt',
-    name: 'Detected credential theft attempts on an Azure AI model deployment',
-    severity: 'Medium',
-    intent: 'CredentialAccess, LateralMovement, Exfiltration',
-  },
-  {
-    type: 'AI.Azure_ASCIISmuggling',
-    name: 'ASCII Smuggling prompt injection detected',
-    severity: 'High',
-    intent: 'Impact',
-  },
-] as const;
-
-/**
- * A Defender for AI prompt alert about a turn: the user security context carries the application
- * name and, where the app passes them, the end user's address and id (else the pod's address).
- * Where these land in a real alert is undocumented (defender-formats.md §2.2), so the keys vary.
- */
-export function promptAlert(
-  sim: Sim,
-  a: Agent,
-  result: TurnResult,
-  label: Label,
-  kind: (typeof PROMPT_ALERTS)[number] = sim.rng.pick(PROMPT_ALERTS),
-  delayMs?: number,
-): void {
-  const r = sim.rng;
-  const at = result.chatTimes[Math.min(1, result.chatTimes.length - 1)] ?? result.start;
-  const ip = result.caller?.ip ?? result.pod.ip;
-  const user = result.caller?.user;
-  const keys = r.pick([
-    { app: 'Application Name', ip: 'Source IP', user: 'End User Id' },
-    { app: 'ApplicationName', ip: 'SourceIp', user: 'EndUserId' },
-    { app: 'application_name', ip: 'source_ip', user: 'end_user_id' },
-  ]);
-  const extended: Record<string, string> = {
-    [keys.app]: a.name,
-    [keys.ip]: ip,
-    ...(user ? { [keys.user]: user } : {}),
-    'Model deployment': a.model,
-    'Suspicious prompt segment': r.pick(['[masked]', 'Prompt evidence is disabled for this resource']),
-    resourceType: 'Azure OpenAI',
-  };
-  const spec: DefenderAlertSpec = {
-    alertType: kind.type,
-    displayName: kind.name,
-    description: `There was 1 attempt of a ${kind.type.split('.')[1]?.replace('Azure_', '')} attack on model deployment ${a.model} on your Azure AI resource ${sim.cluster.openAi.account}.`,
-    severity: kind.severity,
-    intent: kind.intent,
-    start: at,
-    generated: at + r.int(2, 9) * 60_000,
-    systemAlertId: systemAlertId(r),
-    productComponent: 'AI',
-    resourceId: sim.cluster.openAi.resourceId,
-    compromisedEntity: sim.cluster.openAi.account,
-    entities: aiEntities(sim.cluster, { ip, user }),
-    extended,
-  };
-  sim.defender(spec, label, sim.defenderShape(), delayMs);
 }

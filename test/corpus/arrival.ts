@@ -16,8 +16,10 @@
 import type { CorpusRecord } from './recorder.ts';
 import { Rng } from './rng.ts';
 
+/** Every arrival order the bench and the tests replay. */
 export const ARRIVAL_ORDERS = ['event', 'shuffled', 'alerts-late', 'alerts-first'] as const;
 
+/** One arrival order (see the file comment). */
 export type ArrivalOrder = (typeof ARRIVAL_ORDERS)[number];
 
 /** One batch of bodies that arrive together. */
@@ -52,8 +54,10 @@ export interface Batching {
   maxWaitMs: number;
 }
 
+/** Trigger batches of up to 100 records or 60 s. */
 export const DEFAULT_BATCHING: Batching = { maxRecords: 100, maxWaitMs: 60_000 };
 
+/** The scenario's records as deliveries, in the given arrival order. */
 export function arrive(
   records: readonly CorpusRecord[],
   order: ArrivalOrder,

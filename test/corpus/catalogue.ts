@@ -3,9 +3,12 @@ import type { Family } from './families/attack.ts';
 import { allowedToolExport, toolDrift } from './families/agentMisuse.ts';
 import { imds, saToken } from './families/credentialTheft.ts';
 import { lateAlerts, reverseShell } from './families/podCompromise.ts';
-import { concurrent, ipiExfil, ipiStdio, slow } from './families/promptInjection.ts';
-import { miner, toolUpdate } from './families/toolCompromise.ts';
+import { miner } from './families/miner.ts';
+import { concurrent, ipiExfil, slow } from './families/promptInjection.ts';
+import { ipiStdio } from './families/stdio.ts';
+import { toolUpdate } from './families/toolUpdate.ts';
 
+/** Every family, in report order. */
 export const FAMILIES: readonly Family[] = [
   ipiExfil,
   ipiStdio,
@@ -21,6 +24,7 @@ export const FAMILIES: readonly Family[] = [
   lateAlerts,
 ];
 
+/** The family of that name (for QUALITY_FAMILIES and the tests). */
 export function family(name: string): Family {
   const f = FAMILIES.find((x) => x.name === name);
   if (!f)

@@ -31,19 +31,43 @@ function decodeAll(scenario: ReturnType<typeof generateScenario>) {
 }
 
 describe('labelled corpus', () => {
+  const formats = new Set<string>();
+  const transports = new Set<string>();
+
   it.each(FAMILIES.map((f) => [f.name, f] as const))(
     '%s: every record decodes and every event is labelled',
     (_, family) => {
-      const scenario = generateScenario(family, 1);
-      const { out, events } = decodeAll(scenario);
-      expect(out.deadLetters.map((d) => `${d.reasonCode}: ${d.reason}`)).toEqual([]);
-      const keys = new Set(events.map((e) => labelKey(e.source.product, e.source.nativeId)));
-      const unlabelled = [...keys].filter((k) => !scenario.labels.has(k));
-      expect(unlabelled).toEqual([]);
-      const orphans = [...scenario.labels.keys()].filter((k) => !keys.has(k));
-      expect(orphans).toEqual([]);
+      for (const seed of [1, 2, 3]) {
+        const scenario = generateScenario(family, seed);
+        const { out, events } = decodeAll(scenario);
+        expect(out.deadLetters.map((d) => `${d.reasonCode}: ${d.reason}`)).toEqual([]);
+        const keys = new Set(events.map((e) => labelKey(e.source.product, e.source.nativeId)));
+        const unlabelled = [...keys].filter((k) => !scenario.labels.has(k));
+        expect(unlabelled, `seed ${seed}`).toEqual([]);
+        const orphans = [...scenario.labels.keys()].filter((k) => !keys.has(k));
+        expect(orphans, `seed ${seed}`).toEqual([]);
+        for (const e of events) formats.add(e.source.format);
+        for (const r of scenario.records)
+          for (const m of r.body.matchAll(/"network\.transport","value":\{"stringValue":"(\w+)"/g))
+            transports.add(m[1]!);
+      }
     },
   );
+
+  it('writes every wire format the sources read, and both MCP transports', () => {
+    expect([...formats].sort()).toEqual([
+      'defender.arm',
+      'defender.continuous-export',
+      'defender.securityalert-row',
+      'falco.json',
+      'falcosidekick',
+      'kubescape.runtimealerts',
+      'kubescape.stdout',
+      'otlp.json',
+      'tetragon.json',
+    ]);
+    expect([...transports].sort()).toEqual(['pipe', 'tcp']);
+  });
 
   it.each(FAMILIES.map((f) => [f.name, f] as const))(
     '%s: at least 85% benign events, facts for every attack',

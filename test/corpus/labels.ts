@@ -74,6 +74,7 @@ export function attackOf(label: Label | undefined): string | undefined {
   return label && label !== 'benign' && label.role !== 'context' ? label.attack : undefined;
 }
 
+/** Whether the event is one of its attack's facts. */
 export function isFact(label: Label | undefined): boolean {
   return !!label && label !== 'benign' && label.role === 'fact';
 }

@@ -11,6 +11,7 @@ import type { WireLine } from './wire/tetragon.ts';
 /** The input (endpoint, hub or topic) a record arrives on. */
 export type InputName = 'tetragon' | 'otlp' | 'kubescape' | 'falco' | 'defender';
 
+/** One record as a product would deliver it, with what the arrival orders need. */
 export interface CorpusRecord {
   /** Event time (ms) of the earliest event the record carries. */
   time: number;
@@ -25,6 +26,7 @@ export interface CorpusRecord {
   keys: string[];
 }
 
+/** The records of a scenario, in generation order, and their labels. */
 export class Recorder {
   readonly records: CorpusRecord[] = [];
   readonly labels: LabelMap = new Map();

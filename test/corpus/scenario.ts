@@ -10,6 +10,7 @@ import type { CorpusRecord } from './recorder.ts';
 import { Rng } from './rng.ts';
 import { Sim } from './sim.ts';
 
+/** A generated scenario: its records, their labels and its attacks. */
 export interface Scenario {
   family: string;
   seed: number;
@@ -23,6 +24,7 @@ export interface Scenario {
   attacks: AttackTruth[];
 }
 
+/** The scenario of `family` for `seed`: the benign backdrop, then the family's workloads and attacks. */
 export function generateScenario(family: Family, seed: number): Scenario {
   const rng = new Rng(`${family.name}/${seed}`);
   const minutes = rng.int(family.minutes[0], family.minutes[1]);

@@ -17,6 +17,7 @@ import { World, type Proc } from './world.ts';
 export type Step =
   { at: number; read: string } | { at: number; write: string } | { at: number; connect: [ip: string, port: number] };
 
+/** A scenario in the making (see the file comment). */
 export class Sim {
   readonly rng: Rng;
   readonly world: World;

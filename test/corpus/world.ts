@@ -5,6 +5,7 @@
  */
 import type { Rng } from './rng.ts';
 
+/** A node of the cluster. */
 export interface Node {
   name: string;
   /** Boot time (ms): Tetragon's ktime counts from it. */
@@ -15,6 +16,7 @@ export interface Node {
   podSubnet: number;
 }
 
+/** The AKS cluster of a scenario and the Azure resources around it. */
 export interface Cluster {
   name: string;
   subscription: string;
@@ -32,8 +34,10 @@ export interface Cluster {
   openAi: { account: string; resourceId: string; host: string; ip: string };
 }
 
+/** The owner kind Tetragon and the Collector report. */
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'CronJob' | 'Job' | 'DaemonSet';
 
+/** One container of a pod (a second container of the same pod is another Pod with its id). */
 export interface Pod {
   cluster: Cluster;
   namespace: string;
@@ -55,6 +59,7 @@ export interface Pod {
   started: number;
 }
 
+/** A process with its host pid and Tetragon exec_id. */
 export interface Proc {
   pod: Pod;
   pid: number;
@@ -68,6 +73,7 @@ export interface Proc {
   cwd: string;
 }
 
+/** What a new pod is; everything else comes from the seed. */
 export interface PodSpec {
   namespace: string;
   workload: string;
@@ -86,6 +92,7 @@ export interface PodSpec {
 /** Kubernetes' rand.SafeEncodeString alphabet (pod-template-hash and pod suffixes). */
 const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
 
+/** Hands out pods, processes, pids and addresses for one scenario. */
 export class World {
   readonly cluster: Cluster;
   private readonly usedIps = new Set<string>();

@@ -6,20 +6,13 @@
  * server on every call: its job). Turns run from the scenario start, through the learning period
  * and after it, so routine is seen before it is judged.
  */
-import {
-  agent,
-  conversationId,
-  mcpServer,
-  turn,
-  type Agent,
-  type McpServer,
-  type ToolCall,
-  type TurnResult,
-} from '../agents.ts';
+import { agent, mcpServer, type Agent, type McpServer } from '../agents.ts';
+import { conversationId, turn, type ToolCall, type TurnResult } from '../turn.ts';
 import type { Label } from '../labels.ts';
 import type { Sim } from '../sim.ts';
-import { privateIp, publicIp, type Pod } from '../world.ts';
+import { privateIp, publicIp, type Pod, type Proc } from '../world.ts';
 
+/** The routine agent kinds of the backdrop. */
 export type Persona = 'support' | 'travel' | 'research' | 'reporting' | 'devops';
 
 interface PersonaSpec {
@@ -95,6 +88,7 @@ const PERSONAS: Record<Persona, PersonaSpec> = {
   },
 };
 
+/** A persona agent with its MCP server and what its routine touches. */
 export interface RoutineAgent {
   persona: Persona;
   agent: Agent;
@@ -229,5 +223,24 @@ export function runRoutine(
       }
       if (newConversation) sim.read(proc, t - r.int(20, 200), '/app/config/agent.yaml', 'benign');
     },
+  });
+}
+
+/** A benign child of a tool server: a converter or interpreter run per call. */
+export function toolChild(
+  sim: Sim,
+  server: Proc,
+  pod: Pod,
+  at: number,
+  binary: string,
+  args: string,
+  reads: string[],
+  end: number,
+): void {
+  const r = sim.rng;
+  const p = sim.world.proc(pod, binary, args, at, server);
+  sim.run(p, 'benign', {
+    steps: reads.map((read, i) => ({ at: 3 + i * r.int(2, 30), read })),
+    lifetime: Math.max(20, end - at - r.int(2, 10)),
   });
 }

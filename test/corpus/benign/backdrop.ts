@@ -7,6 +7,7 @@ import type { Sim } from '../sim.ts';
 import { routineAgent, runRoutine, type Persona } from './agents.ts';
 import { cronJob, packageInstalls, rolloutWithInit, serviceWithProbes } from './workloads.ts';
 
+/** Adds the benign workloads every scenario has, from the scenario start to its end. */
 export function backdrop(sim: Sim): void {
   const r = sim.rng;
   const personas: Persona[] = [r.pick(['research', 'reporting'] as const)];

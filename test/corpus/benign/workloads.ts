@@ -8,6 +8,7 @@
 import type { Sim, Step } from '../sim.ts';
 import { privateIp, publicIp, type Pod, type Proc } from '../world.ts';
 
+/** A service's pods and their main processes. */
 export interface Service {
   pods: Pod[];
   main: Map<Pod, Proc>;

@@ -3,11 +3,14 @@
  * agent is allowed and used to call (a report mailer or webhook poster), and a drift in the tool
  * sequence (admin tools of a server the agent knows, never called in its routine).
  */
-import { conversationId, mcpServer, promptAlert, turn, type ToolCall } from '../agents.ts';
+import { mcpServer } from '../agents.ts';
+import { conversationId, turn, type ToolCall } from '../turn.ts';
+import { promptAlert } from '../promptAlert.ts';
 import { routineAgent, runRoutine } from '../benign/agents.ts';
 import { publicIp } from '../world.ts';
 import { attackLabels, attackStart, type Family } from './attack.ts';
 
+/** Customer data queried and sent out through the agent's everyday send tool. */
 export const allowedToolExport: Family = {
   name: 'allowed-tool-export',
   summary: 'data export through an allowed-looking tool the agent uses every day (no kernel alert)',
@@ -76,6 +79,7 @@ export const allowedToolExport: Family = {
   },
 };
 
+/** Admin tools called for the first time in a turn, nothing else unusual. */
 export const toolDrift: Family = {
   name: 'tool-drift',
   summary: 'tool-sequence drift: a support agent calls admin tools of its server it never used (no alert anywhere)',

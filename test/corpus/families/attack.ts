@@ -16,6 +16,7 @@ export interface AttackTruth {
   summary: string;
 }
 
+/** The labels of one attack's events, by role. */
 export interface AttackLabels {
   id: string;
   fact: Label;
@@ -23,6 +24,7 @@ export interface AttackLabels {
   context: Label;
 }
 
+/** Fact, part and context labels of the attack `id`. */
 export function attackLabels(id: string): AttackLabels {
   return {
     id,

@@ -4,21 +4,16 @@
  * built-in code tool (a function tool, no MCP) reads the pod's service-account token and calls the
  * API server (sa-token), next to a benign MCP server whose job is exactly that.
  */
-import {
-  agent,
-  conversationId,
-  mcpServer,
-  promptAlert,
-  turn,
-  PROMPT_ALERTS,
-  type CallWindow,
-  type ToolCall,
-} from '../agents.ts';
+import { agent, mcpServer } from '../agents.ts';
+import { conversationId, turn, type CallWindow, type ToolCall } from '../turn.ts';
+import { promptAlert, PROMPT_ALERTS } from '../promptAlert.ts';
 import { agentTurns, routineAgent, runRoutine } from '../benign/agents.ts';
 import { privateIp, publicIp } from '../world.ts';
 import { attackLabels, attackProcess, attackStart, type Family } from './attack.ts';
-import { defenderContainerAlert, falcoAlert, kubescapeAlert } from './vendorAlerts.ts';
+import { defenderContainerAlert, defenderControlPlaneAlert } from './defenderAlerts.ts';
+import { falcoAlert, kubescapeAlert } from './sensorAlerts.ts';
 
+/** A diagnostics tool fetches a metadata-service or wireserver token and uses it. */
 export const imds: Family = {
   name: 'imds',
   summary:
@@ -117,6 +112,7 @@ export const imds: Family = {
   },
 };
 
+/** A function tool reads the service-account token and calls the API server. */
 export const saToken: Family = {
   name: 'sa-token',
   summary: "agent's built-in code tool reads the service-account token and calls the Kubernetes API server",
@@ -191,6 +187,14 @@ export const saToken: Family = {
                 port: 443,
               }),
               L.fact,
+            );
+          if (r.chance(0.5))
+            defenderControlPlaneAlert(
+              sim,
+              c.pod,
+              curl.start + r.int(100, 2_000),
+              L.fact,
+              'list secrets in kube-system',
             );
           if (r.chance(0.4))
             defenderContainerAlert(sim, 'K8S.NODE_KubernetesAPI', curl, curl.start + r.int(20, 400), L.fact, {

@@ -15,13 +15,21 @@ import {
   type AttackStep,
   type Family,
 } from './attack.ts';
-import { defenderContainerAlert, falcoAlert, kubescapeAlert } from './vendorAlerts.ts';
+import { defenderContainerAlert } from './defenderAlerts.ts';
+import { falcoAlert, kubescapeAlert } from './sensorAlerts.ts';
 
 interface WebApp {
   pods: Pod[];
   /** The request-serving worker of each pod (predates the stream). */
   worker: Map<Pod, Proc>;
 }
+
+/** How a Python web app is started: its request workers are python processes too. */
+const PYTHON_SERVERS = [
+  '/usr/local/bin/gunicorn app:app --bind 0.0.0.0:8000 --workers 2',
+  '-m uvicorn main:app --host 0.0.0.0 --port 8000 --workers 2',
+  '/app/manage.py runserver 0.0.0.0:8000 --noreload',
+];
 
 /** A web app whose master and workers predate the stream: database traffic and probes. */
 function webApp(sim: Sim, kind: 'python' | 'php'): WebApp {
@@ -39,12 +47,12 @@ function webApp(sim: Sim, kind: 'python' | 'php'): WebApp {
   for (const pod of pods) {
     const master =
       kind === 'python'
-        ? sim.world.main(pod, '/usr/local/bin/gunicorn', 'app:app --bind 0.0.0.0:8000 --workers 2', { uid: 1000 })
+        ? sim.world.main(pod, '/usr/local/bin/python3', r.pick(PYTHON_SERVERS), { uid: 1000 })
         : sim.world.main(pod, '/usr/local/sbin/php-fpm', '--nodaemonize', { uid: 0 });
     const w = sim.world.proc(
       pod,
       master.binary,
-      kind === 'python' ? 'app:app --bind 0.0.0.0:8000 --workers 2' : 'pool www',
+      kind === 'python' ? master.args : 'pool www',
       master.start + r.int(100, 900),
       master,
       { uid: kind === 'python' ? 1000 : 33 },
@@ -96,6 +104,7 @@ const RECON: [string, string, AttackStep[]][] = [
   ['/usr/bin/curl', '-sk https://10.0.0.1:443/api/v1/namespaces', [{ at: 20, connect: ['10.0.0.1', 443] }]],
 ];
 
+/** python → sh -c → bash -i >& /dev/tcp/…, recon children, alerts from three vendors. */
 export const reverseShell: Family = {
   name: 'reverse-shell',
   summary:
@@ -172,6 +181,7 @@ export const reverseShell: Family = {
   },
 };
 
+/** A web-shell dropper whose every alert arrives 10–30 minutes late. */
 export const lateAlerts: Family = {
   name: 'late-alerts',
   summary:

@@ -10,8 +10,10 @@ import type { Rng } from '../rng.ts';
 import type { Cluster, Proc } from '../world.ts';
 import { comm } from './kubescape.ts';
 
+/** Continuous export's flat object, the ARM resource, or a Log Analytics export row. */
 export type DefenderShape = 'flat' | 'arm' | 'la';
 
+/** The content of one alert, whatever its shape. */
 export interface DefenderAlertSpec {
   alertType: string;
   displayName: string;

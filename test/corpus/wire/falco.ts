@@ -18,6 +18,7 @@ export interface FalcoAppend {
   ppid: boolean;
 }
 
+/** One rule match. */
 export interface FalcoAlertSpec {
   rule: string;
   priority: 'Emergency' | 'Alert' | 'Critical' | 'Error' | 'Warning' | 'Notice' | 'Informational';
@@ -30,6 +31,7 @@ export interface FalcoAlertSpec {
   fields: Record<string, unknown>;
 }
 
+/** The body Falco or Falcosidekick posts, and its label key. */
 export interface FalcoWire {
   body: string;
   key: string;

@@ -9,6 +9,7 @@ import type { Rng } from '../rng.ts';
 import type { Proc } from '../world.ts';
 import { isoNanos } from './tetragon.ts';
 
+/** One rule failure of the node-agent. */
 export interface KubescapeAlertSpec {
   ruleId: string;
   name: string;

@@ -6,8 +6,10 @@
 import { spanKey } from '../labels.ts';
 import type { Pod } from '../world.ts';
 
+/** An attribute value (string, int, double or bool AnyValue). */
 export type AttributeValue = string | number | boolean;
 
+/** One span, times in epoch ms. */
 export interface SpanSpec {
   traceId: string;
   spanId: string;
@@ -21,6 +23,7 @@ export interface SpanSpec {
   error?: boolean;
 }
 
+/** What the resource of a request carries besides the pod's identity. */
 export interface ResourceOptions {
   /** `service.name`; the pod's when absent. */
   serviceName?: string;
@@ -28,6 +31,8 @@ export interface ResourceOptions {
   clusterName?: boolean;
   /** Whether `container.id` is set (SDK resource detectors do, k8sattributes may not). */
   containerId?: boolean;
+  /** `telemetry.sdk.language` of the instrumented process. */
+  language?: 'python' | 'nodejs';
 }
 
 const kv = (key: string, v: AttributeValue) => ({
@@ -67,7 +72,7 @@ export function otlpRequest(
     kv('k8s.node.name', pod.node.name),
     ...(options.clusterName ? [kv('k8s.cluster.name', pod.cluster.name)] : []),
     ...(options.containerId ? [kv('container.id', pod.containerId)] : []),
-    kv('telemetry.sdk.language', 'python'),
+    kv('telemetry.sdk.language', options.language ?? 'python'),
   ];
   const body = JSON.stringify({
     resourceSpans: [

@@ -20,6 +20,7 @@ export function isoNanos(ms: number, nanos: number): string {
   return new Date(ms).toISOString().replace('Z', '') + String(nanos % 1_000_000).padStart(6, '0') + 'Z';
 }
 
+/** Flags of an exec event. */
 export interface TetragonOptions {
   /** Exec from a kubelet exec probe (Tetragon sets pod.container.maybe_exec_probe). */
   probe?: boolean;

@@ -1,12 +1,8 @@
 /**
- * The vendor alerts the families raise, with the names, severities, messages, unique ids and
- * output fields of the real rule catalogues: Kubescape node-agent default rules
- * (samples/kubescape/default-rules.yaml), Falco's rules (falcosecurity/rules) and Defender for
- * Containers' K8S.NODE_* alerts (reference/defender-formats.md §3).
+ * The runtime-sensor alerts the families raise, with the names, severities, messages, unique ids
+ * and output fields of the real rule catalogues: Kubescape node-agent default rules
+ * (samples/kubescape/default-rules.yaml) and Falco's rules (falcosecurity/rules).
  */
-import type { Label } from '../labels.ts';
-import type { Sim } from '../sim.ts';
-import { containerEntities, systemAlertId, type DefenderShape } from '../wire/defender.ts';
 import type { FalcoAlertSpec } from '../wire/falco.ts';
 import { comm, type KubescapeAlertSpec } from '../wire/kubescape.ts';
 import type { Proc } from '../world.ts';
@@ -221,82 +217,4 @@ export function falcoAlert(rule: FalcoRule, p: Proc, at: number, touch: Touch = 
         fields: { 'evt.type': 'connect', 'fd.name': tuple, 'fd.l4proto': 'tcp' },
       };
   }
-}
-
-const CONTAINER_ALERTS = {
-  'K8S.NODE_ReverseShell': {
-    name: 'Potential reverse shell detected',
-    intent: 'Exfiltration, Exploitation',
-    techniques: ['T1059'],
-  },
-  'K8S.NODE_ImdsCall': {
-    name: 'Access to cloud metadata service detected',
-    intent: 'CredentialAccess',
-    techniques: ['T1552'],
-  },
-  'K8S.NODE_CryptoCoinMinerExecution': {
-    name: 'Potential crypto coin miner started',
-    intent: 'Execution',
-    techniques: ['T1496'],
-  },
-  'K8S.NODE_DownloadAndRunCombo': {
-    name: 'Suspicious Download Then Run Activity',
-    intent: 'Execution, CommandAndControl, Exploitation',
-    techniques: ['T1105'],
-  },
-  'K8S.NODE_SuspectDownload': {
-    name: 'Detected file download from a known malicious source',
-    intent: 'PrivilegeEscalation, Execution, Exfiltration, CommandAndControl',
-    techniques: ['T1105'],
-  },
-  'K8S.NODE_KubernetesAPI': {
-    name: 'Suspicious request to Kubernetes API',
-    intent: 'LateralMovement',
-    techniques: ['T1613'],
-  },
-} as const;
-
-/** A Defender for Containers alert about process `p` (pod, container, hex pid, command line). */
-export function defenderContainerAlert(
-  sim: Sim,
-  type: keyof typeof CONTAINER_ALERTS,
-  p: Proc,
-  at: number,
-  label: Label,
-  options: { ips?: string[]; shape?: DefenderShape; delayMs?: number; severity?: 'Low' | 'Medium' | 'High' } = {},
-): void {
-  const r = sim.rng;
-  const def = CONTAINER_ALERTS[type];
-  const commandLine = `${p.binary.split('/').pop()} ${p.args}`.trim();
-  sim.defender(
-    {
-      alertType: type,
-      displayName: def.name,
-      description: `Analysis of processes running within container '${p.pod.container}' in pod '${p.pod.name}' detected ${def.name.toLowerCase()}.`,
-      severity: options.severity ?? 'Medium',
-      intent: def.intent,
-      techniques: [...def.techniques],
-      start: at,
-      generated: at + r.int(1, 8) * 60_000,
-      systemAlertId: systemAlertId(r),
-      productComponent: 'Containers',
-      resourceId: sim.cluster.resourceId,
-      compromisedEntity: sim.cluster.name,
-      entities: containerEntities(p, r, options.ips),
-      extended: {
-        'Suspicious Process': p.binary,
-        'Suspicious Command Line': commandLine,
-        'Suspicious Process Id': `0x${p.pid.toString(16)}`,
-        ...(p.parent && p.parent !== p.pod.shim ? { 'Parent Process': p.parent.binary } : {}),
-        'Container Name': p.pod.container,
-        'Pod Name': p.pod.name,
-        Namespace: p.pod.namespace,
-        resourceType: 'Kubernetes Service',
-        killChainIntent: def.intent.split(',')[0]!,
-      },
-    },
-    label,
-    options.shape ?? sim.defenderShape(),
-    options.delayMs,
-  );
 }
