@@ -95,7 +95,9 @@ export function mcpServer(
     transport: 'tcp',
     pods,
     procs,
-    spans: r.chance(0.85),
+    // Remote servers are instrumented: without a server span nothing ties a remote pod's
+    // processes to a call (DESIGN §4), so the targets would not be reachable by design.
+    spans: true,
     port: 8080,
     sessions: new Map(),
     sessionIds: r.chance(0.8),

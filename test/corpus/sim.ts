@@ -13,6 +13,9 @@ import { kubescapeHttp, kubescapeStdout, type KubescapeAlertSpec } from './wire/
 import { tetragonConnect, tetragonExec, tetragonExit, tetragonFile } from './wire/tetragon.ts';
 import { World, type Proc } from './world.ts';
 
+/** The learning period the product uses by default (signals.learningPeriodMinutes). */
+export const LEARNING_MS = 10 * 60_000;
+
 /** Something a process does after it starts, at an offset (ms) from its start. */
 export type Step =
   { at: number; read: string } | { at: number; write: string } | { at: number; connect: [ip: string, port: number] };

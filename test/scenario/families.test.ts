@@ -18,17 +18,17 @@ import { generateScenario } from '../corpus/scenario.ts';
 
 /** Targets each family misses with today's correlation (measured with seed 1, any arrival order). */
 const KNOWN_FAILING: Record<string, Target[]> = {
-  'ipi-exfil': ['storiesPerAttack', 'factRecall', 'precision', 'benignPerHour'],
-  'ipi-stdio': ['precision', 'benignPerHour'],
+  'ipi-exfil': ['precision', 'benignPerHour'],
+  'ipi-stdio': ['storiesPerAttack', 'factRecall', 'precision', 'benignPerHour'],
   'tool-update': ['storiesPerAttack', 'precision', 'benignPerHour'],
   'reverse-shell': ['storiesPerAttack', 'factRecall', 'benignPerHour'],
-  imds: ['storiesPerAttack', 'factRecall', 'precision', 'benignPerHour'],
-  miner: ['storiesPerAttack', 'factRecall', 'precision', 'benignPerHour'],
+  imds: ['precision', 'benignPerHour'],
+  miner: ['storiesPerAttack', 'factRecall', 'benignPerHour'],
   'sa-token': ['storiesPerAttack', 'factRecall', 'precision', 'benignPerHour'],
-  'allowed-tool-export': ['factRecall', 'precision', 'benignPerHour'],
+  'allowed-tool-export': ['storiesPerAttack', 'benignPerHour'],
   'tool-drift': ['storiesPerAttack', 'factRecall', 'precision', 'benignPerHour'],
-  concurrent: ['storiesPerAttack', 'precision', 'benignPerHour', 'merged'],
-  slow: ['storiesPerAttack', 'precision', 'benignPerHour'],
+  concurrent: ['storiesPerAttack', 'factRecall', 'precision', 'benignPerHour', 'merged'],
+  slow: ['precision', 'benignPerHour'],
   'late-alerts': ['storiesPerAttack', 'factRecall', 'benignPerHour'],
 };
 

@@ -9,7 +9,7 @@
 import { agent, mcpServer, type Agent, type McpServer } from '../agents.ts';
 import { conversationId, turn, type ToolCall, type TurnResult } from '../turn.ts';
 import type { Label } from '../labels.ts';
-import type { Sim } from '../sim.ts';
+import { LEARNING_MS, type Sim } from '../sim.ts';
 import { privateIp, publicIp, type Pod, type Proc } from '../world.ts';
 
 /** The routine agent kinds of the backdrop. */
@@ -157,6 +157,32 @@ export function routineAgent(
  */
 export const TURN_GAP_MS: [number, number] = [100_000, 280_000];
 
+/** Turns come faster while the product learns (the first 10 minutes), so routine is seen. */
+const LEARNING_TURN_GAP_MS: [number, number] = [50_000, 130_000];
+
+/**
+ * Calls of a routine with optional extras: every extra is in the first `warmup` turns (the
+ * learning period sees the whole routine), then in a turn with probability `p`.
+ */
+export function withExtras(
+  sim: Sim,
+  base: () => ToolCall[],
+  extras: { p: number; call: () => ToolCall; first?: boolean }[],
+  warmup = 2,
+): () => ToolCall[] {
+  let turns = 0;
+  return () => {
+    const early = turns++ < warmup;
+    const calls = base();
+    for (const e of extras) {
+      if (!early && !sim.rng.chance(e.p)) continue;
+      if (e.first) calls.unshift(e.call());
+      else calls.push(e.call());
+    }
+    return calls;
+  };
+}
+
 /**
  * Turns of any agent from `from` to `to`, each on a random replica, a new conversation now and
  * then; the agent reaches its database every turn. `onTurn` adds what else the agent process
@@ -175,10 +201,13 @@ export function agentTurns(
   },
 ): TurnResult[] {
   const r = sim.rng;
-  const [minGap, maxGap] = TURN_GAP_MS;
   const results: TurnResult[] = [];
   const conversations = new Map<Pod, string>();
-  for (let t = from + r.int(5_000, maxGap); t < to - 15_000; t += r.int(minGap, maxGap)) {
+  const gap = (t: number) => {
+    const [min, max] = t < sim.start + LEARNING_MS ? LEARNING_TURN_GAP_MS : TURN_GAP_MS;
+    return r.int(min, max);
+  };
+  for (let t = from + r.int(5_000, LEARNING_TURN_GAP_MS[1]); t < to - 15_000; t += gap(t)) {
     const pod = r.pick(a.pods);
     let conv = conversations.get(pod);
     const fresh = !conv || r.chance(0.35);

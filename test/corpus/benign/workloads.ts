@@ -28,14 +28,14 @@ export function serviceWithProbes(
     { binary: '/usr/local/bin/gunicorn', args: 'app.wsgi:application --bind 0.0.0.0:8080 --workers 2' },
     { binary: '/app/server', args: '--config /etc/app/config.yaml' },
   ]);
-  const pods = Array.from({ length: options.replicas ?? r.int(2, 4) }, () =>
+  const pods = Array.from({ length: options.replicas ?? r.int(2, 3) }, () =>
     sim.world.pod({ namespace, workload: name }),
   );
   const main = new Map(pods.map((p) => [p, sim.world.main(p, runtime.binary, runtime.args)]));
   const cache: [string, number] = [privateIp(r), r.pick([6379, 5432, 9042])];
   const api: [string, number] = [publicIp(r, r.pick(['cdn', 'saas'] as const)), 443];
   const probeShell = r.chance(0.5);
-  const probeEvery = r.int(15, 40) * 1000;
+  const probeEvery = r.int(20, 60) * 1000;
   const trafficEvery = r.int(30, 90) * 1000;
   for (const pod of pods) {
     const m = main.get(pod)!;

@@ -6,7 +6,7 @@
 import { mcpServer } from '../agents.ts';
 import { conversationId, turn, type ToolCall } from '../turn.ts';
 import { promptAlert } from '../promptAlert.ts';
-import { routineAgent, runRoutine } from '../benign/agents.ts';
+import { routineAgent, runRoutine, withExtras } from '../benign/agents.ts';
 import { publicIp } from '../world.ts';
 import { attackLabels, attackStart, type Family } from './attack.ts';
 
@@ -32,7 +32,7 @@ export const allowedToolExport: Family = {
       activity: (c) => sim.connect(c.server, c.start + r.int(5, 60), saas, 443, label),
     });
     runRoutine(sim, victim, sim.start, sim.end, {
-      calls: () => [...victim.calls(), ...(r.chance(0.35) ? [send('benign')] : [])],
+      calls: withExtras(sim, victim.calls, [{ p: 0.35, call: () => send('benign') }]),
     });
     const L = attackLabels(id());
     const at = attackStart(sim, 8 * 60_000);

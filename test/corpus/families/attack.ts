@@ -5,7 +5,7 @@
  * payload names and shell lines attackers use (varied per seed).
  */
 import type { Label } from '../labels.ts';
-import type { Sim } from '../sim.ts';
+import { LEARNING_MS, type Sim } from '../sim.ts';
 import type { Proc } from '../world.ts';
 
 /** Ground truth of one attack in a scenario. */
@@ -33,9 +33,6 @@ export function attackLabels(id: string): AttackLabels {
     context: { attack: id, role: 'context' },
   };
 }
-
-/** The learning period the product uses by default (signals.learningPeriodMinutes). */
-export const LEARNING_MS = 10 * 60_000;
 
 /** A start time after the learning period (with margin) that leaves `tailMs` before the end. */
 export function attackStart(sim: Sim, tailMs: number): number {

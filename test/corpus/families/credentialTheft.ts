@@ -7,7 +7,7 @@
 import { agent, mcpServer } from '../agents.ts';
 import { conversationId, turn, type CallWindow, type ToolCall } from '../turn.ts';
 import { promptAlert, PROMPT_ALERTS } from '../promptAlert.ts';
-import { agentTurns, routineAgent, runRoutine } from '../benign/agents.ts';
+import { agentTurns, routineAgent, runRoutine, withExtras } from '../benign/agents.ts';
 import { privateIp, publicIp } from '../world.ts';
 import { attackLabels, attackProcess, attackStart, type Family } from './attack.ts';
 import { defenderContainerAlert, defenderControlPlaneAlert } from './defenderAlerts.ts';
@@ -31,19 +31,16 @@ export const imds: Family = {
     const tool = r.pick(['check_endpoint', 'http_get', 'run_diagnostics']);
     const internal: [string, number] = [privateIp(r), r.pick([8080, 443, 9090])];
     runRoutine(sim, victim, sim.start, sim.end, {
-      calls: () => [
-        ...victim.calls(),
-        ...(r.chance(0.4)
-          ? [
-              {
-                tool,
-                server: diag,
-                activity: (c: CallWindow) =>
-                  sim.connect(c.server, c.start + r.int(5, 50), internal[0], internal[1], 'benign'),
-              },
-            ]
-          : []),
-      ],
+      calls: withExtras(sim, victim.calls, [
+        {
+          p: 0.4,
+          call: () => ({
+            tool,
+            server: diag,
+            activity: (c) => sim.connect(c.server, c.start + r.int(5, 50), internal[0], internal[1], 'benign'),
+          }),
+        },
+      ]),
     });
     const L = attackLabels(id());
     const at = attackStart(sim, 8 * 60_000);

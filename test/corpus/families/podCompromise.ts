@@ -68,7 +68,7 @@ function webApp(sim: Sim, kind: 'python' | 'php'): WebApp {
           'benign',
         );
     }
-    const probeEvery = r.int(15, 40) * 1000;
+    const probeEvery = r.int(20, 60) * 1000;
     for (let t = sim.start + r.int(0, probeEvery); t < sim.end; t += probeEvery) {
       const p = sim.world.proc(
         pod,
@@ -186,7 +186,7 @@ export const lateAlerts: Family = {
   name: 'late-alerts',
   summary:
     'web-shell dropper in a PHP pod whose every alert arrives 10–30 minutes late (or, in alerts-first, before its process)',
-  minutes: [45, 60],
+  minutes: [42, 52],
   build(sim, id) {
     const r = sim.rng;
     const app = webApp(sim, 'php');

@@ -8,7 +8,7 @@
 import { mcpServer, type McpServer } from '../agents.ts';
 import { conversationId, turn, type ToolCall } from '../turn.ts';
 import { promptAlert } from '../promptAlert.ts';
-import { routineAgent, runRoutine, type Persona, type RoutineAgent } from '../benign/agents.ts';
+import { routineAgent, runRoutine, withExtras, type Persona, type RoutineAgent } from '../benign/agents.ts';
 import type { Sim } from '../sim.ts';
 import { publicIp, type Pod } from '../world.ts';
 import { attackLabels, attackProcess, attackStart, CREDENTIALS, type AttackLabels, type Family } from './attack.ts';
@@ -47,10 +47,10 @@ function target(sim: Sim, persona: Persona, shared?: { files: McpServer; web: Mc
 /** Routine: the persona's tools, sometimes a document read or a page fetch. */
 function routineCalls(sim: Sim, t: Target): () => ToolCall[] {
   const r = sim.rng;
-  return () => {
-    const calls = t.victim.calls();
-    if (r.chance(0.3))
-      calls.push({
+  return withExtras(sim, t.victim.calls, [
+    {
+      p: 0.3,
+      call: () => ({
         tool: 'read_file',
         server: t.files,
         args: { path: `/data/docs/${r.hex(6)}.md` },
@@ -58,19 +58,22 @@ function routineCalls(sim: Sim, t: Target): () => ToolCall[] {
           sim.read(
             c.server,
             c.start + r.int(3, 30),
-            `/data/docs/${r.pick(['faq', 'policy', 'handbook', 'pricing'])}.md`,
+            `/data/docs/${r.pick(['faq', 'policy', 'handbook'])}.md`,
             'benign',
           ),
-      });
-    if (r.chance(0.25))
-      calls.unshift({
+      }),
+    },
+    {
+      p: 0.25,
+      first: true,
+      call: () => ({
         tool: 'fetch_url',
         server: t.web,
         args: { url: 'https://docs.example.com/' },
         activity: (c) => sim.connect(c.server, c.start + r.int(3, 40), r.pick(t.docs), 443, 'benign'),
-      });
-    return calls;
-  };
+      }),
+    },
+  ]);
 }
 
 type Step = 'fetch' | 'read' | 'post';

@@ -81,11 +81,12 @@ export const ipiStdio: Family = {
     const db: [string, number] = [publicIp(r, 'azure'), 5432];
     const commands = [
       ['/usr/bin/git', 'status --short'],
-      ['/usr/bin/git', 'log -n 5 --oneline'],
       ['/bin/ls', '-la /workspace'],
       ['/usr/local/bin/python3', '-m pytest -q tests/unit'],
-      ['/usr/bin/rg', '-n TODO /workspace/src'],
+      ['/usr/bin/git', 'log -n 5 --oneline'],
     ] as const;
+    // Every command comes up in the first turns (the learning period), then at random.
+    let ran = 0;
     const routine = (): ToolCall[] => [
       {
         tool: 'fetch',
@@ -97,7 +98,7 @@ export const ipiStdio: Family = {
         server: s.shell,
         activity: (c) => {
           // The routine commands run directly (execFile), not through a shell.
-          const [binary, args] = r.pick(commands);
+          const [binary, args] = ran < commands.length ? commands[ran++]! : r.pick(commands);
           const p = sim.world.proc(c.pod, binary, args, c.start + r.int(5, 40), c.server);
           sim.run(p, 'benign', {
             steps: [{ at: r.int(2, 20), read: '/workspace/.git/HEAD' }],
