@@ -8,7 +8,10 @@
  *   3. p99 in-process latency from the event that completes a story to its row, 20k events/s offered
  *   4. heap after a steady-churn soak / heap after the first 1M events            (target ≤ 1.1)
  *   5. through a real Kafka broker: 1 consumer process vs in process, 2 vs 1 consumer processes
- *   6. OTLP decode through stage ①: protobuf next to JSON, each against its bare parse
+ *   6. story quality on the labelled corpus: stories per attack, fact recall, evidence precision,
+ *      benign Medium+ stories per hour, merged attacks, per family and arrival order (quality/)
+ *   7. CPU per event by host: the Functions runtime and the Kafka host vs in process (≤ 1.3, ≤ 1.5)
+ *   8. OTLP decode through stage ①: protobuf next to JSON, each against its bare parse
  * BENCH_SCALE=0.1 runs a tenth of everything (smoke).
  */
 import { loadConfig } from '../src/config/config.ts';
@@ -24,6 +27,7 @@ import { functionsCpu, inProcessCpu } from './hosts.ts';
 import { kafkaBench } from './kafka.ts';
 import { otlpBench } from './otlp.ts';
 import { Mix, type Chunk } from './mix.ts';
+import { qualitySection } from './quality/section.ts';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -223,7 +227,7 @@ async function hostsBench(): Promise<void> {
   const inProcess = await inProcessCpu(chunk, config, signals, new CountingSink());
   const functions = await functionsCpu(chunk, config, signals, new CountingSink());
   const perEvent = (ms: number) => ((ms * 1000) / chunk.events).toFixed(1);
-  line(`6. CPU per event by host (process CPU time, ${fmt(chunk.events)} events through the one stage runner):`);
+  line(`7. CPU per event by host (process CPU time, ${fmt(chunk.events)} events through the one stage runner):`);
   line(
     `   in process ${perEvent(inProcess)} µs · Functions runtime ${perEvent(functions)} µs · ratio ${(functions / inProcess).toFixed(2)} (target ≤ 1.3); Kafka host: section 5`,
   );
@@ -231,14 +235,15 @@ async function hostsBench(): Promise<void> {
 
 line(`Causeway bench on node ${process.version}, ${process.arch}, scale ${SCALE}`);
 // BENCH_SECTIONS=3,4 runs only those sections.
-const only = new Set((process.env.BENCH_SECTIONS ?? '1,2,3,4,5,6,7').split(',').map((x) => x.trim()));
+const only = new Set((process.env.BENCH_SECTIONS ?? '1,2,3,4,5,6,7,8').split(',').map((x) => x.trim()));
 if (only.has('1')) await decodeBench();
 if (only.has('2')) await pipelineBench();
 if (only.has('3')) await latencyBench();
 if (only.has('4')) await soakBench();
 if (only.has('5') && process.env.BENCH_KAFKA !== '0') await kafkaBench(SCALE, line, fmt);
-if (only.has('6')) await hostsBench();
-if (only.has('7'))
+if (only.has('6')) await qualitySection(line);
+if (only.has('7')) await hostsBench();
+if (only.has('8'))
   await otlpBench(
     SCALE,
     { decode: { cluster: 'aks-bench', redaction: config.redaction }, limits: config.limits, signals, now: Date.now },
