@@ -63,7 +63,7 @@ describe('labelled corpus', () => {
       'falcosidekick',
       'kubescape.runtimealerts',
       'kubescape.stdout',
-      'otlp.json',
+      'otlp',
       'tetragon.json',
     ]);
     expect([...transports].sort()).toEqual(['pipe', 'tcp']);
