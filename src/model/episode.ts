@@ -15,7 +15,9 @@ export type EdgeReason =
   | 'called'
   | 'prompted'
   | 'alerted'
-  | 'same-session';
+  | 'same-session'
+  | 'descendant-of'
+  | 'led-into';
 
 export interface Edge {
   /** Event id of the cause. */

@@ -127,6 +127,8 @@ export interface TraceInfo {
   /** Client/peer address seen by a server span or gateway (who called). */
   clientAddress?: string;
   serverAddress?: string;
+  /** `network.transport`: `pipe` for an MCP server on stdio (a child process of the client), `tcp`, … */
+  networkTransport?: string;
   serverPort?: number;
   /** HTTP client spans: `http.request.method`, `url.path`, `url.template` (or `http.route`), `url.scheme`. */
   httpMethod?: string;
@@ -167,6 +169,12 @@ export interface ContentSummary {
 
 export type Severity = 'Informational' | 'Low' | 'Medium' | 'High';
 
+/**
+ * What of an event its container's baseline holds (profiles/routine.ts): a path this executable
+ * reads, a destination the container or this executable reaches, a process pattern, a tool sequence.
+ */
+export type RoutineKind = 'file' | 'egress' | 'process-egress' | 'process' | 'tool-transition';
+
 export interface RuntimeEvent {
   /** Deterministic id: product + native id (+ fan-out index). Duplicates of one record share it. */
   id: string;
@@ -183,6 +191,8 @@ export interface RuntimeEvent {
   trace?: TraceInfo;
   alert?: AlertInfo;
   content?: ContentSummary;
+  /** What of this event is routine for its container, set by the workload stage (story rules read it). */
+  routine?: RoutineKind[];
   /** Health details for `health.*` kinds (e.g. upstream drops). */
   health?: { reason: string; count?: number; detail?: string };
 }

@@ -9,6 +9,7 @@ import type { RuntimeEvent } from '../model/event.ts';
 import { deviationsOf, type Deviation } from './deviations.ts';
 import { keysOf, observationOf, type Observation, type TraceTools } from './observation.ts';
 import { emptyProfile, observe, withDefaults, type DeviationKind, type Profile } from './profile.ts';
+import { isRoutine, ROUTINE_KINDS, type Routine, type RoutineKind } from './routine.ts';
 
 export type { Deviation };
 
@@ -43,13 +44,21 @@ class Judged {
     return true;
   }
 }
+/**
+ * Events this soon after a profile's learning window are judged leniently (a value it has not seen
+ * is `learning`, not `new`): within the allowed lateness, an event from the window may still arrive
+ * and teach it. Sensors on different nodes and batching exporters deliver minutes apart.
+ */
+const LEARNING_GRACE_MS = 5 * 60_000;
+
 export class ProfileBook {
   private readonly profiles = new Map<string, Profile>();
   private readonly judged = new Map<Profile, Judged>();
   /** Per trace, the tool calls seen so far in event-time order (for transitions). */
   private readonly traceTools: TraceTools = new Map();
-  /** Deviations of the event being handled, for the signal rules that ask. */
-  private current: { eventId: string; deviations: Deviation[] } | undefined;
+  /** Deviations and routine of the event being handled, for the signal rules that ask. */
+  private current:
+    { eventId: string; deviations: Deviation[]; routine: ReadonlySet<RoutineKind>; learning: boolean } | undefined;
   private pending: ProfileRecord[] = [];
   /** Completed profiles that a late event from their learning window taught since their last row. */
   private readonly stale = new Set<Profile>();
@@ -92,13 +101,17 @@ export class ProfileBook {
     const profile = this.profileFor(event, workloadFirstSeen);
     this.completeIfDue(profile, now, event.workload.pod);
     this.watch(profile, event.time);
+    // What is routine is judged before the event teaches: during learning, a value is routine once
+    // an earlier event taught it.
+    const routine = new Set(ROUTINE_KINDS.filter((k) => isRoutine(profile, o!, k)));
+    const learning = profile.status === 'learning' || event.time < (profile.learningEndsAt ?? 0) + LEARNING_GRACE_MS;
+    this.current = { eventId: event.id, deviations: [], routine, learning: learning && profile.status !== 'imported' };
     let judged = this.judged.get(profile);
     if (!judged) this.judged.set(profile, (judged = new Judged()));
     // An event from inside the learning window teaches, even when it arrives after the profile
     // completed (within the allowed lateness, arrival order is not event order).
     if (profile.status !== 'imported' && event.time < (profile.learningEndsAt ?? 0)) {
       this.teach(profile, judged, event, o);
-      this.current = undefined;
       return [];
     }
     // After learning, a process is judged where it starts (its exec), as the signal rules expect:
@@ -106,10 +119,7 @@ export class ProfileBook {
     if (event.kind !== 'process.exec') o = { ...o, executable: undefined, process: undefined, entrypoint: undefined };
     const keys = keysOf(o);
     // Each value is judged once: inside the profile, or a deviation reported the first time.
-    if (keys.every((k) => judged.has(k))) {
-      this.current = undefined;
-      return [];
-    }
+    if (keys.every((k) => judged.has(k))) return [];
     const deviations = deviationsOf(profile, o);
     for (const k of keys) judged.add(k);
     for (const d of deviations)
@@ -119,7 +129,7 @@ export class ProfileBook {
         pod: event.workload.pod,
         deviation: { kind: d.kind, value: d.value },
       });
-    this.current = { eventId: event.id, deviations };
+    this.current.deviations = deviations;
     return deviations;
   }
 
@@ -149,6 +159,16 @@ export class ProfileBook {
     }
     observe(profile, o);
     for (const k of keys) judged.add(k);
+  }
+
+  /**
+   * Whether what the current event shows is in its container's baseline for one kind: `routine`,
+   * `learning` (the profile is still learning and has not seen it yet), or `new`.
+   */
+  routine(kind: RoutineKind, event: RuntimeEvent): Routine {
+    const c = this.current;
+    if (c?.eventId !== event.id) return 'new';
+    return c.routine.has(kind) ? 'routine' : c.learning ? 'learning' : 'new';
   }
 
   /** The deviation of this kind the current event showed, with its evidence. */

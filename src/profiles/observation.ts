@@ -10,6 +10,7 @@ import { httpCallOf } from './httpCall.ts';
 import { processPattern } from './processPattern.ts';
 import { collapsePath, egressKey, type Egress } from './profile.ts';
 import { spanDestinationOf } from './spanDestination.ts';
+import { routinePairs } from './routine.ts';
 
 /** One event's lesson. */
 export interface Observation {
@@ -22,6 +23,10 @@ export interface Observation {
   dnsName?: string;
   tool?: string;
   toolTransition?: string;
+  /** Every tool called earlier in the same turn → this tool (routine.ts). */
+  toolPairs?: string[];
+  /** Executable → path and executable → destination pairs, and tool pairs (routine.ts). */
+  routine?: string[];
 }
 
 /** Per trace, the tool calls seen so far in event-time order (for transitions). */
@@ -57,15 +62,21 @@ export function observationOf(
 ): Observation | undefined {
   const own = ownObservation(event, traceTools);
   const p = event.process;
-  if (!p?.binary) return own;
+  if (!p?.binary) return own && withRoutine(own);
   const started = p.startTime !== undefined && p.startTime < streamStart;
   const entrypoint = (p.parentBinary !== undefined && RUNTIME_PARENT.test(p.parentBinary)) || started;
-  return {
+  return withRoutine({
     ...own,
     executable: p.binary,
     process: processPattern(p.binary, p.commandLine),
     entrypoint: entrypoint ? p.binary : undefined,
-  };
+  });
+}
+
+function withRoutine(o: Observation): Observation {
+  const pairs = routinePairs(o);
+  if (pairs.length) o.routine = pairs;
+  return o;
 }
 
 function ownObservation(event: RuntimeEvent, traceTools: TraceTools): Observation | undefined {
@@ -112,10 +123,14 @@ function ownObservation(event: RuntimeEvent, traceTools: TraceTools): Observatio
       while (i > 0 && calls[i - 1]!.time > event.time) i--;
       const prev = calls[i - 1]?.tool;
       if (calls.length < 64) calls.splice(i, 0, { time: event.time, tool: t.toolName });
+      // Every tool called before this one in the turn, as `earlier→this` (routine.ts).
+      const pairs = new Set<string>();
+      for (let k = 0; k < i; k++) if (calls[k]!.tool !== t.toolName) pairs.add(`${calls[k]!.tool}→${t.toolName}`);
       return {
         ...spanEgress(event),
         tool: t.toolName,
         toolTransition: prev && prev !== t.toolName ? `${prev}→${t.toolName}` : undefined,
+        ...(pairs.size ? { toolPairs: [...pairs] } : {}),
       };
     }
     default:
@@ -180,5 +195,6 @@ export function keysOf(o: Observation): string[] {
   if (o.dnsName) keys.push(`d:${o.dnsName}`);
   if (o.tool) keys.push(`t:${o.tool}`);
   if (o.toolTransition) keys.push(`s:${o.toolTransition}`);
+  for (const r of o.routine ?? []) keys.push(`r:${r}`);
   return keys;
 }

@@ -88,6 +88,11 @@ export interface Profile {
   toolTransitions: string[];
   syscalls: string[];
   coverage: ProfileCoverage;
+  /**
+   * Executable → path and executable → destination pairs seen while learning (routine.ts): what is
+   * routine for which program. In snapshots, not in the table (it is how signals learn, not a policy).
+   */
+  routine?: string[];
 }
 
 export type DeviationKind = 'new-executable' | 'new-file-path' | 'new-egress' | 'new-tool' | 'new-tool-transition';
@@ -217,6 +222,7 @@ export const PROFILE_CAPS = {
   tools: 256,
   toolTransitions: 1024,
   syscalls: 512,
+  routine: 2048,
 };
 
 /** Adds one observation; returns whether the profile changed. */
@@ -232,6 +238,7 @@ export function observe(
     tool?: string;
     toolTransition?: string;
     syscall?: string;
+    routine?: string[];
   },
 ): boolean {
   let changed = false;
@@ -246,6 +253,7 @@ export function observe(
   if (o.toolTransition)
     changed = addSorted(profile.toolTransitions, o.toolTransition, PROFILE_CAPS.toolTransitions) || changed;
   if (o.syscall) changed = addSorted(profile.syscalls, o.syscall, PROFILE_CAPS.syscalls) || changed;
+  for (const r of o.routine ?? []) changed = addSorted((profile.routine ??= []), r, PROFILE_CAPS.routine) || changed;
   if (o.egress) {
     const key = egressKey(o.egress);
     const known = profile.egress.find((e) => egressKey(e) === key);

@@ -5,7 +5,8 @@
  */
 import type { DeviationKind } from '../profiles/profile.ts';
 import type { Signal } from '../model/episode.ts';
-import type { RuntimeEvent, Severity } from '../model/event.ts';
+import { SEVERITY_RANK, type RuntimeEvent, type Severity } from '../model/event.ts';
+import type { Routine, RoutineKind } from '../profiles/routine.ts';
 import { describeEvent } from '../model/describe.ts';
 import { compileTest, fieldGetter, globToRegExp, type Predicate } from './match.ts';
 import type { RuleDefinition, RulePack } from './rulePack.ts';
@@ -36,9 +37,11 @@ export interface SignalState {
   ): { eventId: string; tag: string } | undefined;
   /** In the event's agent turn, a benign tool was called before this high-risk one. */
   toolJump(event: RuntimeEvent, risk: ToolRisk): string | undefined;
+  /** Whether what the event shows is in its container's baseline (absent: nothing is routine). */
+  routine?(kind: RoutineKind, event: RuntimeEvent): Routine;
 }
 
-export type ToolRisk = 'high' | 'benign' | 'unknown';
+export type ToolRisk = 'high' | 'privileged' | 'benign' | 'unknown';
 
 export interface CompiledRule {
   def: RuleDefinition;
@@ -54,12 +57,14 @@ export class SignalEngine {
   readonly storyRules: CompiledRule[] = [];
   readonly rules: CompiledRule[] = [];
   private readonly highRisk: RegExp[];
+  private readonly privileged: RegExp[];
   private readonly benign: RegExp[];
   /** Tags a rule puts on the events it fires on (e.g. sensitive-read). */
   readonly tagsByRule = new Map<string, readonly string[]>();
 
   constructor(packs: readonly RulePack[]) {
     this.highRisk = packs.flatMap((p) => p.toolRisk?.high ?? []).map((g) => globToRegExp(g.toLowerCase()));
+    this.privileged = packs.flatMap((p) => p.toolRisk?.privileged ?? []).map((g) => globToRegExp(g.toLowerCase()));
     this.benign = packs.flatMap((p) => p.toolRisk?.benign ?? []).map((g) => globToRegExp(g.toLowerCase()));
     for (const def of packs.flatMap((p) => p.rules)) {
       const rule = compileRule(def);
@@ -91,6 +96,7 @@ export class SignalEngine {
     if (!toolName) return 'unknown';
     const n = toolName.toLowerCase();
     if (this.highRisk.some((r) => r.test(n))) return 'high';
+    if (this.privileged.some((r) => r.test(n))) return 'privileged';
     if (this.benign.some((r) => r.test(n))) return 'benign';
     return 'unknown';
   }
@@ -103,7 +109,9 @@ export class SignalEngine {
     for (const rule of rules) {
       if (onlyContextRules && !rule.usesContext) continue;
       const reason = this.fires(rule, event, ctx);
-      if (reason !== undefined) (out ??= []).push(makeSignal(rule.def, event, reason));
+      if (reason === undefined) continue;
+      const signal = learned(rule.def, makeSignal(rule.def, event, reason), event, ctx.state);
+      if (signal) (out ??= []).push(signal);
     }
     return out ?? [];
   }
@@ -112,7 +120,7 @@ export class SignalEngine {
   evaluateStoryRule(rule: CompiledRule, event: RuntimeEvent, state: SignalState): Signal | undefined {
     if (!rule.kinds.has(event.kind) || !rule.matches(event)) return undefined;
     const reason = this.condition(rule, event, state);
-    return reason === undefined ? undefined : makeSignal(rule.def, event, reason);
+    return reason === undefined ? undefined : learned(rule.def, makeSignal(rule.def, event, reason), event, state);
   }
 
   private fires(rule: CompiledRule, event: RuntimeEvent, ctx: SignalContext): string | undefined {
@@ -120,6 +128,7 @@ export class SignalEngine {
     if (context) {
       if (context.inToolCall !== undefined && context.inToolCall !== ctx.inToolCall) return undefined;
       if (context.workloadRole && !context.workloadRole.some((r) => ctx.workloadRoles.has(r))) return undefined;
+      if (context.toolRisk && !context.toolRisk.includes(this.toolRisk(event.trace?.toolName))) return undefined;
     }
     if (!rule.matches(event)) return undefined;
     if (!rule.stateful) return describeEvent(event);
@@ -167,9 +176,26 @@ function compileRule(def: RuleDefinition): CompiledRule {
     def,
     kinds: new Set(def.when.kind),
     matches,
-    usesContext: def.when.context !== undefined,
+    // toolRisk is a property of the event itself, not of where it ran: it needs no re-evaluation.
+    usesContext: def.when.context?.inToolCall !== undefined || def.when.context?.workloadRole !== undefined,
     stateful: def.condition !== undefined,
     keyGetters: (def.condition?.firstSeen?.key ?? []).map(fieldGetter),
+  };
+}
+
+/**
+ * Signals learn (DESIGN §4.1): a rule with `unlessRoutine` stays quiet on what the container's
+ * baseline holds, and fires at Low while the profile is still learning and has not seen it yet.
+ */
+function learned(def: RuleDefinition, signal: Signal, event: RuntimeEvent, state?: SignalState): Signal | undefined {
+  if (!def.unlessRoutine || !state?.routine) return signal;
+  const routine = state.routine(def.unlessRoutine, event);
+  if (routine === 'routine') return undefined;
+  if (routine === 'new') return signal;
+  return {
+    ...signal,
+    severity: SEVERITY_RANK[signal.severity] > SEVERITY_RANK.Low ? 'Low' : signal.severity,
+    reason: `${signal.reason} (while the workload's profile is still learning: not known yet whether this is routine)`,
   };
 }
 

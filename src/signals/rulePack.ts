@@ -1,5 +1,6 @@
 /** Rule pack types: the TypeScript view of schemas/signals/rule-pack.schema.json. */
 import type { DeviationKind } from '../profiles/profile.ts';
+import type { RoutineKind } from '../profiles/routine.ts';
 import type { EventKind, Severity } from '../model/event.ts';
 
 export interface RuleTest {
@@ -26,12 +27,18 @@ export interface RuleDefinition {
   inheritMitre?: boolean;
   tags?: string[];
   scope?: 'event' | 'story';
+  /** Quiet when the event shows what its container's baseline holds (routine.ts). */
+  unlessRoutine?: RoutineKind;
   when: {
     kind: EventKind[];
     all?: RuleTest[];
     any?: RuleTest[];
     none?: RuleTest[];
-    context?: { inToolCall?: boolean; workloadRole?: ('agent' | 'mcp-server')[] };
+    context?: {
+      inToolCall?: boolean;
+      workloadRole?: ('agent' | 'mcp-server')[];
+      toolRisk?: ('high' | 'privileged' | 'benign' | 'unknown')[];
+    };
   };
   condition?: {
     deviation?: DeviationKind | { kind: DeviationKind; profile: 'learned' | 'imported' };
@@ -45,6 +52,6 @@ export interface RulePack {
   pack: string;
   version: string;
   description?: string;
-  toolRisk?: { high?: string[]; benign?: string[] };
+  toolRisk?: { high?: string[]; privileged?: string[]; benign?: string[] };
   rules: RuleDefinition[];
 }

@@ -216,6 +216,8 @@ function spanEvent(
     errorType: str(a['error.type']),
     clientAddress: normaliseIp(a['client.address']),
     serverAddress: str(a['server.address']),
+    // OTel MCP semantic conventions: `pipe` for stdio servers (a child process of the client).
+    networkTransport: str(a['network.transport'])?.toLowerCase(),
     serverPort: Number.isInteger(a['server.port']) ? (a['server.port'] as number) : undefined,
     httpMethod: str(a['http.request.method'] ?? a['http.method'])?.toUpperCase(),
     urlPath: str(a['url.path']) ?? str(a['http.target'])?.split('?')[0],

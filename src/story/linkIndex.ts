@@ -2,6 +2,14 @@
  * The episodes a story partition holds, indexed by the explained links that join them (trace,
  * MCP session, conversation, vendor alert id, shared signal; see links.ts) plus the best agent
  * turn for each prompt alert. A story is a connected component of this index.
+ *
+ * Precision (DESIGN §4.1): a link joins two episodes only where the attack's causal neighbourhood
+ * reaches. An episode is *active* when it holds a signal, is a prompt alert, or is the turn a
+ * prompt alert matched. Trace context, a shared vendor alert and a shared signal join an episode to
+ * an active one (a turn to its tool calls); an MCP session or a conversation joins two active
+ * episodes only (the steps of one slow attack), never an agent's benign history; and an active
+ * turn takes in the one turn of its conversation that led into it (`led-into`), which joins
+ * nothing further.
  */
 import type { Edge, Episode } from '../model/episode.ts';
 import { BoundedMap } from '../common/boundedMap.ts';
@@ -16,6 +24,8 @@ export class LinkIndex {
   private byKey = new Map<string, Set<string>>();
   /** prompt-alert episode → [agent-turn episode, detail]: the best match only. */
   private promptLinks = new Map<string, [string, string]>();
+  /** Turns a prompt alert matched (the values of promptLinks), for `active`. */
+  private prompted = new Map<string, number>();
 
   constructor(private readonly maxEpisodes: number) {
     this.episodes = new BoundedMap(maxEpisodes, (id, ep) => this.unindex(id, ep));
@@ -69,7 +79,20 @@ export class LinkIndex {
     if (!ep) return;
     this.episodes.delete(id);
     this.unindex(id, ep);
+    const link = this.promptLinks.get(id);
+    if (link) this.unprompt(link[0]);
     this.promptLinks.delete(id);
+  }
+
+  private unprompt(turnId: string): void {
+    const n = (this.prompted.get(turnId) ?? 0) - 1;
+    if (n > 0) this.prompted.set(turnId, n);
+    else this.prompted.delete(turnId);
+  }
+
+  /** Holds a signal, is a prompt alert, or is the turn a prompt alert matched. */
+  private active(ep: Episode): boolean {
+    return ep.signals.length > 0 || ep.kind === 'prompt-alert' || this.prompted.has(ep.id);
   }
 
   /** The connected component of an episode (ids sorted) and the event-level edges that join it. */
@@ -108,6 +131,8 @@ export class LinkIndex {
       }
     }
     this.promptLinks = new Map(promptLinks.map(([a, t, d]) => [a, [t, d]]));
+    this.prompted = new Map();
+    for (const [, [turn]] of this.promptLinks) this.prompted.set(turn, (this.prompted.get(turn) ?? 0) + 1);
   }
 
   /** Links the prompt alert to its best-matching turn; both ends (and a turn it leaves) are dirty. */
@@ -125,8 +150,12 @@ export class LinkIndex {
     }
     const current = this.promptLinks.get(alert.id);
     if (best && current?.[0] !== best.id) {
-      if (current) dirty.add(current[0]);
+      if (current) {
+        dirty.add(current[0]);
+        this.unprompt(current[0]);
+      }
       this.promptLinks.set(alert.id, [best.id, best.detail]);
+      this.prompted.set(best.id, (this.prompted.get(best.id) ?? 0) + 1);
       dirty.add(best.id);
       dirty.add(alert.id);
     }
@@ -140,13 +169,18 @@ export class LinkIndex {
     }
   }
 
-  /** Neighbours of an episode with the link that explains each. */
+  /** Neighbours of an episode with the link that explains each (see the class comment). */
   private neighbours(ep: Episode): [Episode, Link][] {
     const out: [Episode, Link][] = [];
+    const active = this.active(ep);
     for (const key of linkKeys(ep)) {
+      const both = key.startsWith('session:') || key.startsWith('conversation:');
+      if (both && !active) continue;
       for (const id of this.byKey.get(key) ?? []) {
         const other = id === ep.id ? undefined : this.episodes.get(id);
-        if (other) out.push([other, edgeForKey(key, ep, other)]);
+        if (!other) continue;
+        const joins = both ? this.active(other) : active || this.active(other);
+        if (joins) out.push([other, edgeForKey(key, ep, other)]);
       }
     }
     const prompted = this.promptLinks.get(ep.id);
@@ -159,9 +193,48 @@ export class LinkIndex {
         const alert = turnId === ep.id ? this.episodes.get(alertId) : undefined;
         if (alert) out.push([alert, promptLink(alert, ep, detail)]);
       }
+      out.push(...this.ledInto(ep, active));
     }
     return out;
   }
+
+  /**
+   * led-into: an active turn and the turn of its conversation just before it (the one that led
+   * into it: the injected page was read there). The earlier turn joins nothing further.
+   */
+  private ledInto(turn: Episode, active: boolean): [Episode, Link][] {
+    const out: [Episode, Link][] = [];
+    for (const key of linkKeys(turn)) {
+      if (!key.startsWith('conversation:')) continue;
+      const turns = [...(this.byKey.get(key) ?? [])]
+        .map((id) => this.episodes.get(id))
+        .filter((e): e is Episode => e?.kind === 'agent-turn');
+      const before = (s: Episode) =>
+        turns
+          .filter((t) => t.id !== s.id && (t.end < s.start || (t.end === s.start && t.id < s.id)))
+          .sort((a, b) => b.end - a.end || (a.id < b.id ? 1 : -1))[0];
+      if (active) {
+        const previous = before(turn);
+        if (previous && !this.active(previous)) out.push([previous, ledIntoLink(previous, turn)]);
+      }
+      if (!active)
+        for (const s of turns)
+          if (s.id !== turn.id && this.active(s) && before(s)?.id === turn.id) out.push([s, ledIntoLink(turn, s)]);
+    }
+    return out;
+  }
+}
+
+/** led-into: from the earlier turn's agent invocation to the later one's. */
+function ledIntoLink(earlier: Episode, later: Episode): Link {
+  const from = earlier.evidence.find((e) => e.kind === 'agent.invoke') ?? earlier.evidence[0];
+  const to = later.evidence.find((e) => e.kind === 'agent.invoke') ?? later.evidence[0];
+  const detail = 'the turn of the same conversation that led into it';
+  return {
+    reason: 'led-into',
+    detail,
+    edge: from && to ? { from: from.id, to: to.id, reason: 'led-into', detail } : undefined,
+  };
 }
 
 /** prompted: from the prompt alert's prompt event to the turn's agent invocation. */

@@ -26,6 +26,8 @@ export function storySignals(episodes: readonly Episode[], signals: SignalEngine
     const state: SignalState = {
       firstSeen: () => false,
       toolJump: () => undefined,
+      // The workload stage marked what its container's baseline holds.
+      routine: (kind, e) => (e.routine?.includes(kind) ? 'routine' : 'new'),
       taggedBefore: (tags, withinMs, e) => {
         const own = workloadKey(e.workload);
         const hit = tagged.find(

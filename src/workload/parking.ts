@@ -5,7 +5,7 @@
  * parent's process key) and runtime alerts for the process they name by pid.
  */
 import type { RuntimeEvent } from '../model/event.ts';
-import { parentExpected, processForAlert } from './lineage.ts';
+import { parentExpected, resolveProcess } from './lineage.ts';
 import type { WorkloadState } from './state.ts';
 
 /** What parking needs from the stage. */
@@ -40,7 +40,7 @@ export function parkIfWaiting(w: WorkloadState, event: RuntimeEvent, env: Parkin
   // A runtime alert that names a process we have not seen start yet (it came first through
   // another partition or sensor) waits for it up to the parking timeout, as children wait for
   // parents: then it is `alerted` to that process, not a story of its own.
-  if (event.kind === 'alert' && p?.pid !== undefined && !processForAlert(w, event)) {
+  if (event.kind === 'alert' && p?.pid !== undefined && !resolveProcess(w, event, { ancestors: false })) {
     parkAlert(w, event, env);
     return true;
   }
@@ -52,8 +52,11 @@ export function releaseWaitingOn(w: WorkloadState, exec: RuntimeEvent, gap: bool
   const p = exec.process!;
   if (w.parked.has(p.key)) release(w, p.key, gap, env);
   if (p.pid !== undefined && w.parked.size) {
-    const key = pidKey(exec.workload.containerId, p.pid);
-    if (w.parked.has(key)) release(w, key, gap, env);
+    for (const key of [
+      pidKey(exec.workload.containerId, undefined, p.pid),
+      pidKey(undefined, exec.workload.pod, p.pid),
+    ])
+      if (w.parked.has(key)) release(w, key, gap, env);
   }
 }
 
@@ -79,7 +82,7 @@ export function releaseAll(w: WorkloadState, env: ParkingEnv): void {
 }
 
 function parkAlert(w: WorkloadState, alert: RuntimeEvent, env: ParkingEnv): void {
-  const key = pidKey(alert.workload.containerId, alert.process!.pid!);
+  const key = pidKey(alert.workload.containerId, alert.workload.pod, alert.process!.pid!);
   let entry = w.parked.get(key);
   if (!entry) w.parked.set(key, (entry = { since: alert.time, events: [] }));
   env.parkedIn.add(w);
@@ -112,7 +115,10 @@ function release(w: WorkloadState, parentKey: string, gap: boolean, env: Parking
   }
 }
 
-/** The parking key of alerts waiting for the process a pid names in a container. */
-function pidKey(containerId: string | undefined, pid: number): string {
-  return `pid:${containerId?.slice(0, 12) ?? '-'}:${pid}`;
+/**
+ * The parking key of alerts waiting for the process a pid names: in a container, or in a pod for
+ * sources that name no container id (Defender).
+ */
+function pidKey(containerId: string | undefined, pod: string | undefined, pid: number): string {
+  return containerId ? `pid:${containerId.slice(0, 12)}:${pid}` : `pid:pod:${pod ?? '-'}:${pid}`;
 }

@@ -37,6 +37,7 @@ export function workloadSignalState(
       }
       return undefined;
     },
+    routine: (kind, event) => w.profiles.routine(kind, event),
     deviation: (kind, event, profile) => {
       const d = w.profiles.deviation(kind, event);
       return d && (!profile || d.profile === profile) ? `${d.value}: ${d.evidence}` : undefined;

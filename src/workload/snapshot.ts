@@ -60,6 +60,9 @@ interface SerialWorkload {
   parked: [string, { since: number; events: RuntimeEvent[] }][];
   /** Behavioural profiles per container (absent in snapshots from before profiles). */
   profiles?: Profile[];
+  /** Containers' main processes and the processes seen serving tool calls. */
+  mainProcesses?: string[];
+  serving?: [string, string[]][];
 }
 
 export function snapshotWorkloads(
@@ -99,6 +102,8 @@ export function snapshotWorkloads(
       firstSeenKeys: w.firstSeenKeys.toArray(),
       parked: [...w.parked],
       profiles: w.profiles.all(),
+      mainProcesses: [...w.mainProcesses],
+      serving: [...w.serving].map(([c, keys]) => [c, [...keys]]),
     })),
   };
 }
@@ -140,6 +145,7 @@ export function restoreWorkloads(
       };
       w.episodes.set(ep.id, ep);
       if (ep.kind === 'tool') w.toolEpisodes++;
+      if (ep.rootKey !== undefined) w.treeEpisodes++;
       for (const k of ep.processKeys) w.ownEpisode(k, ep.id);
     }
     w.tagged = s.tagged;
@@ -149,6 +155,8 @@ export function restoreWorkloads(
       for (const e of v.events) if (e.process) w.parkedProcesses.add(e.process.key);
     }
     w.profiles.restore(s.profiles ?? []);
+    for (const k of s.mainProcesses ?? []) w.mainProcesses.add(k);
+    for (const [c, keys] of s.serving ?? []) w.serving.set(c, new Set(keys));
     workloads.set(s.key, w);
   }
   return { workloads, watermark: snapshot.watermark, lastOffset: snapshot.lastOffset };

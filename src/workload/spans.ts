@@ -25,7 +25,17 @@ export function handleSpan(w: WorkloadState, event: RuntimeEvent, pod: string, e
     event.kind === 'mcp.request' &&
     isServer &&
     (t.mcpMethod === 'tools/call' || (!!t.toolName && !t.mcpMethod?.includes('/')));
-  if (isMcpToolCall) openToolEpisode(w, event, pod, env);
+  // A stdio MCP server is the agent's child process: the agent's client span (network.transport
+  // pipe) stands for the server span it never gets, and the server child's work is the call's.
+  const isStdioCall =
+    event.kind === 'mcp.request' &&
+    t.spanKind !== 'SERVER' &&
+    t.networkTransport === 'pipe' &&
+    (t.mcpMethod === 'tools/call' || (!!t.toolName && !t.mcpMethod?.includes('/')));
+  // A function tool the agent runs in-process (execute_tool, no MCP): the agent's own process
+  // serves the call, so what it starts during the call is the call's, as for a remote server.
+  const isInProcessTool = event.kind === 'tool.execute' && t.spanKind !== 'SERVER' && !!t.toolName;
+  if (isMcpToolCall || isStdioCall || isInProcessTool) openToolEpisode(w, event, pod, env, isStdioCall);
   if (!(event.kind === 'mcp.request' && isServer) && t.traceId) addToTurn(w, event, pod, t.traceId);
   // Signals on spans (new tool for agent, risk jump) belong to the turn.
   const turn = t.traceId ? w.episodes.get(turnEpisodeId(w, t.traceId)) : undefined;
@@ -50,12 +60,13 @@ function addToTurn(w: WorkloadState, event: RuntimeEvent, pod: string, traceId: 
   w.dirty.add(id);
 }
 
-function openToolEpisode(w: WorkloadState, span: RuntimeEvent, pod: string, env: FilingEnv): void {
+function openToolEpisode(w: WorkloadState, span: RuntimeEvent, pod: string, env: FilingEnv, stdio: boolean): void {
   const id = toolEpisodeId(w, span);
   let ep = w.episodes.get(id);
   if (!ep) {
     ep = newEpisodeState(id, 'tool', pod, span.trace?.startTime ?? span.time);
     ep.containerId = span.workload.containerId;
+    ep.stdio = stdio;
     ep.spanEventId = span.id;
     w.episodes.set(id, ep);
     w.toolEpisodes++;

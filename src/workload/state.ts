@@ -21,6 +21,17 @@ export interface ProcNode {
   lastActive?: number;
   /** The exec event, when seen (evidence for chains). */
   exec?: RuntimeEvent;
+  /** Serves others (an MCP server, a supervisor): its children start trees of their own. */
+  service?: boolean;
+  /** The root of its process tree (lineage.treeRoot), fixed when it starts. */
+  rootKey?: string;
+  /** A stdio MCP server: a child of the agent that serves tool calls (network.transport = pipe). */
+  mcpServer?: boolean;
+  /**
+   * Its latest notable effects (connections, DNS lookups, written files), so a tree episode that
+   * opens later still shows what its processes did before (processTrees.NOTABLE), whatever the order.
+   */
+  effects?: RuntimeEvent[];
 }
 
 export interface EpisodeState {
@@ -32,6 +43,12 @@ export interface EpisodeState {
   end: number;
   /** The span that defines a tool episode (MCP server span or in-process execute_tool). */
   spanEventId?: string;
+  /** The process that serves a tool episode's calls (stdio MCP server child), when known. */
+  serverKey?: string;
+  /** A process-tree episode's root process key. */
+  rootKey?: string;
+  /** A tool call to a stdio MCP server (the agent's child process), from the MCP client span. */
+  stdio?: boolean;
   evidence: Map<string, RuntimeEvent>;
   edges: Map<string, Edge>;
   signals: Map<string, Signal>;
@@ -74,6 +91,10 @@ export class WorkloadState {
   processes: BoundedMap<string, ProcNode>;
   /** `<containerId12>:<pid>` → process keys (for alerts that name a pid, not an exec_id). */
   pidIndex = new Map<string, string[]>();
+  /** `<pod>:<pid>` → process keys (for alerts that name the pod and pid but no container id). */
+  podPidIndex = new Map<string, string[]>();
+  /** Pod → its known processes' keys (alerts that name only a command line). */
+  podProcesses = new Map<string, Set<string>>();
   buffers = new Map<string, Ring<RuntimeEvent>>();
   podIps = new Map<string, Set<string>>();
   episodes: BoundedMap<string, EpisodeState>;
@@ -91,6 +112,15 @@ export class WorkloadState {
   lastExpired = 0;
   /** Open tool episodes: most workloads have none, and then attribution has nothing to do. */
   toolEpisodes = 0;
+  /** Open process-tree episodes: most workloads have none, and then trees do not grow. */
+  treeEpisodes = 0;
+  /**
+   * Containers' main processes (started by the container runtime), by key, whether or not their
+   * exec was seen: any event of theirs names the runtime as parent.
+   */
+  mainProcesses = new Set<string>();
+  /** Per container (12-character id), the processes seen serving tool calls. */
+  readonly serving = new Map<string, Set<string>>();
   /** Behavioural profiles per container (learned or imported). */
   profiles = new ProfileBook(0);
   /** Signal state per pod, built once (the closures see live state). */
@@ -132,13 +162,13 @@ export class WorkloadState {
   addProcess(p: ProcNode): void {
     this.processes.set(p.key, p);
     if (p.pid !== undefined) {
-      const k = `${p.containerId?.slice(0, 12) ?? '-'}:${p.pid}`;
-      const list = this.pidIndex.get(k);
-      if (!list) this.pidIndex.set(k, [p.key]);
-      else if (!list.includes(p.key)) {
-        list.push(p.key);
-        if (list.length > 8) list.shift();
-      }
+      addKey(this.pidIndex, `${p.containerId?.slice(0, 12) ?? '-'}:${p.pid}`, p.key);
+      if (p.pod) addKey(this.podPidIndex, `${p.pod}:${p.pid}`, p.key);
+    }
+    if (p.pod) {
+      let set = this.podProcesses.get(p.pod);
+      if (!set) this.podProcesses.set(p.pod, (set = new Set()));
+      set.add(p.key);
     }
   }
 
@@ -151,21 +181,34 @@ export class WorkloadState {
   }
 
   private unindex(key: string, p: ProcNode): void {
-    const k = `${p.containerId?.slice(0, 12) ?? '-'}:${p.pid}`;
-    const list = this.pidIndex.get(k)?.filter((x) => x !== key);
-    if (list?.length) this.pidIndex.set(k, list);
-    else this.pidIndex.delete(k);
+    removeKey(this.pidIndex, `${p.containerId?.slice(0, 12) ?? '-'}:${p.pid}`, key);
+    if (p.pod) {
+      removeKey(this.podPidIndex, `${p.pod}:${p.pid}`, key);
+      const set = this.podProcesses.get(p.pod);
+      set?.delete(key);
+      if (set?.size === 0) this.podProcesses.delete(p.pod);
+    }
   }
 
-  /** The process an alert names by pid: the latest one in that container started at or before `time`. */
-  processByPid(containerId: string | undefined, pid: number, time: number): ProcNode | undefined {
-    const keys = this.pidIndex.get(`${containerId?.slice(0, 12) ?? '-'}:${pid}`) ?? [];
-    let best: ProcNode | undefined;
-    for (const k of keys) {
-      const p = this.processes.get(k);
-      if (p && p.start <= time + 1000 && (!best || p.start > best.start)) best = p;
-    }
-    return best;
+  /** The processes seen serving tool calls in a container (learned, bounded by the caller). */
+  servers(containerId: string | undefined): Set<string> {
+    const k = containerId?.slice(0, 12) ?? '-';
+    let set = this.serving.get(k);
+    if (!set) this.serving.set(k, (set = new Set()));
+    return set;
+  }
+
+  /**
+   * Remembers a container's main process (bounded: a workload has a few containers per pod). It is
+   * the container's first serving process: a remote MCP server's calls run under it.
+   */
+  addMainProcess(key: string, containerId: string | undefined): void {
+    if (this.mainProcesses.has(key)) return;
+    if (this.mainProcesses.size >= MAX_MAIN_PROCESSES)
+      this.mainProcesses.delete(this.mainProcesses.values().next().value!);
+    this.mainProcesses.add(key);
+    const servers = this.servers(containerId);
+    if (servers.size < 8) servers.add(key);
   }
 
   ownEpisode(processKey: string, episodeId: string): void {
@@ -176,6 +219,7 @@ export class WorkloadState {
 
   private forgetEpisode(e: EpisodeState): void {
     if (e.kind === 'tool') this.toolEpisodes--;
+    if (e.rootKey !== undefined) this.treeEpisodes--;
     for (const k of e.processKeys) {
       const list = this.procEpisodes.get(k)?.filter((id) => id !== e.id);
       if (list?.length) this.procEpisodes.set(k, list);
@@ -183,12 +227,34 @@ export class WorkloadState {
     }
   }
 
+  /** Forgets an episode; its processes that have exited and that no other episode holds go too. */
   removeEpisode(id: string): void {
     const e = this.episodes.get(id);
     if (!e) return;
     this.episodes.delete(id);
     this.forgetEpisode(e);
+    for (const k of e.processKeys)
+      if (!this.procEpisodes.has(k) && this.processes.get(k)?.exited !== undefined) this.removeProcess(k);
   }
+}
+
+/** Main processes remembered per workload (replicas × containers, with restarts). */
+const MAX_MAIN_PROCESSES = 256;
+
+/** Keeps at most 8 keys per index entry (a pid is reused, rarely more often than that in the window). */
+function addKey(index: Map<string, string[]>, k: string, key: string): void {
+  const list = index.get(k);
+  if (!list) index.set(k, [key]);
+  else if (!list.includes(key)) {
+    list.push(key);
+    if (list.length > 8) list.shift();
+  }
+}
+
+function removeKey(index: Map<string, string[]>, k: string, key: string): void {
+  const list = index.get(k)?.filter((x) => x !== key);
+  if (list?.length) index.set(k, list);
+  else index.delete(k);
 }
 
 export function newEpisodeState(id: string, kind: EpisodeState['kind'], pod: string, time: number): EpisodeState {

@@ -19,10 +19,13 @@ import { pendingVersion, toEpisode } from './episodes.ts';
 import { expire } from './expiry.ts';
 import { parkIfWaiting, releaseAll, releaseExpired, releaseWaitingOn, type ParkingEnv } from './parking.ts';
 import { evaluate, type FilingEnv } from './signalFiling.ts';
+import { growTree, rememberEffect } from './processTrees.ts';
+import { ROUTINE_KINDS } from '../profiles/routine.ts';
+import { isService, looksLikeMcpServer, RUNTIME_PARENT } from './lineage.ts';
 import { resolveContainerId } from './containerIds.ts';
 import { restoreWorkloads, snapshotWorkloads, type WorkloadSnapshot } from './snapshot.ts';
 import { handleSpan } from './spans.ts';
-import { WorkloadState, type StateLimits } from './state.ts';
+import { WorkloadState, type ProcNode, type StateLimits } from './state.ts';
 
 /** How a workload stage partition is configured (one instance per partition). */
 export interface WorkloadStageOptions {
@@ -83,6 +86,7 @@ export class WorkloadStage {
       signals: options.signals,
       learningPeriodMs: options.learningPeriodMs,
       afterTags: new Set(options.signals.rules.flatMap((r) => r.def.condition?.after?.tags ?? [])),
+      allowedLatenessMs: options.allowedLatenessMs,
     };
   }
 
@@ -213,18 +217,13 @@ export class WorkloadStage {
     // Every event that carries a process teaches the profile, exits and HTTP client calls included.
     w.profiles.see(event, w.firstSeen, this.timeOf(w));
     if (event.kind === 'http.request') return;
+    if (event.layer === 'network' || event.layer === 'file') markRoutine(w, event);
     const pod = podOf(event);
     const p = event.process;
+    if (p?.parentBinary !== undefined && RUNTIME_PARENT.test(p.parentBinary))
+      w.addMainProcess(p.key, event.workload.containerId);
     if (event.kind === 'process.exec' && p) {
-      w.addProcess({
-        key: p.key,
-        parentKey: p.parentKey,
-        pid: p.pid,
-        containerId: event.workload.containerId,
-        pod,
-        start: event.time,
-        exec: event,
-      });
+      w.addProcess(newProcess(w, event, pod));
     } else if (event.kind === 'process.exit' && p) {
       const node = w.processes.get(p.key);
       if (node) {
@@ -242,6 +241,8 @@ export class WorkloadStage {
     if (event.layer === 'process' || event.layer === 'file' || event.layer === 'network' || event.layer === 'alert')
       w.buffer(pod).push(event);
     const episodes = attribute(w, event, pod, parentGap);
+    rememberEffect(w, event);
+    growTree(w, event);
     evaluate(w, event, pod, episodes, this.filing);
   }
 
@@ -263,6 +264,36 @@ export class WorkloadStage {
     }
     return out;
   }
+}
+
+/**
+ * A process as it starts: its tree root (lineage.treeRoot, fixed now) and whether it is a stdio MCP
+ * server (a child of the container's main process that looks like one).
+ */
+function newProcess(w: WorkloadState, exec: RuntimeEvent, pod: string): ProcNode {
+  const p = exec.process!;
+  const parent = p.parentKey ? w.processes.get(p.parentKey) : undefined;
+  const node: ProcNode = {
+    key: p.key,
+    parentKey: p.parentKey,
+    pid: p.pid,
+    containerId: exec.workload.containerId,
+    pod,
+    start: exec.time,
+    exec,
+  };
+  if (p.parentKey !== undefined && w.mainProcesses.has(p.parentKey) && looksLikeMcpServer(p.commandLine)) {
+    node.mcpServer = true;
+    node.service = true;
+  }
+  node.rootKey = parent && !isService(w, parent, exec.time) ? (parent.rootKey ?? parent.key) : p.key;
+  return node;
+}
+
+/** Records on the event what its container's baseline holds, for story-scope rules and the analyst. */
+function markRoutine(w: WorkloadState, event: RuntimeEvent): void {
+  const kinds = ROUTINE_KINDS.filter((k) => w.profiles.routine(k, event) === 'routine');
+  if (kinds.length) event.routine = kinds;
 }
 
 function podOf(event: RuntimeEvent): string {
