@@ -54,6 +54,8 @@ const LEARNING_GRACE_MS = 5 * 60_000;
 export class ProfileBook {
   private readonly profiles = new Map<string, Profile>();
   private readonly judged = new Map<Profile, Judged>();
+  /** Per profile, each routine key's earliest teaching event time (routine.ts). */
+  private readonly taught = new Map<Profile, Map<string, number>>();
   /** Per trace, the tool calls seen so far in event-time order (for transitions). */
   private readonly traceTools: TraceTools = new Map();
   /** Deviations and routine of the event being handled, for the signal rules that ask. */
@@ -99,11 +101,18 @@ export class ProfileBook {
       return [];
     }
     const profile = this.profileFor(event, workloadFirstSeen);
+    // The window starts at the workload's first event in event time: an earlier event that arrives
+    // late moves it (while it is still open), so the window does not depend on arrival order.
+    if (profile.status === 'learning' && workloadFirstSeen < (profile.learningStartedAt ?? Infinity)) {
+      profile.learningStartedAt = workloadFirstSeen;
+      profile.learningEndsAt = workloadFirstSeen + this.learningMs;
+    }
     this.completeIfDue(profile, now, event.workload.pod);
     this.watch(profile, event.time);
     // What is routine is judged before the event teaches: during learning, a value is routine once
     // an earlier event taught it.
-    const routine = new Set(ROUTINE_KINDS.filter((k) => isRoutine(profile, o!, k)));
+    const taught = this.taughtOf(profile);
+    const routine = new Set(ROUTINE_KINDS.filter((k) => isRoutine(profile, o!, k, taught, event.time)));
     const learning = profile.status === 'learning' || event.time < (profile.learningEndsAt ?? 0) + LEARNING_GRACE_MS;
     this.current = { eventId: event.id, deviations: [], routine, learning: learning && profile.status !== 'imported' };
     let judged = this.judged.get(profile);
@@ -144,8 +153,20 @@ export class ProfileBook {
     else if (time - written >= WATCH_ROW_MS) this.stale.add(profile);
   }
 
+  /** Routine keys of a profile with the earliest event time that taught each (restored ones: always). */
+  private taughtOf(profile: Profile): Map<string, number> {
+    let taught = this.taught.get(profile);
+    if (!taught) {
+      taught = new Map((profile.routine ?? []).map((k) => [k, -Infinity]));
+      this.taught.set(profile, taught);
+    }
+    return taught;
+  }
+
   private teach(profile: Profile, judged: Judged, event: RuntimeEvent, o: Observation): void {
     withDefaults(profile);
+    const taught = this.taughtOf(profile);
+    for (const k of o.routine ?? []) if (event.time < (taught.get(k) ?? Infinity)) taught.set(k, event.time);
     if (profile.status === 'complete') this.stale.add(profile);
     const c = profile.coverage;
     c.events++;

@@ -10,7 +10,7 @@ import { httpCallOf } from './httpCall.ts';
 import { processPattern } from './processPattern.ts';
 import { collapsePath, egressKey, type Egress } from './profile.ts';
 import { spanDestinationOf } from './spanDestination.ts';
-import { routinePairs } from './routine.ts';
+import { allRoutineKeys } from './routine.ts';
 
 /** One event's lesson. */
 export interface Observation {
@@ -25,7 +25,7 @@ export interface Observation {
   toolTransition?: string;
   /** Every tool called earlier in the same turn → this tool (routine.ts). */
   toolPairs?: string[];
-  /** Executable → path and executable → destination pairs, and tool pairs (routine.ts). */
+  /** Its routine keys (routine.ts): what it teaches a learning profile, with the event's time. */
   routine?: string[];
 }
 
@@ -74,8 +74,8 @@ export function observationOf(
 }
 
 function withRoutine(o: Observation): Observation {
-  const pairs = routinePairs(o);
-  if (pairs.length) o.routine = pairs;
+  const keys = allRoutineKeys(o);
+  if (keys.length) o.routine = keys;
   return o;
 }
 

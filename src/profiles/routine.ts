@@ -5,11 +5,14 @@
  * reading its service-account token on every call, an agent whose normal workflow is a benign →
  * high-risk tool pair. Reads and per-process destinations are routine per executable: the same
  * path read by another program (an attacker's `cat` in that container) is not.
+ *
+ * A value is routine when an event *earlier in event time* taught it while the profile learned
+ * (the profile keeps each routine key's earliest time), so the answer does not depend on the order
+ * events arrive in. An imported profile answers from its lists.
  */
+import type { RoutineKind } from '../model/event.ts';
 import type { Observation } from './observation.ts';
 import { egressCovered, egressKey, pathCovered, type Profile } from './profile.ts';
-
-import type { RoutineKind } from '../model/event.ts';
 
 /** What a rule asks to be routine before it stays quiet (`unlessRoutine` in a rule pack). */
 export type { RoutineKind };
@@ -17,38 +20,56 @@ export type { RoutineKind };
 /** The answer: in the baseline, not yet known (the profile is still learning), or new. */
 export type Routine = 'routine' | 'learning' | 'new';
 
-/** The executable → path and executable → destination pairs an observation teaches. */
-export function routinePairs(o: Observation): string[] {
-  const pairs: string[] = [];
-  if (o.executable && o.filePath) pairs.push(`f:${o.executable}→${o.filePath}`);
-  if (o.executable && o.egress?.ip) pairs.push(`e:${o.executable}→${egressKey(o.egress)}`);
-  for (const t of o.toolPairs ?? []) pairs.push(`t:${t}`);
-  return pairs;
+export const ROUTINE_KINDS: readonly RoutineKind[] = ['file', 'egress', 'process-egress', 'process', 'tool-transition'];
+
+/** Per kind, the keys an observation has; for `egress` any one taught is enough, for the others all. */
+export function routineKeys(o: Observation): Partial<Record<RoutineKind, string[]>> {
+  const keys: Partial<Record<RoutineKind, string[]>> = {};
+  if (o.executable && o.filePath) keys.file = [`f:${o.executable}→${o.filePath}`];
+  if (o.egress) {
+    const dst = o.egress.ip ? [`d:${egressKey(o.egress)}`] : [];
+    const names = o.egress.dns.map((n) => `n:${n}:${o.egress!.port ?? '*'}`);
+    if (dst.length + names.length) keys.egress = [...dst, ...names];
+    if (o.executable && o.egress.ip) keys['process-egress'] = [`e:${o.executable}→${egressKey(o.egress)}`];
+  }
+  if (o.process) keys.process = [`p:${o.process}`];
+  if (o.tool) keys['tool-transition'] = o.toolPairs?.length ? o.toolPairs.map((t) => `t:${t}`) : [`u:${o.tool}`];
+  return keys;
 }
 
-/** Whether the observation is in the profile for one kind (evaluated before the event teaches). */
-export function isRoutine(profile: Profile, o: Observation, kind: RoutineKind): boolean {
-  const imported = profile.status === 'imported';
-  const pairs = profile.routine ?? [];
+/** Every routine key of an observation (what teaching it adds). */
+export function allRoutineKeys(o: Observation): string[] {
+  return Object.values(routineKeys(o)).flat();
+}
+
+/**
+ * Whether the observation is routine for one kind: taught (at `taught`'s earliest times) by an
+ * event before `time`; an imported profile answers from its lists.
+ */
+export function isRoutine(
+  profile: Profile,
+  o: Observation,
+  kind: RoutineKind,
+  taught: ReadonlyMap<string, number>,
+  time: number,
+): boolean {
+  if (profile.status === 'imported') return importedRoutine(profile, o, kind);
+  const keys = routineKeys(o)[kind];
+  if (!keys?.length) return false;
+  const before = (k: string) => (taught.get(k) ?? Infinity) < time;
+  return kind === 'egress' ? keys.some(before) : keys.every(before);
+}
+
+function importedRoutine(profile: Profile, o: Observation, kind: RoutineKind): boolean {
   switch (kind) {
     case 'file':
-      if (!o.filePath) return false;
-      if (imported) return profile.filePaths.some((p) => pathCovered(p, o.filePath!));
-      return !!o.executable && pairs.includes(`f:${o.executable}→${o.filePath}`);
+      return !!o.filePath && profile.filePaths.some((p) => pathCovered(p, o.filePath!));
     case 'egress':
-      return !!o.egress && egressCovered(profile, { ip: o.egress.ip, port: o.egress.port, dns: o.egress.dns[0] });
     case 'process-egress':
-      if (!o.egress?.ip) return false;
-      if (imported) return egressCovered(profile, { ip: o.egress.ip, port: o.egress.port, dns: o.egress.dns[0] });
-      return !!o.executable && pairs.includes(`e:${o.executable}→${egressKey(o.egress)}`);
+      return !!o.egress && egressCovered(profile, { ip: o.egress.ip, port: o.egress.port, dns: o.egress.dns[0] });
     case 'process':
       return !!o.process && profile.processes.includes(o.process);
     case 'tool-transition':
-      // The whole sequence so far in the turn is familiar: every earlier tool → this one was seen.
-      if (!o.tool) return false;
-      if (!o.toolPairs?.length) return profile.tools.includes(o.tool);
-      return o.toolPairs.every((t) => pairs.includes(`t:${t}`));
+      return false;
   }
 }
-
-export const ROUTINE_KINDS: readonly RoutineKind[] = ['file', 'egress', 'process-egress', 'process', 'tool-transition'];

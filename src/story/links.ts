@@ -30,6 +30,10 @@ export function linkKeys(ep: Episode): string[] {
   // A signal raised before its tool call's span arrived sits in a signal episode and in the tool
   // episode: the same event, so the same story.
   for (const s of ep.signals) keys.push(`signal:${s.id}`);
+  // The same process in two episodes of a workload (a tree whose parent arrived late, a process
+  // that outlived its tool call): one process, one story.
+  if (ep.kind === 'tool' || ep.kind === 'signal')
+    for (const e of ep.evidence) if (e.kind === 'process.exec') keys.push(`process:${e.id}`);
   return keys;
 }
 
@@ -61,6 +65,13 @@ export function edgeForKey(key: string, a: Episode, b: Episode): Link {
       reason: 'called',
       detail,
       edge: client && server ? { from: client.id, to: server.id, reason: 'called', detail } : undefined,
+    };
+  }
+  if (kind === 'process') {
+    const exec = a.evidence.find((e) => e.id === value);
+    return {
+      reason: 'descendant-of',
+      detail: `the same process${exec?.process?.binary ? ` ${exec.process.binary}` : ''} is in both`,
     };
   }
   if (kind === 'signal')

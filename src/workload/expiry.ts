@@ -49,6 +49,11 @@ export function expire(w: WorkloadState, now: number, allowedLatenessMs: number,
   for (const ring of w.buffers.values()) ring.retain((e) => e.time >= lookback);
   for (const ep of [...w.episodes.values()]) if (ep.lastActive < horizon && !w.dirty.has(ep.id)) w.removeEpisode(ep.id);
   if (w.tagged.length && w.tagged[0]!.time < horizon) w.tagged = w.tagged.filter((t) => t.time >= horizon);
+  for (const [key, list] of w.orphanAlerts) {
+    const young = list.filter((o) => o.alert.time >= horizon);
+    if (!young.length) w.orphanAlerts.delete(key);
+    else if (young.length < list.length) w.orphanAlerts.set(key, young);
+  }
   // The dedupe map is in arrival order, which follows event time closely: stop at the first young id.
   for (const [k, t] of w.seen.entries()) {
     if (t >= horizon) break;

@@ -35,7 +35,7 @@ export function treeEpisode(
   time: number,
 ): EpisodeState {
   const rootKey = proc?.rootKey ?? proc?.key ?? fallbackKey;
-  const id = treeEpisodeId(w, proc?.pod ?? pod, rootKey);
+  const id = w.treeAlias.get(rootKey) ?? treeEpisodeId(w, proc?.pod ?? pod, rootKey);
   let ep = w.episodes.get(id);
   if (ep) return ep;
   ep = newEpisodeState(id, 'signal', proc?.pod ?? pod, time);
@@ -108,11 +108,12 @@ export function growTree(w: WorkloadState, event: RuntimeEvent): EpisodeState | 
   if (!p || w.treeEpisodes === 0) return undefined;
   const proc = w.processes.get(p.key);
   if (!proc) return undefined;
-  const ep = w.episodes.get(treeEpisodeId(w, proc.pod ?? '-', proc.rootKey ?? proc.key));
+  const rootKey = proc.rootKey ?? proc.key;
+  const ep = w.episodes.get(w.treeAlias.get(rootKey) ?? treeEpisodeId(w, proc.pod ?? '-', rootKey));
   if (!ep) return undefined;
   // A service's own episode (a signal on the server or the container's main process itself) holds
   // that event, not everything the service does for the rest of its life.
-  const root = w.processes.get(proc.rootKey ?? proc.key);
+  const root = w.processes.get(rootKey);
   if (!root || root.service || root.mcpServer || w.mainProcesses.has(root.key)) return undefined;
   if (event.kind === 'process.exec') {
     joinProcess(w, ep, proc);

@@ -13,6 +13,7 @@ import type { SignalContext, SignalEngine } from '../signals/engine.ts';
 import { addEdge, addEvidence, addSignal, edge, NO_EPISODES, reasonFor } from './episodes.ts';
 import { resolveProcess, type ResolvedProcess } from './lineage.ts';
 import { treeEpisode } from './processTrees.ts';
+import { rememberOrphanAlert } from './lateArrivals.ts';
 import { workloadSignalState } from './signalState.ts';
 import type { EpisodeState, ProcNode, WorkloadState } from './state.ts';
 
@@ -53,6 +54,9 @@ export function evaluate(
   if (!signals.length) return;
   const homes = all.length ? all : [homeOf(w, event, pod, resolved)];
   for (const s of signals) file(w, s, event, homes, pod, env, resolved);
+  // An alert that names a process we do not know yet: when it starts, the alert joins it.
+  if (event.kind === 'alert' && !resolved && !all.length && event.process?.pid !== undefined)
+    rememberOrphanAlert(w, event, homes[0]!.id);
 }
 
 /** The tree episode an event's signal goes to when no tool call or turn owns it. */

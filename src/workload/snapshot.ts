@@ -63,6 +63,9 @@ interface SerialWorkload {
   /** Containers' main processes and the processes seen serving tool calls. */
   mainProcesses?: string[];
   serving?: [string, string[]][];
+  orphanAlerts?: [string, { alert: RuntimeEvent; episodeId: string }[]][];
+  orphanChildren?: [string, string[]][];
+  treeAlias?: [string, string][];
 }
 
 export function snapshotWorkloads(
@@ -104,6 +107,9 @@ export function snapshotWorkloads(
       profiles: w.profiles.all(),
       mainProcesses: [...w.mainProcesses],
       serving: [...w.serving].map(([c, keys]) => [c, [...keys]]),
+      orphanAlerts: [...w.orphanAlerts],
+      orphanChildren: [...w.orphanChildren],
+      treeAlias: [...w.treeAlias],
     })),
   };
 }
@@ -157,6 +163,9 @@ export function restoreWorkloads(
     w.profiles.restore(s.profiles ?? []);
     for (const k of s.mainProcesses ?? []) w.mainProcesses.add(k);
     for (const [c, keys] of s.serving ?? []) w.serving.set(c, new Set(keys));
+    w.orphanAlerts = new Map(s.orphanAlerts ?? []);
+    w.orphanChildren = new Map(s.orphanChildren ?? []);
+    w.treeAlias = new Map(s.treeAlias ?? []);
     workloads.set(s.key, w);
   }
   return { workloads, watermark: snapshot.watermark, lastOffset: snapshot.lastOffset };

@@ -119,6 +119,12 @@ export class WorkloadState {
    * exec was seen: any event of theirs names the runtime as parent.
    */
   mainProcesses = new Set<string>();
+  /** Alerts that named a process not known yet, by `<container12>:<pid>` / `pod:<pod>:<pid>` (lateArrivals.ts). */
+  orphanAlerts = new Map<string, { alert: RuntimeEvent; episodeId: string }[]>();
+  /** Processes whose parent was not known yet, by the parent's key (lateArrivals.ts). */
+  orphanChildren = new Map<string, string[]>();
+  /** A tree root → the episode that holds its tree, when that episode was opened under another root. */
+  treeAlias = new Map<string, string>();
   /** Per container (12-character id), the processes seen serving tool calls. */
   readonly serving = new Map<string, Set<string>>();
   /** Behavioural profiles per container (learned or imported). */

@@ -20,6 +20,7 @@ import { expire } from './expiry.ts';
 import { parkIfWaiting, releaseAll, releaseExpired, releaseWaitingOn, type ParkingEnv } from './parking.ts';
 import { evaluate, type FilingEnv } from './signalFiling.ts';
 import { growTree, rememberEffect } from './processTrees.ts';
+import { adoptOrphanAlerts, adoptOrphans, rememberOrphan } from './lateArrivals.ts';
 import { ROUTINE_KINDS } from '../profiles/routine.ts';
 import { isService, looksLikeMcpServer, RUNTIME_PARENT } from './lineage.ts';
 import { resolveContainerId } from './containerIds.ts';
@@ -223,7 +224,10 @@ export class WorkloadStage {
     if (p?.parentBinary !== undefined && RUNTIME_PARENT.test(p.parentBinary))
       w.addMainProcess(p.key, event.workload.containerId);
     if (event.kind === 'process.exec' && p) {
-      w.addProcess(newProcess(w, event, pod));
+      const node = newProcess(w, event, pod);
+      w.addProcess(node);
+      rememberOrphan(w, node, event);
+      adoptOrphans(w, node);
     } else if (event.kind === 'process.exit' && p) {
       const node = w.processes.get(p.key);
       if (node) {
@@ -244,6 +248,7 @@ export class WorkloadStage {
     rememberEffect(w, event);
     growTree(w, event);
     evaluate(w, event, pod, episodes, this.filing);
+    if (event.kind === 'process.exec') adoptOrphanAlerts(w, event, pod);
   }
 
   /** The new version of every changed episode of these workloads, then an expiry pass. */

@@ -1,0 +1,115 @@
+/**
+ * Repairs for what arrives later than the parking area waits (DESIGN §4.1: an alert "belongs to the
+ * story of that process, whenever it arrives"; arrival order never changes the story):
+ * - an alert released without its process (it came minutes before the process, or the process
+ *   is late) is remembered by the pid it names; when the process starts, the alert and its signals
+ *   join that process's episodes (the standalone alert's episode shares the signals, so the story
+ *   stage joins the two);
+ * - a process whose parent had not arrived rooted a tree of its own; when the parent arrives, the
+ *   child's tree becomes part of the parent's (its episode is kept under the parent's root).
+ * Both are bounded per workload and forgotten past the allowed lateness.
+ */
+import type { RuntimeEvent } from '../model/event.ts';
+import { addEdge, addEvidence, addSignal, edge } from './episodes.ts';
+import { isService, resolveProcess, RUNTIME_PARENT } from './lineage.ts';
+import { joinProcess, treeEpisode, treeEpisodeId } from './processTrees.ts';
+import type { EpisodeState, ProcNode, WorkloadState } from './state.ts';
+
+/** Orphan alerts and orphan children remembered per workload. */
+const MAX_ORPHANS = 512;
+
+/** An alert that named a process we did not know, kept until the process starts. */
+export function rememberOrphanAlert(w: WorkloadState, alert: RuntimeEvent, episodeId: string): void {
+  const p = alert.process;
+  if (p?.pid === undefined) return;
+  for (const key of pidKeys(alert.workload.containerId, alert.workload.pod, p.pid)) {
+    const list = w.orphanAlerts.get(key) ?? [];
+    if (list.some((o) => o.alert.id === alert.id)) continue;
+    list.push({ alert, episodeId });
+    w.orphanAlerts.set(key, list);
+  }
+  while (w.orphanAlerts.size > MAX_ORPHANS) w.orphanAlerts.delete(w.orphanAlerts.keys().next().value!);
+}
+
+/** A process started: alerts that named it before it arrived join its episodes, with their signals. */
+export function adoptOrphanAlerts(w: WorkloadState, exec: RuntimeEvent, pod: string): void {
+  const p = exec.process;
+  if (p?.pid === undefined || !w.orphanAlerts.size) return;
+  const proc = w.processes.get(p.key);
+  if (!proc?.exec) return;
+  for (const key of pidKeys(exec.workload.containerId, exec.workload.pod, p.pid)) {
+    const waiting = w.orphanAlerts.get(key);
+    if (!waiting) continue;
+    w.orphanAlerts.delete(key);
+    for (const { alert, episodeId } of waiting) {
+      const resolved = resolveProcess(w, alert, { ancestors: false });
+      if (resolved?.proc.key !== proc.key) continue;
+      const orphan = w.episodes.get(episodeId);
+      const signals = [...(orphan?.signals.values() ?? [])].filter((s) => s.eventId === alert.id);
+      for (const ep of homesOf(w, proc, pod, alert.time)) {
+        for (const s of signals) addSignal(ep, s, alert, w.limits.maxEvidence);
+        addEvidence(ep, alert, w.limits.maxEvidence, true);
+        addEdge(ep, edge(proc.exec.id, alert.id, 'alerted', `${alert.source.product} names ${resolved.via}`));
+        ep.lastActive = Math.max(ep.lastActive, alert.time);
+        w.dirty.add(ep.id);
+      }
+    }
+  }
+}
+
+/** The episodes a process's alert belongs to: its tool calls, else its tree. */
+function homesOf(w: WorkloadState, proc: ProcNode, pod: string, time: number): EpisodeState[] {
+  const owned = (w.procEpisodes.get(proc.key) ?? [])
+    .map((id) => w.episodes.get(id))
+    .filter((e): e is EpisodeState => !!e);
+  return owned.length ? owned : [treeEpisode(w, pod, proc, proc.key, time)];
+}
+
+/** A process whose parent is not known yet (and is not the runtime): remembered by the parent's key. */
+export function rememberOrphan(w: WorkloadState, proc: ProcNode, exec: RuntimeEvent): void {
+  const p = exec.process!;
+  if (!p.parentKey || w.processes.has(p.parentKey)) return;
+  if (p.parentBinary !== undefined && RUNTIME_PARENT.test(p.parentBinary)) return;
+  const list = w.orphanChildren.get(p.parentKey) ?? [];
+  if (!list.includes(proc.key)) list.push(proc.key);
+  w.orphanChildren.set(p.parentKey, list);
+  while (w.orphanChildren.size > MAX_ORPHANS) w.orphanChildren.delete(w.orphanChildren.keys().next().value!);
+}
+
+/**
+ * The parent of earlier orphans arrived: unless it is a service, their trees are its tree now. Each
+ * orphan's subtree takes the parent's root, and an episode the orphan's tree had is kept as the
+ * parent tree's episode (or, when the parent's tree has one too, the parent joins it as well).
+ */
+export function adoptOrphans(w: WorkloadState, parent: ProcNode): void {
+  const children = w.orphanChildren.get(parent.key);
+  if (!children) return;
+  w.orphanChildren.delete(parent.key);
+  if (isService(w, parent, parent.start)) return;
+  const newRoot = parent.rootKey ?? parent.key;
+  for (const childKey of children) {
+    const child = w.processes.get(childKey);
+    if (!child || child.rootKey !== child.key || isService(w, parent, child.start)) continue;
+    const oldRoot = child.key;
+    for (const key of w.podProcesses.get(child.pod ?? '-') ?? []) {
+      const p = w.processes.get(key);
+      if (p?.rootKey === oldRoot) p.rootKey = newRoot;
+    }
+    const pod = child.pod ?? '-';
+    const childEpisode = w.episodes.get(w.treeAlias.get(oldRoot) ?? treeEpisodeId(w, pod, oldRoot));
+    if (!childEpisode) continue;
+    const parentEpisodeId = w.treeAlias.get(newRoot) ?? treeEpisodeId(w, pod, newRoot);
+    if (!w.episodes.has(parentEpisodeId)) w.treeAlias.set(newRoot, childEpisode.id);
+    joinProcess(w, childEpisode, parent);
+    const parentEpisode = w.episodes.get(parentEpisodeId);
+    // Both trees had episodes: the parent is in both, so the story stage joins them (process key).
+    if (parentEpisode && parentEpisode !== childEpisode) joinProcess(w, parentEpisode, child);
+  }
+}
+
+function pidKeys(containerId: string | undefined, pod: string | undefined, pid: number): string[] {
+  const keys: string[] = [];
+  if (containerId) keys.push(`${containerId.slice(0, 12)}:${pid}`);
+  if (pod) keys.push(`pod:${pod}:${pid}`);
+  return keys;
+}
