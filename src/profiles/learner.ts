@@ -51,9 +51,14 @@ class Judged {
  */
 const LEARNING_GRACE_MS = 5 * 60_000;
 
+/** Events whose routine answers are kept for re-checks (the workload's recent-event buffer is smaller). */
+const MAX_JUDGED_EVENTS = 1024;
+
 export class ProfileBook {
   private readonly profiles = new Map<string, Profile>();
   private readonly judged = new Map<Profile, Judged>();
+  /** The latest events' routine answers, for rules that re-check a recent event. */
+  private readonly judgedEvents = new Map<string, { routine: ReadonlySet<RoutineKind>; learning: boolean }>();
   /** Per profile, each routine key's earliest teaching event time (routine.ts). */
   private readonly taught = new Map<Profile, Map<string, number>>();
   /** Per trace, the tool calls seen so far in event-time order (for transitions). */
@@ -115,6 +120,8 @@ export class ProfileBook {
     const routine = new Set(ROUTINE_KINDS.filter((k) => isRoutine(profile, o!, k, taught, event.time)));
     const learning = profile.status === 'learning' || event.time < (profile.learningEndsAt ?? 0) + LEARNING_GRACE_MS;
     this.current = { eventId: event.id, deviations: [], routine, learning: learning && profile.status !== 'imported' };
+    this.judgedEvents.set(event.id, this.current);
+    if (this.judgedEvents.size > MAX_JUDGED_EVENTS) this.judgedEvents.delete(this.judgedEvents.keys().next().value!);
     let judged = this.judged.get(profile);
     if (!judged) this.judged.set(profile, (judged = new Judged()));
     // An event from inside the learning window teaches, even when it arrives after the profile
@@ -187,8 +194,9 @@ export class ProfileBook {
    * `learning` (the profile is still learning and has not seen it yet), or `new`.
    */
   routine(kind: RoutineKind, event: RuntimeEvent): Routine {
-    const c = this.current;
-    if (c?.eventId !== event.id) return 'new';
+    // Rules re-check recent events (an `after` rule completed late): their answers are kept too.
+    const c = this.current?.eventId === event.id ? this.current : this.judgedEvents.get(event.id);
+    if (!c) return 'new';
     return c.routine.has(kind) ? 'routine' : c.learning ? 'learning' : 'new';
   }
 

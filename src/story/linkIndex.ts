@@ -4,14 +4,15 @@
  * turn for each prompt alert. A story is a connected component of this index.
  *
  * Precision (DESIGN §4.1): a link joins two episodes only where the attack's causal neighbourhood
- * reaches. An episode is *active* when it holds a signal, is a prompt alert, or is the turn a
- * prompt alert matched. Trace context, a shared vendor alert and a shared signal join an episode to
- * an active one (a turn to its tool calls); an MCP session or a conversation joins two active
- * episodes only (the steps of one slow attack), never an agent's benign history; and an active
- * turn takes in the one turn of its conversation that led into it (`led-into`), which joins
- * nothing further.
+ * reaches. An episode is *active* when it holds a Medium+ signal, is a prompt alert, or is the turn
+ * a prompt alert matched (a Low signal is drift, not an attack step). Trace context, a shared
+ * vendor alert, a shared signal or a shared process join an episode to one that has any signal (a
+ * turn to its tool calls); an MCP session or a conversation joins two active episodes only (the
+ * steps of one slow attack), never an agent's benign history; and an active turn takes in the one
+ * turn of its conversation that led into it (`led-into`), which joins nothing further.
  */
 import type { Edge, Episode } from '../model/episode.ts';
+import { SEVERITY_RANK } from '../model/event.ts';
 import { BoundedMap } from '../common/boundedMap.ts';
 import { edgeForKey, linkKeys, promptMatch, type Link } from './links.ts';
 
@@ -90,9 +91,17 @@ export class LinkIndex {
     else this.prompted.delete(turnId);
   }
 
-  /** Holds a signal, is a prompt alert, or is the turn a prompt alert matched. */
+  /**
+   * Holds a Medium+ signal, is a prompt alert, or is the turn a prompt alert matched. Low signals
+   * (drift while a profile learns, a new destination) make a story of their own, but do not reach
+   * across sessions or pull in a turn's tool calls.
+   */
   private active(ep: Episode): boolean {
-    return ep.signals.length > 0 || ep.kind === 'prompt-alert' || this.prompted.has(ep.id);
+    return (
+      ep.kind === 'prompt-alert' ||
+      this.prompted.has(ep.id) ||
+      ep.signals.some((s) => SEVERITY_RANK[s.severity] >= SEVERITY_RANK.Medium)
+    );
   }
 
   /** The connected component of an episode (ids sorted) and the event-level edges that join it. */
@@ -173,13 +182,14 @@ export class LinkIndex {
   private neighbours(ep: Episode): [Episode, Link][] {
     const out: [Episode, Link][] = [];
     const active = this.active(ep);
+    const signalled = active || ep.signals.length > 0;
     for (const key of linkKeys(ep)) {
       const both = key.startsWith('session:') || key.startsWith('conversation:');
       if (both && !active) continue;
       for (const id of this.byKey.get(key) ?? []) {
         const other = id === ep.id ? undefined : this.episodes.get(id);
         if (!other) continue;
-        const joins = both ? this.active(other) : active || this.active(other);
+        const joins = both ? this.active(other) : signalled || other.signals.length > 0 || this.active(other);
         if (joins) out.push([other, edgeForKey(key, ep, other)]);
       }
     }

@@ -15,6 +15,9 @@ export interface Link {
 /** How close in time a prompt alert and an agent turn must be (alert StartTimeUtc is the activity time). */
 export const PROMPT_WINDOW_MS = 10 * 60_000;
 
+/** How close a turn's model call must be to a prompt alert's time to be the call it flagged. */
+const FLAGGED_CALL_MS = 2_000;
+
 /** Keys an episode is indexed under, each meaning one kind of explained link. */
 export function linkKeys(ep: Episode): string[] {
   const keys: string[] = [];
@@ -137,6 +140,15 @@ export function promptMatch(
     reasons.push(`end user ${ctx.endUser}`);
   }
   if (score === 0) return undefined;
+  // Defender for AI reports the model call it flagged: a turn with a model call at that moment is
+  // the one (two turns of one agent and pod can overlap in time).
+  let chat = Infinity;
+  for (const e of turn.evidence) if (e.kind === 'llm.chat') chat = Math.min(chat, Math.abs(e.time - t));
+  if (chat <= FLAGGED_CALL_MS) {
+    score += 1;
+    reasons.push('a model call of the turn at the alert time');
+  }
   reasons.push(distance === 0 ? 'during the turn' : `${Math.round(distance / 1000)} s from the turn`);
-  return { score, distance, detail: reasons.join(', ') };
+  // Ties go to the nearest flagged call, then to the nearest turn.
+  return { score, distance: chat <= FLAGGED_CALL_MS ? chat : FLAGGED_CALL_MS + distance, detail: reasons.join(', ') };
 }
