@@ -83,6 +83,10 @@ export interface Episode {
   edges: Edge[];
   /** Evidence left out to keep the episode bounded (counted, never silently). */
   elided: number;
+  /** Tool episodes: the processes that served the call (the server process, the stdio server child). */
+  servedBy?: string[];
+  /** Process-tree episodes: the tree's root process key. */
+  rootProcess?: string;
 }
 
 /** A normalised event on its way to a workload partition. */

@@ -8,7 +8,8 @@
  * a prompt alert matched (a Low signal is drift, not an attack step). Trace context, a shared
  * vendor alert, a shared signal or a shared process join an episode to one that has any signal (a
  * turn to its tool calls); an MCP session or a conversation joins two active episodes only (the
- * steps of one slow attack), never an agent's benign history; and an active turn takes in the one
+ * steps of one slow attack), never an agent's benign history; a tool call and a signal on the process
+ * that served it join when both hold signals; and an active turn takes in the one
  * turn of its conversation that led into it (`led-into`), which joins nothing further.
  */
 import type { Edge, Episode } from '../model/episode.ts';
@@ -185,11 +186,16 @@ export class LinkIndex {
     const signalled = active || ep.signals.length > 0;
     for (const key of linkKeys(ep)) {
       const both = key.startsWith('session:') || key.startsWith('conversation:');
-      if (both && !active) continue;
+      const served = key.startsWith('server:');
+      if ((both && !active) || (served && !ep.signals.length)) continue;
       for (const id of this.byKey.get(key) ?? []) {
         const other = id === ep.id ? undefined : this.episodes.get(id);
         if (!other) continue;
-        const joins = both ? this.active(other) : signalled || other.signals.length > 0 || this.active(other);
+        const joins = both
+          ? this.active(other)
+          : served
+            ? other.signals.length > 0
+            : signalled || other.signals.length > 0 || this.active(other);
         if (joins) out.push([other, edgeForKey(key, ep, other)]);
       }
     }

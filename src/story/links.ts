@@ -37,6 +37,10 @@ export function linkKeys(ep: Episode): string[] {
   // that outlived its tool call): one process, one story.
   if (ep.kind === 'tool' || ep.kind === 'signal')
     for (const e of ep.evidence) if (e.kind === 'process.exec') keys.push(`process:${e.id}`);
+  // A tool call and a signal on the process that served it (a server started from a new image):
+  // joined when both hold signals (LinkIndex), never every call the server served.
+  for (const k of ep.servedBy ?? []) keys.push(`server:${ep.workloadKey}:${k}`);
+  if (ep.rootProcess) keys.push(`server:${ep.workloadKey}:${ep.rootProcess}`);
   return keys;
 }
 
@@ -70,6 +74,8 @@ export function edgeForKey(key: string, a: Episode, b: Episode): Link {
       edge: client && server ? { from: client.id, to: server.id, reason: 'called', detail } : undefined,
     };
   }
+  if (kind === 'server')
+    return { reason: 'ran-in-tool', detail: 'the tool call was served by the process the other signal is about' };
   if (kind === 'process') {
     const exec = a.evidence.find((e) => e.id === value);
     return {

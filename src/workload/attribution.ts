@@ -61,7 +61,10 @@ function claimProcess(
   const p = event.process!;
   const procOwned = ep.processKeys.has(p.key);
   const parentOwned = p.parentKey ? ep.processKeys.has(p.parentKey) : false;
-  if (!procOwned && !parentOwned && !(inWindow(ep, event) && servesCall(w, ep, event))) return false;
+  if (!procOwned && !parentOwned) {
+    if (!(inWindow(ep, event) && servesCall(w, ep, event))) return false;
+    if (p.parentKey) (ep.servedBy ??= new Set()).add(p.parentKey);
+  }
   ep.processKeys.add(p.key);
   w.ownEpisode(p.key, ep.id);
   addEvidence(ep, event, w.limits.maxEvidence);

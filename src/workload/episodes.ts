@@ -67,6 +67,8 @@ export function toEpisode(ep: EpisodeState, w: WorkloadState, version: number): 
     evidence: [...ep.evidence.values()].sort(byTimeThenId),
     edges: [...ep.edges.values()].sort((a, b) => (a.from + a.to + a.reason < b.from + b.to + b.reason ? -1 : 1)),
     elided: ep.elided,
+    ...(ep.servedBy?.size ? { servedBy: [...ep.servedBy].sort() } : {}),
+    ...(ep.rootKey !== undefined ? { rootProcess: ep.rootKey } : {}),
   };
 }
 

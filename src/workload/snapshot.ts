@@ -30,6 +30,7 @@ interface SerialEpisode extends Omit<
   | 'toolNames'
   | 'clientIps'
   | 'endUsers'
+  | 'servedBy'
 > {
   evidence: RuntimeEvent[];
   edges: Edge[];
@@ -42,6 +43,7 @@ interface SerialEpisode extends Omit<
   toolNames: string[];
   clientIps: string[];
   endUsers: string[];
+  servedBy?: string[];
 }
 
 interface SerialWorkload {
@@ -100,6 +102,7 @@ export function snapshotWorkloads(
         toolNames: [...e.toolNames],
         clientIps: [...e.clientIps],
         endUsers: [...e.endUsers],
+        servedBy: e.servedBy ? [...e.servedBy] : undefined,
       })),
       tagged: w.tagged,
       firstSeenKeys: w.firstSeenKeys.toArray(),
@@ -148,6 +151,7 @@ export function restoreWorkloads(
         toolNames: new Set(e.toolNames),
         clientIps: new Set(e.clientIps),
         endUsers: new Set(e.endUsers),
+        servedBy: e.servedBy ? new Set(e.servedBy) : undefined,
       };
       w.episodes.set(ep.id, ep);
       if (ep.kind === 'tool') w.toolEpisodes++;

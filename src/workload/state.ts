@@ -49,6 +49,8 @@ export interface EpisodeState {
   rootKey?: string;
   /** A tool call to a stdio MCP server (the agent's child process), from the MCP client span. */
   stdio?: boolean;
+  /** The processes seen serving the call (the parents of the processes it claimed). */
+  servedBy?: Set<string>;
   evidence: Map<string, RuntimeEvent>;
   edges: Map<string, Edge>;
   signals: Map<string, Signal>;
@@ -300,6 +302,7 @@ export function episodeVersion(e: EpisodeState, podIps: number): number {
     e.toolNames.size +
     e.clientIps.size +
     e.endUsers.size +
+    (e.servedBy?.size ?? 0) +
     podIps
   );
 }
