@@ -38,6 +38,8 @@ const mergedInto = (id: string): string => {
 const evidence = new Map<string, Row[]>();
 const held = new Set<string>();
 for (const e of rows.evidence) {
+  const retracted = latest.get(String(e.StoryId))?.RetractedEvidenceIds as string[] | null | undefined;
+  if (retracted?.includes(String(e.EvidenceId))) continue;
   const id = mergedInto(String(e.StoryId));
   const list = evidence.get(id) ?? [];
   if (!list.some((x) => x.EventId === e.EventId)) list.push(e);

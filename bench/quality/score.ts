@@ -80,8 +80,12 @@ export function liveStories(rows: PipelineRows): LiveStory[] {
   const stories = new Map<string, LiveStory>();
   for (const [id, r] of latest)
     if (r.Status !== 'merged') stories.set(id, { id, severity: String(r.Severity), keys: new Set() });
-  for (const e of rows.evidence)
+  // The latest version says which evidence it retracted (a late event moved a link).
+  for (const e of rows.evidence) {
+    const own = latest.get(String(e.StoryId));
+    if ((own?.RetractedEvidenceIds as string[] | null | undefined)?.includes(String(e.EvidenceId))) continue;
     stories.get(resolve(String(e.StoryId)))?.keys.add(labelKey(String(e.Source), String(e.SourceRecordId)));
+  }
   return [...stories.values()];
 }
 

@@ -4,7 +4,7 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import type { Row } from '../sinks/tables.ts';
-import { liveStoryRows, readTable, tableFile } from '../sinks/tableFiles.ts';
+import { evidenceByStory, liveStoryRows, readTable, tableFile } from '../sinks/tableFiles.ts';
 import { renderReport } from '../viewer/render.ts';
 
 export async function report(dir: string, html: string): Promise<number> {
@@ -18,15 +18,7 @@ export async function report(dir: string, html: string): Promise<number> {
   const storyRows = readTable(dir, 'CausewayStories_CL');
   const evidenceRows = readTable(dir, 'CausewayEvidence_CL');
   const stories = liveStoryRows(storyRows.rows);
-  const evidence = new Map<string, Row[]>();
-  const seen = new Set<string>();
-  for (const r of evidenceRows.rows) {
-    if (seen.has(String(r.EvidenceId))) continue;
-    seen.add(String(r.EvidenceId));
-    const list = evidence.get(String(r.StoryId)) ?? [];
-    list.push(r);
-    evidence.set(String(r.StoryId), list);
-  }
+  const evidence = evidenceByStory(storyRows.rows, evidenceRows.rows);
   writeFileSync(html, await renderReport(stories, evidence, `report of ${dir}, ${new Date().toISOString()}`));
   const skipped = storyRows.skipped + evidenceRows.skipped;
   process.stdout.write(

@@ -40,6 +40,11 @@ export interface Story {
   status: StoryStatus;
   mergedInto?: string;
   mergedStoryIds: string[];
+  /**
+   * Evidence written under this story id by earlier versions that no longer belongs to it (a late
+   * event moved a link): cumulative, so the latest version alone says what to leave out.
+   */
+  retractedEvidenceIds?: string[];
   title: string;
   severity: Severity;
   riskScore: number;

@@ -51,16 +51,10 @@ class Judged {
  */
 const LEARNING_GRACE_MS = 5 * 60_000;
 
-/** Events whose routine answers are kept for re-checks (the workload's recent-event buffer is smaller). */
-const MAX_JUDGED_EVENTS = 1024;
-
 export class ProfileBook {
   private readonly profiles = new Map<string, Profile>();
   private readonly judged = new Map<Profile, Judged>();
-  /** The latest events' routine answers, for rules that re-check a recent event. */
-  private readonly judgedEvents = new Map<string, { routine: ReadonlySet<RoutineKind>; learning: boolean }>();
-  /** Per profile, each routine key's earliest teaching event time (routine.ts). */
-  private readonly taught = new Map<Profile, Map<string, number>>();
+
   /** Per trace, the tool calls seen so far in event-time order (for transitions). */
   private readonly traceTools: TraceTools = new Map();
   /** Deviations and routine of the event being handled, for the signal rules that ask. */
@@ -116,12 +110,9 @@ export class ProfileBook {
     this.watch(profile, event.time);
     // What is routine is judged before the event teaches: during learning, a value is routine once
     // an earlier event taught it.
-    const taught = this.taughtOf(profile);
-    const routine = new Set(ROUTINE_KINDS.filter((k) => isRoutine(profile, o!, k, taught, event.time)));
+    const routine = new Set(ROUTINE_KINDS.filter((k) => isRoutine(profile, o!, k, event.time)));
     const learning = profile.status === 'learning' || event.time < (profile.learningEndsAt ?? 0) + LEARNING_GRACE_MS;
     this.current = { eventId: event.id, deviations: [], routine, learning: learning && profile.status !== 'imported' };
-    this.judgedEvents.set(event.id, this.current);
-    if (this.judgedEvents.size > MAX_JUDGED_EVENTS) this.judgedEvents.delete(this.judgedEvents.keys().next().value!);
     let judged = this.judged.get(profile);
     if (!judged) this.judged.set(profile, (judged = new Judged()));
     // An event from inside the learning window teaches, even when it arrives after the profile
@@ -160,20 +151,8 @@ export class ProfileBook {
     else if (time - written >= WATCH_ROW_MS) this.stale.add(profile);
   }
 
-  /** Routine keys of a profile with the earliest event time that taught each (restored ones: always). */
-  private taughtOf(profile: Profile): Map<string, number> {
-    let taught = this.taught.get(profile);
-    if (!taught) {
-      taught = new Map((profile.routine ?? []).map((k) => [k, -Infinity]));
-      this.taught.set(profile, taught);
-    }
-    return taught;
-  }
-
   private teach(profile: Profile, judged: Judged, event: RuntimeEvent, o: Observation): void {
     withDefaults(profile);
-    const taught = this.taughtOf(profile);
-    for (const k of o.routine ?? []) if (event.time < (taught.get(k) ?? Infinity)) taught.set(k, event.time);
     if (profile.status === 'complete') this.stale.add(profile);
     const c = profile.coverage;
     c.events++;
@@ -183,9 +162,12 @@ export class ProfileBook {
     const keys = keysOf(o);
     if (keys.every((k) => judged.has(k))) {
       profile.observations++;
+      // Known values, but an earlier event (arriving late) moves their routine time back.
+      for (const k of o.routine ?? [])
+        if (event.time < (profile.routine?.[k] ?? Infinity)) profile.routine![k] = event.time;
       return;
     }
-    observe(profile, o);
+    observe(profile, o, event.time);
     for (const k of keys) judged.add(k);
   }
 
@@ -194,10 +176,16 @@ export class ProfileBook {
    * `learning` (the profile is still learning and has not seen it yet), or `new`.
    */
   routine(kind: RoutineKind, event: RuntimeEvent): Routine {
-    // Rules re-check recent events (an `after` rule completed late): their answers are kept too.
-    const c = this.current?.eventId === event.id ? this.current : this.judgedEvents.get(event.id);
-    if (!c) return 'new';
-    return c.routine.has(kind) ? 'routine' : c.learning ? 'learning' : 'new';
+    const c = this.current;
+    if (c?.eventId === event.id) return c.routine.has(kind) ? 'routine' : c.learning ? 'learning' : 'new';
+    // A rule re-checks an earlier event (an `after` rule completed late): judge it again from the
+    // profile as it stands (routine is what earlier events taught, so the answer is the same).
+    const o = observationOf(event, new Map(), -Infinity);
+    const profile = this.profiles.get(event.workload.container ?? '');
+    if (!o || !profile) return 'new';
+    if (isRoutine(profile, o, kind, event.time)) return 'routine';
+    const learning = profile.status === 'learning' || event.time < (profile.learningEndsAt ?? 0) + LEARNING_GRACE_MS;
+    return learning && profile.status !== 'imported' ? 'learning' : 'new';
   }
 
   /** The deviation of this kind the current event showed, with its evidence. */

@@ -89,10 +89,11 @@ export interface Profile {
   syscalls: string[];
   coverage: ProfileCoverage;
   /**
-   * Executable → path and executable → destination pairs seen while learning (routine.ts): what is
-   * routine for which program. In snapshots, not in the table (it is how signals learn, not a policy).
+   * Routine keys (routine.ts: executable → path and → destination pairs, destinations, process
+   * patterns, tool sequences) with the earliest event time that taught each while learning. In
+   * snapshots, not in the table: it is how signals learn, not a policy.
    */
-  routine?: string[];
+  routine?: Record<string, number>;
 }
 
 export type DeviationKind = 'new-executable' | 'new-file-path' | 'new-egress' | 'new-tool' | 'new-tool-transition';
@@ -225,6 +226,16 @@ export const PROFILE_CAPS = {
   routine: 2048,
 };
 
+/** Records a routine key at the earliest time it was taught (bounded: past the cap, nothing new). */
+function teachRoutine(profile: Profile, key: string, time: number): boolean {
+  const routine = (profile.routine ??= {});
+  const known = routine[key];
+  if (known !== undefined && known <= time) return false;
+  if (known === undefined && Object.keys(routine).length >= PROFILE_CAPS.routine) return false;
+  routine[key] = time;
+  return true;
+}
+
 /** Adds one observation; returns whether the profile changed. */
 export function observe(
   profile: Profile,
@@ -240,6 +251,7 @@ export function observe(
     syscall?: string;
     routine?: string[];
   },
+  time = -Infinity,
 ): boolean {
   let changed = false;
   withDefaults(profile);
@@ -253,7 +265,7 @@ export function observe(
   if (o.toolTransition)
     changed = addSorted(profile.toolTransitions, o.toolTransition, PROFILE_CAPS.toolTransitions) || changed;
   if (o.syscall) changed = addSorted(profile.syscalls, o.syscall, PROFILE_CAPS.syscalls) || changed;
-  for (const r of o.routine ?? []) changed = addSorted((profile.routine ??= []), r, PROFILE_CAPS.routine) || changed;
+  for (const r of o.routine ?? []) changed = teachRoutine(profile, r, time) || changed;
   if (o.egress) {
     const key = egressKey(o.egress);
     const known = profile.egress.find((e) => egressKey(e) === key);

@@ -43,20 +43,16 @@ export function allRoutineKeys(o: Observation): string[] {
 }
 
 /**
- * Whether the observation is routine for one kind: taught (at `taught`'s earliest times) by an
- * event before `time`; an imported profile answers from its lists.
+ * Whether the observation is routine for one kind: taught by an event before `time` (the
+ * profile's routine keys keep their earliest teaching time); an imported profile answers from its
+ * lists.
  */
-export function isRoutine(
-  profile: Profile,
-  o: Observation,
-  kind: RoutineKind,
-  taught: ReadonlyMap<string, number>,
-  time: number,
-): boolean {
+export function isRoutine(profile: Profile, o: Observation, kind: RoutineKind, time: number): boolean {
   if (profile.status === 'imported') return importedRoutine(profile, o, kind);
   const keys = routineKeys(o)[kind];
   if (!keys?.length) return false;
-  const before = (k: string) => (taught.get(k) ?? Infinity) < time;
+  const taught = profile.routine ?? {};
+  const before = (k: string) => (taught[k] ?? Infinity) < time;
   return kind === 'egress' ? keys.some(before) : keys.every(before);
 }
 

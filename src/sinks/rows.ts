@@ -61,6 +61,7 @@ export function storyRow(s: Story): Row {
     AlertIds: s.alertIds,
     AzureResourceId: s.azureResourceId,
     MergedStoryIds: s.mergedStoryIds,
+    RetractedEvidenceIds: s.retractedEvidenceIds?.length ? s.retractedEvidenceIds : undefined,
   });
 }
 

@@ -53,3 +53,23 @@ export function liveStoryRows(rows: readonly Row[]): Row[] {
         (b.RiskScore as number) - (a.RiskScore as number) || String(b.LastSeen).localeCompare(String(a.LastSeen)),
     );
 }
+
+/**
+ * The evidence rows of each story as its latest version has it: rows written under the story id
+ * (of any version) less those the latest version retracted (RetractedEvidenceIds), one per id.
+ */
+export function evidenceByStory(storyRows: readonly Row[], evidenceRows: readonly Row[]): Map<string, Row[]> {
+  const latest = latestStoryRows(storyRows);
+  const out = new Map<string, Map<string, Row>>();
+  for (const r of evidenceRows) {
+    const storyId = String(r.StoryId);
+    const story = latest.get(storyId);
+    if (!story) continue;
+    const retracted = story.RetractedEvidenceIds as string[] | null | undefined;
+    if (retracted?.includes(String(r.EvidenceId))) continue;
+    let rows = out.get(storyId);
+    if (!rows) out.set(storyId, (rows = new Map()));
+    rows.set(String(r.EvidenceId), r);
+  }
+  return new Map([...out].map(([id, rows]) => [id, [...rows.values()]]));
+}

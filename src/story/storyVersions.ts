@@ -21,7 +21,10 @@ export interface StoryState {
   status: StoryStatus;
   lastSeen: number;
   content: number;
+  /** Evidence ids of the latest written version. */
   emittedEvidence: string[];
+  /** Evidence ids ever written under this story id (for retractions); absent in older snapshots. */
+  writtenEvidence?: string[];
   episodeIds: string[];
   /** Event time of the last written version, and what made it significant. */
   emittedAt: number;
@@ -61,10 +64,17 @@ export class StoryVersions {
   write(story: Story, ids: string[], force: boolean, now: number): Story | undefined {
     const content = contentOf(story);
     const state = this.stories.get(story.storyId);
-    const version = 2 * content;
-    for (const x of ids) this.episodeStory.set(x, story.storyId);
-    if (state && version <= state.version && state.status !== 'closed') return undefined;
-    if (state && state.status === 'closed' && content <= state.content) return undefined;
+    this.claimEpisodes(story.storyId, ids, state?.episodeIds);
+    const current = new Set(story.evidence.map((e) => e.evidenceId));
+    // Evidence written before that no longer belongs (a late event moved a link): retracted.
+    const retracted = (state?.writtenEvidence ?? state?.emittedEvidence ?? []).filter((id) => !current.has(id)).sort();
+    const shrank = state !== undefined && state.emittedEvidence.some((id) => !current.has(id));
+    // Versions are content-derived (2 × content) and never go back: a story that lost evidence
+    // takes the next even number.
+    const version = state && shrank ? Math.max(2 * content, state.version + 2) : 2 * content;
+    if (state && !shrank && version <= state.version && state.status !== 'closed') return undefined;
+    if (state && state.status === 'closed' && content <= state.content && !shrank) return undefined;
+
     const signature = `${story.severity}|${story.riskScore}|${story.signals.map((s) => s.id).join(',')}`;
     const significant = !state || state.status !== 'open' || state.signature !== signature;
     if (!force && !significant && now - state.emittedAt < STORY_UPDATE_INTERVAL_MS) {
@@ -75,18 +85,27 @@ export class StoryVersions {
     }
     const emitted = new Set(state?.emittedEvidence ?? []);
     const fresh = story.evidence.filter((e) => !emitted.has(e.evidenceId));
+    const written = new Set([...(state?.writtenEvidence ?? state?.emittedEvidence ?? []), ...current]);
     this.stories.set(story.storyId, {
       version,
       status: 'open',
       lastSeen: story.lastSeen,
       content,
-      emittedEvidence: story.evidence.map((e) => e.evidenceId),
+      emittedEvidence: [...current],
+      writtenEvidence: [...written].slice(-MAX_WRITTEN_EVIDENCE),
       episodeIds: ids,
       emittedAt: now,
       signature,
       pending: false,
     });
-    return { ...story, version, evidence: fresh };
+    return { ...story, version, evidence: fresh, ...(retracted.length ? { retractedEvidenceIds: retracted } : {}) };
+  }
+
+  /** These episodes make the story now; episodes that left it no longer point at it. */
+  private claimEpisodes(storyId: string, ids: readonly string[], before: readonly string[] = []): void {
+    const now = new Set(ids);
+    for (const x of before) if (!now.has(x) && this.episodeStory.get(x) === storyId) this.episodeStory.delete(x);
+    for (const x of ids) this.episodeStory.set(x, storyId);
   }
 
   /**
@@ -146,15 +165,19 @@ export class StoryVersions {
       const story = compose(state.episodeIds);
       if (!story || story.storyId !== storyId) continue;
       const emitted = new Set(state.emittedEvidence);
+      const current = new Set(story.evidence.map((e) => e.evidenceId));
+      const retracted = (state.writtenEvidence ?? state.emittedEvidence).filter((id) => !current.has(id)).sort();
       state.status = 'closed';
       state.content = Math.max(state.content, contentOf(story));
-      state.version = 2 * state.content + 1;
+      state.version = Math.max(2 * state.content + 1, state.version + 1);
       state.pending = false;
-      state.emittedEvidence = story.evidence.map((e) => e.evidenceId);
+      state.emittedEvidence = [...current];
+      state.writtenEvidence = [...new Set([...(state.writtenEvidence ?? []), ...current])].slice(-MAX_WRITTEN_EVIDENCE);
       out.push({
         ...story,
         version: state.version,
         evidence: story.evidence.filter((e) => !emitted.has(e.evidenceId)),
+        ...(retracted.length ? { retractedEvidenceIds: retracted } : {}),
       });
     }
     return out;
@@ -187,6 +210,9 @@ export class StoryVersions {
     this.episodeStory = new Map(episodeStory);
   }
 }
+
+/** Evidence ids remembered per story for retractions (a story's evidence is bounded well below this). */
+const MAX_WRITTEN_EVIDENCE = 8192;
 
 /** The size of a story's content: what a version number counts. */
 function contentOf(story: Story): number {

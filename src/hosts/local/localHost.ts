@@ -122,6 +122,7 @@ export class LocalHost {
       let rows = this.evidence.get(s.storyId);
       if (!rows) this.evidence.set(s.storyId, (rows = new Map()));
       for (const ev of s.evidence) rows.set(ev.evidenceId, evidenceRow(s.storyId, ev));
+      for (const id of s.retractedEvidenceIds ?? []) rows.delete(id);
     }
     this.counters.stories = this.stories.live().length;
     if (r.stories.length) this.options.onStories?.(r.stories);
