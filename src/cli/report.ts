@@ -3,7 +3,6 @@
  * script, inline stylesheet allowed by hash) from a tables directory, to attach to an incident.
  */
 import { existsSync, writeFileSync } from 'node:fs';
-import type { Row } from '../sinks/tables.ts';
 import { evidenceByStory, liveStoryRows, readTable, tableFile } from '../sinks/tableFiles.ts';
 import { renderReport } from '../viewer/render.ts';
 

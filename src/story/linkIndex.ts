@@ -9,7 +9,7 @@
  * vendor alert, a shared signal or a shared process join an episode to one that has any signal (a
  * turn to its tool calls); an MCP session or a conversation joins two active episodes only (the
  * steps of one slow attack), never an agent's benign history; a tool call and a signal on the process
- * that served it join when both hold signals; and an active turn takes in the one
+ * that served it join when both hold signals (two calls the same server served do not); and an active turn takes in the one
  * turn of its conversation that led into it (`led-into`), which joins nothing further.
  */
 import type { Edge, Episode } from '../model/episode.ts';
@@ -194,7 +194,7 @@ export class LinkIndex {
         const joins = both
           ? this.active(other)
           : served
-            ? other.signals.length > 0
+            ? other.signals.length > 0 && other.kind !== ep.kind
             : signalled || other.signals.length > 0 || this.active(other);
         if (joins) out.push([other, edgeForKey(key, ep, other)]);
       }

@@ -9,9 +9,10 @@
  * is the serving process itself. Each claim adds the edge that explains it.
  */
 import type { RuntimeEvent } from '../model/event.ts';
-import { addEdge, addEvidence, edge, NO_EPISODES, reasonFor } from './episodes.ts';
+import { addEdge, addEvidence, addSignal, edge, NO_EPISODES, reasonFor } from './episodes.ts';
 import { isService, resolveProcess, RUNTIME_PARENT, type ResolvedProcess } from './lineage.ts';
 import type { EpisodeState, WorkloadState } from './state.ts';
+import { isServiceTree } from './processTrees.ts';
 
 /** Slack around a tool span: kernel and span clocks differ by a few milliseconds. */
 export const SPAN_SLACK_MS = 250;
@@ -37,7 +38,7 @@ export function attribute(
   if (!candidates.length) return NO_EPISODES;
   // An alert names its process by pid: resolve it to the process we know.
   const alerted = event.kind === 'alert' ? resolveProcess(w, event) : undefined;
-  for (const ep of candidates) {
+  for (const ep of unambiguous(w, event, candidates, alerted)) {
     const claimed =
       event.kind === 'process.exec' && event.process
         ? claimProcess(w, ep, event, pod, parentGap)
@@ -49,6 +50,49 @@ export function attribute(
   }
   return owners;
 }
+
+/**
+ * A server that serves several calls at once (two agents on one MCP server pod) does work in-process
+ * that only timing ties to a call. When more than one call's window holds such an effect, the one
+ * whose tool does that kind of work (a connection: an HTTP/fetch/post tool; a file: a file tool)
+ * keeps it; when that does not single one out, none does: an ambiguous effect joins no story.
+ */
+export function unambiguous(
+  w: WorkloadState,
+  event: RuntimeEvent,
+  candidates: EpisodeState[],
+  alerted: ResolvedProcess | undefined,
+): EpisodeState[] {
+  if (candidates.length < 2) return candidates;
+  if (event.kind === 'process.exec') return nearestCall(event, candidates);
+  const procKey = alerted?.proc.key ?? event.process?.key;
+  const owning = candidates.filter((ep) => procKey !== undefined && ep.processKeys.has(procKey));
+  if (owning.length) return owning;
+  const hint = event.layer === 'network' ? NETWORK_TOOL : event.layer === 'file' ? FILE_TOOL : undefined;
+  const fitting = hint ? candidates.filter((ep) => [...ep.toolNames].some((t) => hint.test(t))) : [];
+  return fitting.length === 1 ? fitting : [];
+}
+
+/**
+ * An exec during several calls' windows: the calls that own its parent (or it) keep it; otherwise
+ * the call that started last before it (a server starts a call's work right after the call
+ * arrives), one only.
+ */
+function nearestCall(exec: RuntimeEvent, candidates: EpisodeState[]): EpisodeState[] {
+  const p = exec.process!;
+  const owning = candidates.filter(
+    (ep) => ep.processKeys.has(p.key) || (!!p.parentKey && ep.processKeys.has(p.parentKey)),
+  );
+  if (owning.length) return owning;
+  const started = candidates.filter((ep) => ep.start - SPAN_SLACK_MS <= exec.time);
+  const pool = started.length ? started : candidates;
+  const best = pool.reduce((a, b) => (b.start > a.start || (b.start === a.start && b.id < a.id) ? b : a));
+  return [best];
+}
+
+/** Tools that make connections, and tools that touch files (by name). */
+const NETWORK_TOOL = /http|fetch|post|send|upload|webhook|request|curl|download|url|web|browse|email|mail|api/i;
+const FILE_TOOL = /file|read|write|fs|path|doc|disk|dir|save|load/i;
 
 /** A process exec joins a tool call its serving process started it in, or whose process is its parent. */
 function claimProcess(
@@ -76,7 +120,33 @@ function claimProcess(
     const by = ep.stdio ? 'the stdio MCP server' : 'the server process';
     addEdge(ep, edge(ep.spanEventId, event.id, 'ran-in-tool', `started by ${by} during the tool call in pod ${pod}`));
   }
+  adoptEarlierEffects(w, ep, p.key, pod);
   return true;
+}
+
+/**
+ * What the process did before its exec arrived (sensors deliver out of order) is the call's too,
+ * with the signals it raised.
+ */
+function adoptEarlierEffects(w: WorkloadState, ep: EpisodeState, processKey: string, pod: string): void {
+  for (const e of w.buffer(pod).toArray()) {
+    if (e.process?.key !== processKey || e.kind === 'process.exec' || ep.evidence.has(e.id)) continue;
+    if (!claimActivity(w, ep, e, undefined)) continue;
+    takeSignals(w, ep, e);
+  }
+}
+
+/**
+ * Signals an event raised before a tool call owned it now belong to the call: copied from the
+ * tree episode that held them (the story stage joins the two), or moved, when that episode only
+ * stood for a service's own work (it must not tie calls together).
+ */
+export function takeSignals(w: WorkloadState, ep: EpisodeState, e: RuntimeEvent): void {
+  for (const other of [...w.episodes.values()]) {
+    if (other === ep || other.kind !== 'signal' || !other.evidence.has(e.id)) continue;
+    for (const s of other.signals.values()) if (s.eventId === e.id) addSignal(ep, s, e, w.limits.maxEvidence);
+    if (isServiceTree(w, other)) unclaim(w, other, e.id);
+  }
 }
 
 /**
@@ -157,9 +227,9 @@ function byServer(w: WorkloadState, ep: EpisodeState, event: RuntimeEvent): bool
   const servers = w.servers(event.workload.containerId);
   if (servers.has(p.key) || w.mainProcesses.has(p.key)) return true;
   if (proc) return proc.service === true || isService(w, proc, event.time);
-  // A process we never saw start (it predates our data): the long-running server, unless it has a
-  // parent of its own we know of.
-  return !p.parentKey || !w.processes.has(p.parentKey);
+  // A process we never saw start is the server only when nothing says otherwise: its exec may just
+  // be late (a tool process's effect arriving first is claimed when its exec is).
+  return !servers.size && !p.parentKey;
 }
 
 /** Inside the call's window (with slack), in the call's container when both are known. */
@@ -194,4 +264,63 @@ function toolEpisodesFor(w: WorkloadState, event: RuntimeEvent, pod: string): Ep
 /** Container ids compare by prefix: some sources give only the first 12 characters. */
 function sameContainer(a: string, b: string): boolean {
   return a.startsWith(b) || b.startsWith(a);
+}
+
+/**
+ * A call whose span arrived late competes for the server's in-process effects already claimed by
+ * another call's window: the effects go to the calls `unambiguous` picks among all of them, and a
+ * call that claimed one it no longer gets gives it up (its next version leaves it out).
+ */
+export function contestedBy(w: WorkloadState, event: RuntimeEvent, ep: EpisodeState, pod: string): boolean {
+  const p = event.process;
+  if (p && ep.processKeys.has(p.key)) return true;
+  if (event.kind === 'process.exec') {
+    // Another call claimed this exec by its window (not through its parent): the nearer call wins.
+    const rivals = toolEpisodesFor(w, event, pod).filter(
+      (o) => o !== ep && o.processKeys.has(p!.key) && !(p!.parentKey && o.processKeys.has(p!.parentKey)),
+    );
+    if (!rivals.length) return true;
+    const [picked] = nearestCall(event, [ep, ...rivals]);
+    if (picked !== ep) return false;
+    for (const o of rivals) unclaimProcess(w, o, p!.key);
+    return true;
+  }
+  const rivals = toolEpisodesFor(w, event, pod).filter(
+    (o) => o !== ep && o.evidence.has(event.id) && !(p && o.processKeys.has(p.key)),
+  );
+  if (!rivals.length) return true;
+  const picked = unambiguous(w, event, [ep, ...rivals], undefined);
+  for (const o of rivals) if (!picked.includes(o)) unclaim(w, o, event.id);
+  return picked.includes(ep);
+}
+
+/** Takes a process, its descendants in the episode and all they did back out of an episode. */
+function unclaimProcess(w: WorkloadState, ep: EpisodeState, key: string): void {
+  const gone = new Set([key]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const k of ep.processKeys) {
+      const parent = w.processes.get(k)?.parentKey;
+      if (!gone.has(k) && parent !== undefined && gone.has(parent)) {
+        gone.add(k);
+        grew = true;
+      }
+    }
+  }
+  for (const e of [...ep.evidence.values()]) if (e.process && gone.has(e.process.key)) unclaim(w, ep, e.id);
+  for (const k of gone) {
+    ep.processKeys.delete(k);
+    const list = w.procEpisodes.get(k)?.filter((id) => id !== ep.id);
+    if (list?.length) w.procEpisodes.set(k, list);
+    else w.procEpisodes.delete(k);
+  }
+}
+
+/** Takes an event back out of an episode (with its edges and signals). */
+function unclaim(w: WorkloadState, ep: EpisodeState, eventId: string): void {
+  if (!ep.evidence.delete(eventId)) return;
+  for (const [k, e] of ep.edges) if (e.from === eventId || e.to === eventId) ep.edges.delete(k);
+  for (const [k, s] of ep.signals) if (s.eventId === eventId) ep.signals.delete(k);
+  ep.removed = (ep.removed ?? 0) + 1;
+  w.dirty.add(ep.id);
 }

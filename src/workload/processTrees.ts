@@ -132,3 +132,14 @@ function nearestMember(w: WorkloadState, ep: EpisodeState, proc: ProcNode): Proc
   }
   return undefined;
 }
+
+/**
+ * A tree episode that stands for a service's own work (its root is a server, a container's main
+ * process, or a process we never saw start): it holds signals on single events, never a story of
+ * its own, so an event it holds goes to the tool call that later turns out to own it.
+ */
+export function isServiceTree(w: WorkloadState, ep: EpisodeState): boolean {
+  if (ep.kind !== 'signal' || ep.rootKey === undefined) return false;
+  const root = w.processes.get(ep.rootKey);
+  return !root || root.service === true || root.mcpServer === true || w.mainProcesses.has(root.key);
+}

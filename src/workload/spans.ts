@@ -5,8 +5,8 @@
  */
 import type { RuntimeEvent } from '../model/event.ts';
 import type { WorkloadRole } from '../signals/engine.ts';
-import { attribute, SPAN_SLACK_MS } from './attribution.ts';
-import { addEdge, addEvidence, addSignal, edge, toolEpisodeId, turnEpisodeId } from './episodes.ts';
+import { attribute, contestedBy, SPAN_SLACK_MS, takeSignals } from './attribution.ts';
+import { addEdge, addEvidence, edge, toolEpisodeId, turnEpisodeId } from './episodes.ts';
 import { evaluate, type FilingEnv } from './signalFiling.ts';
 import { newEpisodeState, type WorkloadState } from './state.ts';
 
@@ -86,14 +86,12 @@ function openToolEpisode(w: WorkloadState, span: RuntimeEvent, pod: string, env:
     .sort((a, b) => a.time - b.time);
   for (const e of buffered) {
     const before = ep.evidence.has(e.id);
+    if (!before && !contestedBy(w, e, ep, pod)) continue;
     const owners = attribute(w, e, pod, false, ep);
     if (before || !owners.includes(ep)) continue;
-    // Signals raised before the span arrived now belong to the tool call too (the story stage
-    // joins the episodes that share them), and tool-context rules get their answer.
-    for (const other of w.episodes.values()) {
-      if (other === ep || other.kind !== 'signal' || !other.evidence.has(e.id)) continue;
-      for (const s of other.signals.values()) if (s.eventId === e.id) addSignal(ep, s, e, w.limits.maxEvidence);
-    }
+    // Signals raised before the span arrived now belong to the tool call (see takeSignals), and
+    // tool-context rules get their answer.
+    takeSignals(w, ep, e);
     evaluate(w, e, pod, owners, env, true);
   }
 }

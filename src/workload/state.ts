@@ -51,6 +51,8 @@ export interface EpisodeState {
   stdio?: boolean;
   /** The processes seen serving the call (the parents of the processes it claimed). */
   servedBy?: Set<string>;
+  /** Events taken back out (a contested effect): counted in the version, which must still grow. */
+  removed?: number;
   evidence: Map<string, RuntimeEvent>;
   edges: Map<string, Edge>;
   signals: Map<string, Signal>;
@@ -303,6 +305,7 @@ export function episodeVersion(e: EpisodeState, podIps: number): number {
     e.clientIps.size +
     e.endUsers.size +
     (e.servedBy?.size ?? 0) +
+    2 * (e.removed ?? 0) +
     podIps
   );
 }
