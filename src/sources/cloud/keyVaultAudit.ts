@@ -32,9 +32,9 @@ const CLAIM = {
   managedIdentity: ['xms_mirid'],
 } as const;
 
-/** `https://<vault>.vault.azure.net/secrets/<name>/<version>` → object type and name. */
+/** `https://<vault>.vault.azure.net/secrets/<name>/<version>` (or `/secrets?…` for a list) → object type and name. */
 const OBJECT_URI =
-  /^https:\/\/[^/]+\/(secrets|keys|certificates|deletedsecrets|deletedkeys|deletedcertificates)\/([^/?]+)/i;
+  /^https:\/\/[^/]+\/(secrets|keys|certificates|deletedsecrets|deletedkeys|deletedcertificates)(?:\/([^/?]+))?/i;
 
 export const keyVaultAudit: Source = {
   name: 'keyvault',
