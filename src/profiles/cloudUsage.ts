@@ -9,8 +9,8 @@
  * requests keyed by cluster reach one partition; sign-ins and vault operations are broadcast to all,
  * so each identity is profiled by the one partition its key hashes to (`owns`). A profile becomes a
  * CausewayProfiles_CL row (`RecordType == "cloud-usage"`) when it gains a use, and again at most once
- * a day (event time) while counts move; the row's time is its newest use, so a replay writes the
- * same rows.
+ * a day (event time) while counts move; the row's time is its newest use (or just after the previous
+ * row's), so a replay writes the same rows and the latest row of an identity is its fullest.
  */
 import { fnv1a32, uuidFrom } from '../common/hash.ts';
 import type { RuntimeEvent } from '../model/event.ts';
@@ -55,7 +55,7 @@ export interface CloudIdentityUsage {
 /** A profile due to be written. */
 export interface CloudUsageRecord {
   usage: CloudIdentityUsage;
-  /** Row time: the profile's newest use (event time). */
+  /** Row time: the profile's newest use (event time), always after the identity's previous row. */
   time: number;
 }
 
@@ -65,7 +65,7 @@ interface Tracked {
   grew: boolean;
   /** Counts moved since the last row. */
   moved: boolean;
-  /** lastSeen of the last row written (event time). */
+  /** Time of the last row written (event time: its newest use, or just after the row before). */
   writtenAt?: number;
 }
 
@@ -172,8 +172,11 @@ export class CloudUsageBook {
       const stale = t.moved && (t.writtenAt === undefined || t.usage.lastSeen - t.writtenAt >= REFRESH_MS);
       if (!(t.grew || stale || (all && t.moved))) continue;
       t.grew = t.moved = false;
-      t.writtenAt = t.usage.lastSeen;
-      out.push({ usage: structuredClone(t.usage), time: t.usage.lastSeen });
+      // A late event can grow a profile without moving its newest use: each row is still later than
+      // the one before, so the latest row (arg_max(TimeGenerated)) is the fullest.
+      const time = t.writtenAt === undefined ? t.usage.lastSeen : Math.max(t.usage.lastSeen, t.writtenAt + 1);
+      t.writtenAt = time;
+      out.push({ usage: structuredClone(t.usage), time });
     }
     return out;
   }
