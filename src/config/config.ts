@@ -42,6 +42,10 @@ export interface CausewayConfig {
     /** Profile class per `namespace/name` pattern: how strict the workload's draft policies are. */
     classes: Record<string, 'autonomous-agent' | 'chat-agent' | 'mcp-server' | 'service'>;
   };
+  cloud: {
+    /** Sensor cluster name per AKS cluster (resource name or id, any case), for kube-audit records. */
+    clusterNames: Record<string, string>;
+  };
   /** Feed watch (pipeline/feedTracker.ts): which feeds each scope must keep sending, and how often. */
   feeds: {
     /** Feeds per scope (cluster, `tenant:<id>`, `keyvault:<vault>`, `*`); empty: learned in each scope's first learnMinutes. */

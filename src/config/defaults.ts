@@ -26,6 +26,7 @@ export const DEFAULTS: CausewayConfig = {
   },
   signals: { packs: [], learningPeriodMinutes: 10 },
   profiles: { import: [], classes: {} },
+  cloud: { clusterNames: {} },
   feeds: { expected: {}, learnMinutes: 60, minIntervalMinutes: 15, intervalMinutes: {} },
   sink: {
     type: 'local',

@@ -84,7 +84,13 @@ export class StageRunner {
   constructor(readonly deps: RunnerDeps) {
     const { config, signals, clock } = deps;
     this.ingestOptions = {
-      decode: { cluster: config.cluster, redaction: config.redaction },
+      decode: {
+        cluster: config.cluster,
+        redaction: config.redaction,
+        aksClusterNames: Object.fromEntries(
+          Object.entries(config.cloud.clusterNames).map(([k, v]) => [k.toLowerCase().replace(/\/+$/, ''), v]),
+        ),
+      },
       limits: config.limits,
       signals,
       now: clock,

@@ -9,8 +9,10 @@
  * counted); `ResponseStarted` (long-running: watch, exec, attach, port-forward), `ResponseComplete`
  * and `Panic` are kept, all under the audit id.
  *
- * The cluster comes from the resource id (Azure upper-cases it; the name is lower-cased, as AKS names
- * are case-insensitive), else from the input's configuration. Other AKS categories routed to the same
+ * The cluster comes from the resource id: the name configured for it (`cloud.clusterNames`, so it
+ * meets the cluster's sensor events under one name), else the resource's name lower-cased (Azure
+ * upper-cases the id; AKS names are case-insensitive); without a managed-cluster id, the input's
+ * configured cluster. Other AKS categories routed to the same
  * hub (kube-apiserver, guard, …) carry klog text and are filtered, counted.
  */
 import type { CloudInfo, RuntimeEvent } from '../../model/event.ts';
@@ -18,7 +20,17 @@ import { PermanentError } from '../../errors.ts';
 import { describeErrors, validator } from '../../schemas.ts';
 import { normaliseIp, parseTime } from '../../transforms/normalise.ts';
 import { exceedsDepth } from '../envelope.ts';
-import { arr, compact, obj, result, str, type DecodeResult, type Json, type Source } from '../source.ts';
+import {
+  arr,
+  compact,
+  obj,
+  result,
+  str,
+  type DecodeContext,
+  type DecodeResult,
+  type Json,
+  type Source,
+} from '../source.ts';
 import { parseResourceId, resourceLogFields } from './resourceLog.ts';
 
 /** The audit categories decoded. */
@@ -36,6 +48,17 @@ const OTHER_CATEGORIES = new Set([
   'csi-azurefile-controller',
   'csi-snapshot-controller',
 ]);
+
+/**
+ * The cluster a record names: the one configured for its AKS resource (`cloud.clusterNames`, by id or
+ * name), else the resource's name lower-cased, else (no managed-cluster id) the input's cluster.
+ */
+function clusterOf(resourceId: string | undefined, ctx: DecodeContext): string {
+  const resource = parseResourceId(resourceId);
+  if (resource.type !== 'microsoft.containerservice/managedclusters' || !resource.name) return ctx.cluster;
+  const names = ctx.aksClusterNames;
+  return names?.[resourceId!.toLowerCase()] ?? names?.[resource.name] ?? resource.name;
+}
 
 /** The inner event is parsed from a string the envelope's depth scan never saw: it gets its own. */
 const MAX_INNER_DEPTH = 64;
@@ -93,7 +116,6 @@ export const aksAudit: Source = {
     const time = parseTime(a.stageTimestamp) ?? parseTime(a.requestReceivedTimestamp) ?? parseTime(f.time);
     if (time === undefined)
       throw new PermanentError(`AKS ${category} event has no usable stageTimestamp or time`, 'schema-mismatch');
-    const resource = parseResourceId(f.resourceId);
     const auditId = String(a.auditID);
     const event: RuntimeEvent = {
       id: `aks:${auditId}`,
@@ -101,10 +123,8 @@ export const aksAudit: Source = {
       kind: 'cloud.api-request',
       time,
       source: { product: 'aks', format: `aks.${category}`, nativeId: auditId },
-      workload: compact({
-        cluster: resource.type === 'microsoft.containerservice/managedclusters' ? resource.name : ctx.cluster,
-      }),
-      cloud: cloudInfo(a, f.resourceId, resource.subscriptionId),
+      workload: { cluster: clusterOf(f.resourceId, ctx) },
+      cloud: cloudInfo(a, f.resourceId, parseResourceId(f.resourceId).subscriptionId),
     };
     return result([event]);
   },

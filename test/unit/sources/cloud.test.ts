@@ -166,6 +166,16 @@ describe('AKS kube-audit', () => {
     expect(events(out2)[0]!.workload).toEqual({ cluster: 'aks-configured' });
   });
 
+  it('names the cluster as configured for its AKS resource (cloud.clusterNames), by name or by id', () => {
+    const body = readFixture('cloud/aks-kube-audit.json');
+    const named = (aksClusterNames: Record<string, string>) =>
+      events(ingest([{ body, input: 'test' }], { ...options(), decode: { ...options().decode, aksClusterNames } }));
+    expect(named({ 'aks-agents': 'prod-agents' })[0]!.workload).toEqual({ cluster: 'prod-agents' });
+    const id = `/subscriptions/0b7e1a52-6c1d-4f0a-9e3b-2d5c8a71f004/resourcegroups/rg-agents/providers/microsoft.containerservice/managedclusters/aks-agents`;
+    expect(named({ [id]: 'by-id' })[0]!.workload).toEqual({ cluster: 'by-id' });
+    expect(named({ 'other-cluster': 'x' })[0]!.workload).toEqual({ cluster: 'aks-agents' });
+  });
+
   it('drops a deeply nested log as too deep without recursing into it', () => {
     const deep = '{"a":'.repeat(200) + '1' + '}'.repeat(200);
     const record = {
