@@ -5,7 +5,8 @@
  * Where it lives: stage ① is stateless and scaled out (any number of Functions instances or Kafka
  * consumers each see some of the input), so it cannot know that a feed went quiet. It only counts
  * what it decoded, per scope and feed, and sends those beats on the `episodes` hub keyed by scope,
- * the same key a cluster's episodes use. Each scope therefore lands in exactly one story partition,
+ * the same key a cluster's episodes use (at most one a minute per scope and feed from each process:
+ * feedBeatThrottle.ts). Each scope therefore lands in exactly one story partition,
  * whose owner keeps this tracker next to its story stage and snapshots it with it (restore → skip
  * seen → process → deliver → snapshot, like the stage): one tracker per scope in every host, so a
  * transition is written once, and a replayed batch (same beats, same ticks, whose times travel in

@@ -36,6 +36,7 @@ import { PartitionOwner, type Owned } from './partitionOwner.ts';
 import type { InternalHub, KeyedMessage } from './publisher.ts';
 import type { RunnerDeps } from './runnerDeps.ts';
 import { bodyOf, isKeyedEpisode, isKeyedEvent, isKeyedFeedBeats, parseMessage } from './stageMessages.ts';
+import { FeedBeatThrottle } from './feedBeatThrottle.ts';
 import type { StoryMessage } from './storyObservers.ts';
 import { createStoryStage, createWorkloadStage } from './stages.ts';
 
@@ -80,6 +81,7 @@ export class StageRunner {
   readonly totals = emptyReport();
   lastError: string | undefined;
   private readonly ingestOptions: IngestOptions;
+  private readonly feedBeats = new FeedBeatThrottle();
 
   constructor(readonly deps: RunnerDeps) {
     const { config, signals, clock } = deps;
@@ -158,10 +160,11 @@ export class StageRunner {
     result.deadLetters.push(...out.deadLetters);
     await this.publish('workload-events', out.workloadEvents.map(keyedEvent), batch, result);
     await this.publish('episodes', out.episodes.map(keyedEpisode), batch, result);
-    // Feed heartbeats ride with the episodes, keyed like them: each scope's feeds meet in one story partition.
+    // Feed heartbeats ride with the episodes, keyed like them: each scope's feeds meet in one story
+    // partition. At most one a minute per scope and feed from this process (feedBeatThrottle.ts).
     await this.publish(
       'episodes',
-      out.feedBeats.map((b) => ({ key: b.key, body: b })),
+      this.feedBeats.admit(out.feedBeats, this.deps.clock()).map((b) => ({ key: b.key, body: b })),
       batch,
       result,
     );
