@@ -153,8 +153,10 @@ export function posture(
       observed: usage
         ? {
             events: uses.reduce((n, u) => n + u.count, 0),
-            firstSeen: new Date(Math.min(...uses.map((u) => u.firstSeen), usage.lastSeen)).toISOString(),
-            lastSeen: new Date(Math.max(...uses.map((u) => u.lastSeen), usage.firstSeen)).toISOString(),
+            firstSeen: new Date(
+              uses.length ? Math.min(...uses.map((u) => u.firstSeen)) : usage.firstSeen,
+            ).toISOString(),
+            lastSeen: new Date(uses.length ? Math.max(...uses.map((u) => u.lastSeen)) : usage.lastSeen).toISOString(),
             uses,
           }
         : undefined,

@@ -130,7 +130,7 @@ export const aksAudit: Source = {
   },
 };
 
-/** The inner audit event, or why there is none (klog text, a cut-off line): those are filtered, not malformed records. */
+/** The inner audit event; klog text (another component's line) is filtered, cut-off or foreign JSON rejected. */
 function parseAuditEvent(
   log: string,
   category: string,
