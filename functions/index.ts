@@ -13,7 +13,7 @@ import {
 } from '@azure/functions';
 import { functionsRuntime } from '../src/hosts/functions/runtime.ts';
 import { functionsHealth, runTrigger, type TriggerMetadata } from '../src/hosts/functions/trigger.ts';
-import type { SourceName } from '../src/sources/registry.ts';
+import { CLOUD_AUDIT_SOURCES, type SourceName } from '../src/sources/registry.ts';
 
 const retry: RetryOptions = {
   strategy: 'exponentialBackoff',
@@ -22,6 +22,8 @@ const retry: RetryOptions = {
   maximumInterval: { minutes: 5 },
 };
 const connection = 'EventHubConnection';
+/** The cloud-audit hub lives in its own namespace (infra/modules/cloudAudit.bicep explains why). */
+const cloudAuditConnection = 'CloudAuditConnection';
 const meta = (context: InvocationContext) => context.triggerMetadata as TriggerMetadata;
 
 function ingestFrom(hub: string, accept?: SourceName[]) {
@@ -33,6 +35,7 @@ function ingestFrom(hub: string, accept?: SourceName[]) {
 export const ingestRuntimeSensors = ingestFrom('runtime-sensors', ['tetragon', 'kubescape', 'falco', 'tracee']);
 export const ingestDefenderAlerts = ingestFrom('defender-alerts', ['defender']);
 export const ingestAgentTelemetry = ingestFrom('agent-telemetry', ['otel', 'toolhive']);
+export const ingestCloudAudit = ingestFrom('cloud-audit', [...CLOUD_AUDIT_SOURCES]);
 export const workloadStage = async (messages: unknown, context: InvocationContext): Promise<void> =>
   void (await runTrigger(functionsRuntime(), 'workload', messages as unknown[], meta(context), 'workload-events'));
 export const storyStage = async (messages: unknown, context: InvocationContext): Promise<void> =>
@@ -67,6 +70,15 @@ app.eventHub('ingestAgentTelemetry', {
   retry,
   ...binary,
   handler: ingestAgentTelemetry,
+});
+app.eventHub('ingestCloudAudit', {
+  connection: cloudAuditConnection,
+  eventHubName: 'cloud-audit',
+  consumerGroup: 'causeway-ingest',
+  cardinality: 'many',
+  retry,
+  ...binary,
+  handler: ingestCloudAudit,
 });
 app.eventHub('workloadStage', {
   connection,

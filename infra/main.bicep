@@ -76,6 +76,17 @@ param enableDefenderExport bool = false
 @description('Object id of the "Windows Azure Security Resource Provider" service principal in this tenant (needed for enableDefenderExport).')
 param securityResourceProviderObjectId string = ''
 
+@description('Resource id of an AKS cluster whose audit logs stream to the cloud-audit hub through a Diagnostic Setting (empty: none). The cluster must be in this deployment\'s region.')
+param aksClusterResourceId string = ''
+
+@description('AKS audit categories to stream: kube-audit (every request, secret reads included) or kube-audit-admin (writes only: cheaper, blind to get and list). Both is redundant: kube-audit-admin is a subset.')
+param aksAuditCategories array = [
+  'kube-audit'
+]
+
+@description('Resource id of a Key Vault whose AuditEvent logs stream to the cloud-audit hub (empty: none). The vault must be in this deployment\'s region.')
+param keyVaultResourceId string = ''
+
 var names = {
   identity: '${namePrefix}-id'
   eventHubs: '${namePrefix}-eh-${uniqueString(resourceGroup().id)}'
@@ -84,6 +95,7 @@ var names = {
   functionApp: '${namePrefix}-func-${uniqueString(resourceGroup().id)}'
   dcr: '${namePrefix}-dcr'
   dce: '${namePrefix}-dce'
+  cloudAudit: '${namePrefix}-ehaudit-${uniqueString(resourceGroup().id)}'
 }
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
@@ -134,6 +146,16 @@ module eventHubs 'modules/eventHubs.bicep' = {
   }
 }
 
+module cloudAudit 'modules/cloudAudit.bicep' = {
+  name: 'cloudAudit'
+  params: {
+    location: location
+    namespaceName: names.cloudAudit
+    partitionCount: eventHubPartitions
+    principalId: identity.properties.principalId
+  }
+}
+
 module storage 'modules/storage.bicep' = {
   name: 'storage'
   params: {
@@ -153,6 +175,7 @@ module functionApp 'modules/functionApp.bicep' = {
     storageAccountName: storage.outputs.storageAccountName
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     eventHubsNamespaceFqdn: eventHubs.outputs.fullyQualifiedNamespace
+    cloudAuditNamespaceFqdn: cloudAudit.outputs.fullyQualifiedNamespace
     logsIngestionEndpoint: dataCollection.outputs.logsIngestionEndpoint
     dcrImmutableId: dataCollection.outputs.immutableId
     clusterName: clusterName
@@ -212,6 +235,34 @@ module defenderExportRole 'modules/defenderExportRole.bicep' = if (enableDefende
   }
 }
 
+// Diagnostic Settings live with the resource they read: each module is deployed in the resource
+// group its resource id names.
+module aksDiagnostics 'modules/diagnosticSettings.bicep' = if (!empty(aksClusterResourceId)) {
+  name: 'aksDiagnostics'
+  scope: resourceGroup(split(aksClusterResourceId, '/')[2], split(aksClusterResourceId, '/')[4])
+  params: {
+    kind: 'aks'
+    resourceName: last(split(aksClusterResourceId, '/'))
+    categories: aksAuditCategories
+    eventHubAuthorizationRuleId: cloudAudit.outputs.authorizationRuleId
+    eventHubName: cloudAudit.outputs.hubName
+  }
+}
+
+module keyVaultDiagnostics 'modules/diagnosticSettings.bicep' = if (!empty(keyVaultResourceId)) {
+  name: 'keyVaultDiagnostics'
+  scope: resourceGroup(split(keyVaultResourceId, '/')[2], split(keyVaultResourceId, '/')[4])
+  params: {
+    kind: 'keyvault'
+    resourceName: last(split(keyVaultResourceId, '/'))
+    categories: [
+      'AuditEvent'
+    ]
+    eventHubAuthorizationRuleId: cloudAudit.outputs.authorizationRuleId
+    eventHubName: cloudAudit.outputs.hubName
+  }
+}
+
 @description('Logs ingestion endpoint (CAUSEWAY_LOGS_INGESTION_ENDPOINT) for causeway serve/replay outside Azure.')
 output logsIngestionEndpoint string = dataCollection.outputs.logsIngestionEndpoint
 
@@ -220,6 +271,12 @@ output dcrImmutableId string = dataCollection.outputs.immutableId
 
 @description('Event Hubs namespace (Kafka endpoint on port 9093).')
 output eventHubsNamespace string = eventHubs.outputs.fullyQualifiedNamespace
+
+@description('Event Hubs namespace of the cloud-audit hub (Diagnostic Settings write there).')
+output cloudAuditNamespace string = cloudAudit.outputs.fullyQualifiedNamespace
+
+@description('Authorization rule Diagnostic Settings send with (az monitor diagnostic-settings create --event-hub-rule; Entra: README).')
+output cloudAuditAuthorizationRuleId string = cloudAudit.outputs.authorizationRuleId
 
 @description('Function app name (deploy the package with az functionapp deployment source config-zip or func azure functionapp publish).')
 output functionAppName string = names.functionApp

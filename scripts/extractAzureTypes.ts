@@ -4,11 +4,13 @@
  * compiler type-checks against) into test/fixtures/azure-types/resource-types.json, so a clone
  * without ../shared runs the check. Kept per source file: every resource type with its API version,
  * readable/writable scopes and body, and the file's type table (StringType, ObjectType, UnionType,
- * …) with descriptions dropped; `$ref` indices stay as in the source file.
+ * …) with descriptions dropped; `$ref` indices stay as in the source file. Resource types the
+ * reference lacks are appended from azureTypesSupplement.ts (hand-transcribed, with provenance).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoPath } from '../src/repoPath.ts';
+import { AZURE_TYPES_SUPPLEMENT } from './azureTypesSupplement.ts';
 
 /** One resource type at one API version, as bicep-types-az lists it. */
 export interface ResourceTypeFact {
@@ -78,13 +80,13 @@ export function extractAzureTypes(referenceDir: string): ResourceTypesFixture {
   });
   return {
     $comment:
-      'Generated from ../shared/reference/azure-resource-types by `npm run fixtures` (scripts/extractAzureTypes.ts). Do not edit.',
+      'Generated from ../shared/reference/azure-resource-types and scripts/azureTypesSupplement.ts by `npm run fixtures` (scripts/extractAzureTypes.ts). Do not edit.',
     provenance: {
       source: index._provenance.source,
       commit: index._provenance.commit,
       commitDate: index._provenance.commitDate,
     },
-    files,
+    files: [...files, ...AZURE_TYPES_SUPPLEMENT],
   };
 }
 

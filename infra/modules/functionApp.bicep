@@ -8,6 +8,9 @@ param identityClientId string
 param storageAccountName string
 param deploymentContainerUrl string
 param eventHubsNamespaceFqdn string
+
+@description('Namespace of the cloud-audit hub (its own: cloudAudit.bicep says why).')
+param cloudAuditNamespaceFqdn string
 param logsIngestionEndpoint string
 param dcrImmutableId string
 param clusterName string
@@ -76,6 +79,9 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
         { name: 'EventHubConnection__fullyQualifiedNamespace', value: eventHubsNamespaceFqdn }
         { name: 'EventHubConnection__credential', value: 'managedidentity' }
         { name: 'EventHubConnection__clientId', value: identityClientId }
+        { name: 'CloudAuditConnection__fullyQualifiedNamespace', value: cloudAuditNamespaceFqdn }
+        { name: 'CloudAuditConnection__credential', value: 'managedidentity' }
+        { name: 'CloudAuditConnection__clientId', value: identityClientId }
         // The pipeline's own settings (see README: Configuration).
         // A larger V8 young generation: the decoders allocate fast and most objects die young.
         { name: 'languageWorkers__node__arguments', value: '--max-semi-space-size=64' }

@@ -200,6 +200,36 @@ ${COMMON_HELP}`,
       return policyGraduate({ ...common, minWindow: stringFlag(values, 'min-window'), out: stringFlag(values, 'out') });
     },
   },
+  posture: {
+    summary: 'Declared vs observed: role assignments of workload identities against what they were seen doing.',
+    usage: '--role-assignments <file>... --from <tables dir> [--since 7d|<ISO time>] [--json]',
+    help: `Reads role assignment exports (az role assignment list --assignee <clientId> --all -o json) and the
+cloud usage profiles of a tables directory (what each workload identity was seen doing in Entra sign-ins
+and Key Vault audit logs), and prints per identity each assignment as used (with the operations under its
+scope), unused, or not observed (its operations are in no Causeway input), with a proposal: keep, narrow
+the scope to the resources used, or remove. A proposal to review; nothing is applied.
+
+Options:
+  --role-assignments <file>       An az role assignment list export (repeatable)
+  --from <dir>                    A tables directory (the --out of replay, or <data-dir>/tables of serve)
+  --since <duration|time>         Only what was seen since: back from the newest observation (7d, 36h) or an ISO time
+  --json                          The result as JSON`,
+    options: {
+      'role-assignments': { type: 'string', multiple: true },
+      from: { type: 'string' },
+      since: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    async run({ values }) {
+      const { postureCommand } = await import('./posture.ts');
+      return postureCommand({
+        roleAssignments: (values['role-assignments'] as string[] | undefined) ?? [],
+        from: stringFlag(values, 'from'),
+        since: stringFlag(values, 'since'),
+        json: values.json === true,
+      });
+    },
+  },
   rules: {
     summary: 'Validate signal rule packs.',
     usage: 'check [files...]',

@@ -42,6 +42,19 @@ export interface CausewayConfig {
     /** Profile class per `namespace/name` pattern: how strict the workload's draft policies are. */
     classes: Record<string, 'autonomous-agent' | 'chat-agent' | 'mcp-server' | 'service'>;
   };
+  cloud: {
+    /** Sensor cluster name per AKS cluster (resource name or id, any case), for kube-audit records. */
+    clusterNames: Record<string, string>;
+  };
+  /** Feed watch (pipeline/feedTracker.ts): which feeds each scope must keep sending, and how often. */
+  feeds: {
+    /** Feeds per scope (cluster, `tenant:<id>`, `keyvault:<vault>`, `*`); empty: learned in each scope's first learnMinutes. */
+    expected: Record<string, string[]>;
+    learnMinutes: number;
+    minIntervalMinutes: number;
+    /** Interval per feed, overriding the learned one. */
+    intervalMinutes: Record<string, number>;
+  };
   sink: {
     type: 'local' | 'logAnalytics';
     logAnalytics: {
@@ -64,7 +77,14 @@ export interface CausewayConfig {
       passwordEnv?: string;
       eventHubsNamespace?: string;
     };
-    topics: { sensors: string; defender: string; telemetry: string; workloadEvents: string; episodes: string };
+    topics: {
+      sensors: string;
+      defender: string;
+      telemetry: string;
+      cloudAudit: string;
+      workloadEvents: string;
+      episodes: string;
+    };
     /** Create missing topics (Apache Kafka); on Event Hubs the hubs come from Bicep. */
     createTopics: boolean;
     /** How often the story stage's process broadcasts a tick that closes idle stories; 0 = never. */
@@ -102,6 +122,7 @@ export const ENVIRONMENT: Record<string, { path: string; type: 'string' | 'integ
   CAUSEWAY_LOGS_INGESTION_ENDPOINT: { path: 'sink.logAnalytics.endpoint', type: 'string' },
   CAUSEWAY_DCR_IMMUTABLE_ID: { path: 'sink.logAnalytics.dcrImmutableId', type: 'string' },
   AZURE_CLIENT_ID: { path: 'sink.logAnalytics.managedIdentityClientId', type: 'string' },
+  CAUSEWAY_FEEDS_LEARN_MINUTES: { path: 'feeds.learnMinutes', type: 'integer' },
   CAUSEWAY_KAFKA_BROKERS: { path: 'kafka.brokers', type: 'list' },
   CAUSEWAY_KAFKA_TLS: { path: 'kafka.tls', type: 'boolean' },
   CAUSEWAY_KAFKA_GROUP_PREFIX: { path: 'kafka.groupPrefix', type: 'string' },

@@ -26,6 +26,8 @@ export const DEFAULTS: CausewayConfig = {
   },
   signals: { packs: [], learningPeriodMinutes: 10 },
   profiles: { import: [], classes: {} },
+  cloud: { clusterNames: {} },
+  feeds: { expected: {}, learnMinutes: 60, minIntervalMinutes: 15, intervalMinutes: {} },
   sink: {
     type: 'local',
     logAnalytics: { flushIntervalMs: 1000, maxBatchBytes: 1_000_000, maxAttempts: 6 },
@@ -38,6 +40,7 @@ export const DEFAULTS: CausewayConfig = {
       sensors: 'runtime-sensors',
       defender: 'defender-alerts',
       telemetry: 'agent-telemetry',
+      cloudAudit: 'cloud-audit',
       workloadEvents: 'workload-events',
       episodes: 'episodes',
     },

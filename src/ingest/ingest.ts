@@ -4,6 +4,7 @@
  * Never throws on input: a bad record is rejected with a reason code and dead-lettered.
  */
 import type { KeyedEpisode, KeyedEvent } from '../model/episode.ts';
+import { FeedTally, isFeedInput, type KeyedFeedBeats } from '../model/feedBeat.ts';
 import type { RuntimeEvent } from '../model/event.ts';
 import { isPermanentError } from '../errors.ts';
 import type { EnvelopeLimits } from '../sources/envelope.ts';
@@ -42,16 +43,27 @@ export interface IngestOutput {
   /** Upstream data-loss and exporter-limit notices: they become health rows, not stories. */
   health: RuntimeEvent[];
   deadLetters: DeadLetter[];
+  /** Feeds seen, per scope, for the feed tracker (every decoded event counts, whatever its route). */
+  feedBeats: KeyedFeedBeats[];
   report: BatchReport;
 }
 
 export function ingest(inputs: readonly IngestInput[], options: IngestOptions): IngestOutput {
-  const out: IngestOutput = { workloadEvents: [], episodes: [], health: [], deadLetters: [], report: emptyReport() };
-  for (const input of inputs) ingestOne(input, options, out);
+  const out: IngestOutput = {
+    workloadEvents: [],
+    episodes: [],
+    health: [],
+    deadLetters: [],
+    feedBeats: [],
+    report: emptyReport(),
+  };
+  const feeds = new FeedTally(options.decode.cluster, options.now());
+  for (const input of inputs) ingestOne(input, options, out, isFeedInput(input.input) ? feeds : undefined);
+  out.feedBeats = feeds.keyed();
   return out;
 }
 
-function ingestOne(input: IngestInput, options: IngestOptions, out: IngestOutput): void {
+function ingestOne(input: IngestInput, options: IngestOptions, out: IngestOutput, feeds?: FeedTally): void {
   const reject = (
     reason: DeadLetter['reasonCode'],
     detail: string,
@@ -104,12 +116,17 @@ function ingestOne(input: IngestInput, options: IngestOptions, out: IngestOutput
     for (const drop of decoded.drops) count(out.report, 'dropped', drop.reason);
     for (const event of decoded.events) {
       redactEvent(event);
+      feeds?.add(event);
       if (event.layer === 'health') {
         out.health.push(event);
         count(out.report, 'delivered', 'health');
         continue;
       }
       const r = route(event);
+      if (r.to === 'none') {
+        count(out.report, 'dropped', 'filtered');
+        continue;
+      }
       if (r.to === 'workload') out.workloadEvents.push({ key: r.key, event });
       else out.episodes.push({ key: r.key, episode: alertEpisode(event, options.signals) });
       count(out.report, 'delivered', 'ok');

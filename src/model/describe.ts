@@ -48,7 +48,25 @@ export function describeEvent(e: RuntimeEvent): string {
       return `MCP ${e.trace?.mcpMethod ?? 'request'}${e.trace?.toolName ? ` ${e.trace.toolName}` : ''} (${e.trace?.spanKind === 'SERVER' ? 'server' : 'client'})`;
     case 'alert':
       return `${e.source.product} alert: ${e.alert?.name ?? e.alert?.type ?? ''}`;
+    case 'cloud.api-request':
+    case 'cloud.sign-in':
+    case 'cloud.secret-access':
+      return describeCloud(e);
     default:
       return e.kind;
   }
+}
+
+/** `<who> <did what> <to what> from <where> (<how it ended>)`, from a cloud audit event. */
+function describeCloud(e: RuntimeEvent): string {
+  const c = e.cloud;
+  if (!c) return e.kind;
+  const object = c.name ? (c.namespace ? `${c.namespace}/${c.name}` : c.name) : c.namespace ? `in ${c.namespace}` : '';
+  const what =
+    e.kind === 'cloud.sign-in'
+      ? `signed in${c.resource ? ` to ${c.resource}` : ''}${c.credentialType ? ` with ${c.credentialType}` : ''}`
+      : [c.operation, c.resource, object].filter(Boolean).join(' ');
+  const from = c.sourceIp ? ` from ${c.sourceIp}` : '';
+  const outcome = c.result === 'failure' ? ` (failed${c.resultCode ? ` ${c.resultCode}` : ''})` : '';
+  return `${c.principal} ${what}${from}${outcome}`;
 }

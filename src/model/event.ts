@@ -5,7 +5,7 @@
  */
 
 /** The layer of the attack path an event belongs to. */
-export type Layer = 'prompt' | 'agent' | 'protocol' | 'process' | 'file' | 'network' | 'alert' | 'health';
+export type Layer = 'prompt' | 'agent' | 'protocol' | 'process' | 'file' | 'network' | 'alert' | 'cloud' | 'health';
 
 /** What happened. Kept to a closed list so signals and stories can switch on it. */
 export type EventKind =
@@ -26,6 +26,12 @@ export type EventKind =
   | 'tool.execute'
   | 'mcp.request'
   | 'alert'
+  /** A Kubernetes API server request (AKS kube-audit), or a Key Vault management operation. */
+  | 'cloud.api-request'
+  /** An Entra sign-in of a workload identity (service principal or managed identity). */
+  | 'cloud.sign-in'
+  /** A Key Vault data-plane operation on a secret, key or certificate. */
+  | 'cloud.secret-access'
   | 'health.upstream-loss'
   | 'health.alert-limit';
 
@@ -167,6 +173,59 @@ export interface ContentSummary {
   excerpt?: string;
 }
 
+/**
+ * Control-plane and identity activity from cloud audit logs (AKS kube-audit, Entra workload sign-ins,
+ * Key Vault AuditEvent): who acted with which credential, from where, on what, and how it ended.
+ * These events name no pod: the pod a bound service-account token belongs to is the credential's
+ * (`boundPod`), not the place the request came from.
+ */
+export interface CloudInfo {
+  /** Who acted, as the log names it: `system:serviceaccount:<ns>:<sa>`, a user, an Entra principal's name or id. */
+  principal: string;
+  principalType: 'service-account' | 'node' | 'user' | 'service-principal' | 'managed-identity' | 'unknown';
+  /** Entra object id of the principal (sign-in `servicePrincipalId`, Key Vault `oid`). */
+  principalId?: string;
+  /** Entra application (client) id (sign-in `appId`, Key Vault `appid`). */
+  appId?: string;
+  /** The service account, when the principal is one. */
+  serviceAccountNamespace?: string;
+  serviceAccountName?: string;
+  /** Bound service-account token extras: the pod (and node) the token was issued for. */
+  boundPod?: string;
+  boundPodUid?: string;
+  boundNode?: string;
+  /** The credential: `JTI=…` of a service-account token, a federated credential id, a client secret/certificate key id. */
+  credentialId?: string;
+  /** Entra client credential type: `federatedIdentityCredential`, `managedIdentity`, `clientSecret`, `certificate`, … */
+  credentialType?: string;
+  /** The user a request impersonated (Kubernetes `impersonatedUser`). */
+  impersonated?: string;
+  /** The caller's address the service saw (for the API server: the last of `sourceIPs`, the only one a client cannot set). */
+  sourceIp?: string;
+  /** Every address the log gives, in its order (the API server lists X-Forwarded-For addresses first). */
+  sourceIps?: string[];
+  /** What was done: a Kubernetes verb, a Key Vault operation (`SecretGet`), `sign-in`. */
+  operation: string;
+  /** What it was done to: `pods/exec`, `secrets`, a sign-in's target resource name (`Azure Key Vault`). */
+  resource?: string;
+  /** Kubernetes object namespace. */
+  namespace?: string;
+  /** Object name: a Kubernetes object, a Key Vault secret/key/certificate. */
+  name?: string;
+  /** Azure resource id (lower-cased) of the resource acted on or reporting: the vault, the cluster. */
+  resourceId?: string;
+  /** Entra application id of a sign-in's target resource (e.g. Key Vault `cfa8b339-…`). */
+  resourceAppId?: string;
+  result: 'success' | 'failure';
+  /** HTTP status or Entra error code. */
+  resultCode?: string;
+  /** Client-supplied user agent (untrusted, redacted). */
+  userAgent?: string;
+  correlationId?: string;
+  tenantId?: string;
+  subscriptionId?: string;
+}
+
 export type Severity = 'Informational' | 'Low' | 'Medium' | 'High';
 
 /**
@@ -193,6 +252,8 @@ export interface RuntimeEvent {
   content?: ContentSummary;
   /** What of this event is routine for its container, set by the workload stage (story rules read it). */
   routine?: RoutineKind[];
+  /** Cloud audit details for `cloud.*` kinds. */
+  cloud?: CloudInfo;
   /** Health details for `health.*` kinds (e.g. upstream drops). */
   health?: { reason: string; count?: number; detail?: string };
 }

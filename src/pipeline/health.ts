@@ -5,6 +5,7 @@
  * counters under `transport`.
  */
 import type { BatchReport } from '../common/report.ts';
+import type { FeedStatus } from '../model/feedBeat.ts';
 import { ensureError } from '../errors.ts';
 import { healthRow } from '../sinks/rows.ts';
 import type { PartitionStats } from './partitionOwner.ts';
@@ -16,6 +17,8 @@ export interface HealthReport {
   cluster: string;
   sink: { type: string; reachable?: boolean; error?: string; endpoint?: string; dcr?: string };
   partitions: { workload: PartitionStats[]; story: PartitionStats[] };
+  /** Every feed of every scope the story partitions track: learning, ok, silent or not expected. */
+  feeds: { silent: number; list: FeedStatus[] };
   totals: BatchReport;
   lastError?: string;
   transport?: Record<string, unknown>;
@@ -23,10 +26,17 @@ export interface HealthReport {
 
 export function healthReport(
   runner: StageRunner,
-  options: { draining?: boolean; transport?: Record<string, unknown>; sink?: Partial<HealthReport['sink']> } = {},
+  options: {
+    draining?: boolean;
+    transport?: Record<string, unknown>;
+    sink?: Partial<HealthReport['sink']>;
+    /** Feed status when the caller gathered more than this process holds (the Functions probe). */
+    feeds?: FeedStatus[];
+  } = {},
 ): HealthReport {
   const { config, sink, host } = runner.deps;
   const reachable = options.sink?.reachable;
+  const feeds = options.feeds ?? runner.owner.feedStatus();
   return {
     status: options.draining ? 'draining' : runner.lastError || reachable === false ? 'degraded' : 'ok',
     host,
@@ -39,6 +49,7 @@ export function healthReport(
       ...options.sink,
     },
     partitions: { workload: runner.owner.stats('workload'), story: runner.owner.stats('story') },
+    feeds: { silent: feeds.filter((f) => f.status === 'silent').length, list: feeds },
     totals: runner.totals,
     lastError: runner.lastError,
     transport: options.transport,

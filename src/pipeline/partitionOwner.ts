@@ -3,16 +3,20 @@
  * first use, and again when a batch does not follow on from what this instance processed
  * (ownership moved away and back); snapshotted when due, tagged with the offset they cover.
  */
+import type { FeedStatus } from '../model/feedBeat.ts';
 import type { StoryStage } from '../story/storyStage.ts';
 import type { WorkloadStage } from '../workload/workloadStage.ts';
 import { FlushGathering } from './control.ts';
 import type { RunnerDeps } from './runnerDeps.ts';
+import { StoryObservers, type StoryObserversSnapshot } from './storyObservers.ts';
 
 type StatefulStage = 'workload' | 'story';
 
 export interface Owned {
   workload?: WorkloadStage;
   story?: StoryStage;
+  /** Story partitions: the feed tracker and cloud usage profiles kept beside the stage. */
+  observers?: StoryObservers;
   /** The highest offset folded into the in-memory stage. */
   lastSequence: number;
   /** The offset the saved snapshot covers (what a consumer may commit), and when it was saved. */
@@ -24,8 +28,11 @@ export interface Owned {
   flushes: FlushGathering;
 }
 
-/** What is saved per partition: the stage's snapshot and the markers still being gathered. */
-type Saved = Record<string, unknown> & { pendingFlushes?: [string, string[]][] };
+/** What is saved per partition: the stage's snapshot, the markers still being gathered, a story partition's observers. */
+type Saved = Record<string, unknown> & {
+  pendingFlushes?: [string, string[]][];
+  observers?: StoryObserversSnapshot;
+};
 
 export interface PartitionStats {
   partition: string;
@@ -56,6 +63,10 @@ export class PartitionOwner {
     const instance =
       stage === 'workload' ? (owned.workload = this.create.workload()) : (owned.story = this.create.story(partition));
     if (snap) (instance.restore as (s: unknown) => void)(snap);
+    if (stage === 'story') {
+      owned.observers = new StoryObservers(this.deps.config, Number(partition));
+      if (snap?.observers) owned.observers.restore(snap.observers);
+    }
     const restoredTo = instance.lastOffset !== undefined ? Number(instance.lastOffset) : -1;
     owned.lastSequence = owned.savedSequence = Number.isFinite(restoredTo) ? restoredTo : -1;
     this.owned[stage].set(partition, owned);
@@ -77,6 +88,7 @@ export class PartitionOwner {
     const covers = owned.lastSequence;
     const snapshot = (owned.workload ?? owned.story)!.snapshot() as unknown as Saved;
     const body: Saved = owned.flushes.size ? { ...snapshot, pendingFlushes: owned.flushes.toJSON() } : snapshot;
+    if (owned.observers) body.observers = owned.observers.snapshot();
     owned.savedAt = this.deps.clock();
     await this.deps.state.save(`${stage}/${partition}`, body);
     owned.savedSequence = Math.max(owned.savedSequence, covers);
@@ -107,6 +119,28 @@ export class PartitionOwner {
   /** Partitions with a stage in memory. */
   partitions(stage: StatefulStage): string[] {
     return [...this.owned[stage].keys()];
+  }
+
+  /** Feed status from the story partitions this process holds. */
+  feedStatus(): FeedStatus[] {
+    return [...this.owned.story.values()].flatMap((o) => o.observers?.status() ?? []);
+  }
+
+  /**
+   * Feed status of every story partition up to `partitions`: those held here, the others from their
+   * saved snapshots (the Functions health probe runs on any instance, not on the partitions' owners).
+   */
+  async allFeedStatus(partitions: number): Promise<FeedStatus[]> {
+    const out = this.feedStatus();
+    for (let p = 0; p < partitions; p++) {
+      if (this.owned.story.has(String(p))) continue;
+      const snap = await this.deps.state.load<Saved>(`story/${p}`);
+      if (!snap?.observers) continue;
+      const observers = new StoryObservers(this.deps.config, p);
+      observers.restore(snap.observers);
+      out.push(...observers.status());
+    }
+    return out;
   }
 
   /** Per partition: offsets and the stage's own counters (state sizes, evictions). */

@@ -1,9 +1,11 @@
 /**
  * The contracts of the internal hubs: `workload-events` carries `{key, event}` (stage ②'s input),
- * `episodes` carries `{key, episode}` (stage ③'s input), both also control messages. A message
+ * `episodes` carries `{key, episode}` (stage ③'s input) and `{key, feedBeats}` (stage ①'s feed
+ * heartbeats for the feed tracker), both also control messages. A message
  * that is not JSON or not the contract is dead-lettered by the runner, never folded into state.
  */
 import type { KeyedEpisode, KeyedEvent } from '../model/episode.ts';
+import type { KeyedFeedBeats } from '../model/feedBeat.ts';
 import { parseErrorWithoutPayload } from '../sources/envelope.ts';
 
 export function isKeyedEvent(m: unknown): m is KeyedEvent {
@@ -28,6 +30,24 @@ export function isKeyedEpisode(m: unknown): m is KeyedEpisode {
     typeof e.id === 'string' &&
     Array.isArray(e.evidence) &&
     Array.isArray(e.signals)
+  );
+}
+
+export function isKeyedFeedBeats(m: unknown): m is KeyedFeedBeats {
+  const beats = (m as Partial<KeyedFeedBeats> | null)?.feedBeats;
+  return (
+    typeof (m as Partial<KeyedFeedBeats>)?.key === 'string' &&
+    Array.isArray(beats) &&
+    beats.every(
+      (b: unknown) =>
+        typeof b === 'object' &&
+        b !== null &&
+        typeof (b as { scope?: unknown }).scope === 'string' &&
+        typeof (b as { feed?: unknown }).feed === 'string' &&
+        Number.isFinite((b as { seenAt?: unknown }).seenAt) &&
+        Number.isFinite((b as { events?: unknown }).events) &&
+        Number.isFinite((b as { lastEventTime?: unknown }).lastEventTime),
+    )
   );
 }
 

@@ -35,7 +35,9 @@ import {
 import { PartitionOwner, type Owned } from './partitionOwner.ts';
 import type { InternalHub, KeyedMessage } from './publisher.ts';
 import type { RunnerDeps } from './runnerDeps.ts';
-import { bodyOf, isKeyedEpisode, isKeyedEvent, parseMessage } from './stageMessages.ts';
+import { bodyOf, isKeyedEpisode, isKeyedEvent, isKeyedFeedBeats, parseMessage } from './stageMessages.ts';
+import { FeedBeatThrottle } from './feedBeatThrottle.ts';
+import type { StoryMessage } from './storyObservers.ts';
 import { createStoryStage, createWorkloadStage } from './stages.ts';
 
 export type StageName = 'ingest' | 'workload' | 'story';
@@ -79,11 +81,18 @@ export class StageRunner {
   readonly totals = emptyReport();
   lastError: string | undefined;
   private readonly ingestOptions: IngestOptions;
+  private readonly feedBeats = new FeedBeatThrottle();
 
   constructor(readonly deps: RunnerDeps) {
     const { config, signals, clock } = deps;
     this.ingestOptions = {
-      decode: { cluster: config.cluster, redaction: config.redaction },
+      decode: {
+        cluster: config.cluster,
+        redaction: config.redaction,
+        aksClusterNames: Object.fromEntries(
+          Object.entries(config.cloud.clusterNames).map(([k, v]) => [k.toLowerCase().replace(/\/+$/, ''), v]),
+        ),
+      },
       limits: config.limits,
       signals,
       now: clock,
@@ -151,6 +160,14 @@ export class StageRunner {
     result.deadLetters.push(...out.deadLetters);
     await this.publish('workload-events', out.workloadEvents.map(keyedEvent), batch, result);
     await this.publish('episodes', out.episodes.map(keyedEpisode), batch, result);
+    // Feed heartbeats ride with the episodes, keyed like them: each scope's feeds meet in one story
+    // partition. At most one a minute per scope and feed from this process (feedBeatThrottle.ts).
+    await this.publish(
+      'episodes',
+      this.feedBeats.admit(out.feedBeats, this.deps.clock()).map((b) => ({ key: b.key, body: b })),
+      batch,
+      result,
+    );
     await this.publish(
       'workload-events',
       markers.map((body) => ({ key: BROADCAST, body })),
@@ -191,11 +208,15 @@ export class StageRunner {
 
   private async story(batch: StageBatch, owned: Owned, result: StageResult): Promise<void> {
     const stage = owned.story!;
-    const { valid, last } = await this.unseen(batch, owned, isKeyedEpisode, result);
+    const observers = owned.observers!;
+    const { valid, last } = await this.unseen(batch, owned, isStoryMessage, result);
+    let endOfInput = false;
     for (const run of runsOf(valid)) {
       const c = run.control;
+      if (c?.control === 'tick') observers.tick(c.now);
+      if (c?.control === 'flush') endOfInput = true;
       const out = !c
-        ? stage.process(run.messages, String(last))
+        ? stage.process(observers.take(run.messages), String(last))
         : c.control === 'tick'
           ? stage.tick(c.now)
           : stage.flush();
@@ -207,6 +228,9 @@ export class StageRunner {
     const rows = storyRows(result.stories);
     await this.write(result, 'CausewayStories_CL', rows.stories);
     await this.write(result, 'CausewayEvidence_CL', rows.evidence);
+    const observed = observers.rows(this.deps.host, endOfInput);
+    await this.write(result, 'CausewayPipeline_CL', observed.pipeline);
+    await this.write(result, 'CausewayProfiles_CL', observed.profiles);
     await this.delivered(batch, owned, last, result);
   }
 
@@ -354,4 +378,5 @@ export class StageRunner {
 }
 
 const keyedEvent = (k: KeyedEvent): KeyedMessage => ({ key: k.key, body: k });
+const isStoryMessage = (m: unknown): m is StoryMessage => isKeyedEpisode(m) || isKeyedFeedBeats(m);
 const keyedEpisode = (k: KeyedEpisode): KeyedMessage => ({ key: k.key, body: k });

@@ -3,6 +3,8 @@
  * the columns of schemas/tables (tests check every builder against the schema).
  */
 import type { RuntimeEvent } from '../model/event.ts';
+import type { FeedTransition } from '../model/feedBeat.ts';
+import { cloudProfileId, type CloudUsageRecord } from '../profiles/cloudUsage.ts';
 import type { Story, StoryEvidence } from '../model/story.ts';
 import type { DeadLetter } from '../ingest/deadLetter.ts';
 import type { DeviationKind, Profile } from '../profiles/profile.ts';
@@ -96,7 +98,7 @@ export function evidenceRow(storyId: string, se: StoryEvidence): Row {
     TargetUsername: e.process?.user,
     TargetFilePath: e.file?.path,
     FileOperation: e.file?.operation,
-    SrcIpAddr: e.network?.srcIp ?? e.alert?.sourceIp ?? e.trace?.clientAddress,
+    SrcIpAddr: e.network?.srcIp ?? e.alert?.sourceIp ?? e.trace?.clientAddress ?? e.cloud?.sourceIp,
     SrcPortNumber: e.network?.srcPort,
     DstIpAddr: e.network?.dstIp,
     DstPortNumber: e.network?.dstPort,
@@ -113,10 +115,33 @@ export function evidenceRow(storyId: string, se: StoryEvidence): Row {
     AlertType: e.alert?.type,
     AlertName: e.alert?.name,
     AlertSeverity: e.alert?.severity,
+    ...cloudColumns(e),
     ContentSummary: e.content,
     Signals: se.signals,
     Links: se.links,
   });
+}
+
+/** Cloud audit evidence (ASIM names where ASIM has one: ActorUsername, Operation, EventResult, …). */
+function cloudColumns(e: RuntimeEvent): Row {
+  const c = e.cloud;
+  if (!c) return {};
+  return {
+    ActorUsername: c.principal,
+    ActorUserId: c.principalId,
+    ActingAppId: c.appId,
+    Operation: c.operation,
+    ObjectType: c.resource,
+    Object: c.name ? (c.namespace ? `${c.namespace}/${c.name}` : c.name) : c.namespace,
+    TargetAppId: c.resourceAppId,
+    TargetAppName: e.kind === 'cloud.sign-in' ? c.resource : undefined,
+    CloudResourceId: c.resourceId,
+    CredentialType: c.credentialType,
+    CredentialId: c.credentialId,
+    HttpUserAgent: c.userAgent,
+    EventResult: c.result === 'success' ? 'Success' : 'Failure',
+    EventResultDetails: c.resultCode,
+  };
 }
 
 export function deadLetterRow(d: DeadLetter, host: string): Row {
@@ -149,6 +174,27 @@ export function upstreamHealthRow(e: RuntimeEvent, host: string): Row {
     Input: e.workload.node ?? e.workload.pod ?? '',
     Counters: e.health?.count !== undefined ? { dropped: e.health.count } : {},
     Details: { node: e.workload.node, cluster: e.workload.cluster, pod: e.workload.pod },
+  });
+}
+
+/** A feed went silent or came back (pipeline/feedTracker.ts): one row per transition. */
+export function feedRow(t: FeedTransition, host: string): Row {
+  const silent = t.type === 'feed-silent';
+  return shape('CausewayPipeline_CL', {
+    TimeGenerated: iso(t.time),
+    RecordType: t.type,
+    Host: host,
+    Stage: 'story',
+    ReasonCode: t.type,
+    Reason: silent
+      ? `${t.feed} from ${t.scope} ${t.lastSeen === undefined ? 'has never arrived' : `has not arrived since ${iso(t.lastSeen)}`}; it is expected at least every ${t.expectedIntervalMinutes} minutes. Check the sender (Diagnostic Setting, export or sensor) and its route to Causeway's input.`
+      : `${t.feed} from ${t.scope} arrives again after ${t.silentMinutes ?? '?'} minutes.`,
+    SourceFormat: t.feed,
+    Feed: t.feed,
+    Cluster: t.scope,
+    LastSeen: t.lastSeen !== undefined ? iso(t.lastSeen) : undefined,
+    ExpectedIntervalMinutes: t.expectedIntervalMinutes,
+    Details: t.silentMinutes !== undefined ? { silentMinutes: t.silentMinutes } : {},
   });
 }
 
@@ -204,6 +250,31 @@ export function profileRow(
     DeviationValue: deviation?.value,
     StoryId: deviation?.storyId,
     Source: p.source.join('; '),
+  });
+}
+
+/** What a service account or workload identity was seen doing in cloud audit logs (profiles/cloudUsage.ts). */
+export function cloudUsageRow(r: CloudUsageRecord): Row {
+  const u = r.usage;
+  return shape('CausewayProfiles_CL', {
+    TimeGenerated: iso(r.time),
+    ProfileId: cloudProfileId(u.key),
+    RecordType: 'cloud-usage',
+    Cluster: u.cluster,
+    Namespace: u.namespace,
+    WorkloadKind: u.kind === 'service-account' ? 'ServiceAccount' : 'WorkloadIdentity',
+    WorkloadName: u.name ?? u.principal,
+    ProfileStatus: 'observed',
+    Coverage: { Events: u.events, FirstEvent: iso(u.firstSeen), LastEvent: iso(u.lastSeen) },
+    Source: u.sources.join('; '),
+    Principal: u.principal,
+    PrincipalId: u.principalId,
+    AppId: u.appId,
+    CloudUsage: Object.values(u.uses).map((x) => ({
+      ...x,
+      firstSeen: iso(x.firstSeen),
+      lastSeen: iso(x.lastSeen),
+    })),
   });
 }
 

@@ -9,6 +9,8 @@ export interface DecodeContext {
   /** Cluster for sources that name none (from the input's configuration). */
   cluster: string;
   redaction: { excerpts: boolean; excerptLength: number };
+  /** AKS clusters by resource name or id (lower-cased) → the cluster name the sensors use (`cloud.clusterNames`). */
+  aksClusterNames?: Readonly<Record<string, string>>;
 }
 
 /** A part of a record that ends without becoming an event (counted, with its reason). */

@@ -13,7 +13,7 @@ import { anchorSignal, evidenceIdFor, storyIdFor } from './storyIds.ts';
 import { chainOf, narrativeOf, titleOf } from './narrative.ts';
 import { entitiesOf } from './entities.ts';
 
-const LAYER_ORDER: Layer[] = ['prompt', 'agent', 'protocol', 'process', 'file', 'network', 'alert'];
+const LAYER_ORDER: Layer[] = ['prompt', 'agent', 'protocol', 'process', 'file', 'network', 'cloud', 'alert'];
 
 /** The episodes of one component and what joins them. */
 export interface StoryInput {

@@ -157,5 +157,13 @@ export function redactEvent<E extends RuntimeEvent>(event: E): E {
   if (event.network?.domain) event.network.domain = redactText(event.network.domain).text;
   if (event.trace?.urlPath) event.trace.urlPath = redactText(event.trace.urlPath).text;
   if (event.trace?.urlTemplate) event.trace.urlTemplate = redactText(event.trace.urlTemplate).text;
+  // Cloud audit: the client sets the user agent and names the objects (and a non-resource path);
+  // principals and addresses come from the service's own authentication and are join keys.
+  const cloud = event.cloud;
+  if (cloud) {
+    if (cloud.userAgent) cloud.userAgent = redactText(cloud.userAgent).text;
+    if (cloud.name) cloud.name = redactText(cloud.name).text;
+    if (cloud.resource) cloud.resource = redactText(cloud.resource).text;
+  }
   return event;
 }

@@ -95,6 +95,21 @@ describe('the Bicep type check', () => {
     expect(ds[3]!.message).toMatch(/properties\.principalId is required/);
   });
 
+  it('refuses deploying a resource whose type data is for `existing` only (azureTypesSupplement.ts), and checks Diagnostic Settings bodies', async () => {
+    const src = source('modules/diagnosticSettings.bicep');
+    const deployed = await check(
+      'modules/diagnosticSettings.bicep',
+      src.replace("existing = if (kind == 'aks')", "= if (kind == 'aks')"),
+    );
+    expect(deployed.map((d) => d.code)).toEqual(['BCP135']);
+    expect(deployed[0]!.message).toMatch(/managedClusters@2024-08-01\) cannot be deployed/);
+    const typo = await check(
+      'modules/diagnosticSettings.bicep',
+      src.replace('eventHubName: eventHubName', 'eventHubNam: eventHubName'),
+    );
+    expect(typo.map((d) => d.code)).toEqual(['BCP037']);
+  });
+
   it('checks JSON the templates load as it is deployed: a loop over infra/generated items', async () => {
     const tables = JSON.parse(source('generated/tables.json')) as { tables: { columns: object[] }[] };
     tables.tables[0]!.columns[0] = { ...tables.tables[0]!.columns[0], descripton: 'typo' };

@@ -110,6 +110,22 @@ describe('Bicep templates', () => {
     expect(text('modules/storage.bicep')).toMatch(/allowSharedKeyAccess: false/);
   });
 
+  it('keep local (SAS) auth on only in the cloud-audit namespace, which holds nothing but the hub Diagnostic Settings write to', () => {
+    const audit = text('modules/cloudAudit.bicep');
+    expect(audit).toMatch(/disableLocalAuth: false/);
+    expect([...audit.matchAll(/^resource \w+ 'Microsoft\.EventHub\/namespaces\/eventhubs@/gm)]).toHaveLength(1);
+    expect(audit).toContain("name: 'cloud-audit'");
+    for (const f of files.filter((x) => x !== 'modules/cloudAudit.bicep'))
+      expect(text(f), f).not.toMatch(/disableLocalAuth: false/);
+    // The pipeline reads the hub by identity: a Data Receiver assignment on the hub, and the trigger's connection by name.
+    expect(audit).toMatch(/eventHubsDataReceiver = 'a638d3c7-ab3a-418d-83e6-5f17a39d4fde'/);
+    expect(audit).toMatch(/scope: hub\n/);
+    const app = text('modules/functionApp.bicep');
+    for (const s of ['CloudAuditConnection__fullyQualifiedNamespace', 'CloudAuditConnection__credential'])
+      expect(app).toContain(s);
+    expect(readFileSync(ROOT + 'functions/index.ts', 'utf8')).toMatch(/cloudAuditConnection = 'CloudAuditConnection'/);
+  });
+
   it('use the documented built-in role GUIDs, each assignment scoped to one resource', () => {
     const documented: Record<string, string> = {
       eventHubsDataReceiver: 'a638d3c7-ab3a-418d-83e6-5f17a39d4fde',

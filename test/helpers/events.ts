@@ -21,6 +21,9 @@ const LAYER_OF: Record<EventKind, Layer> = {
   'mcp.request': 'protocol',
   'http.request': 'network',
   alert: 'alert',
+  'cloud.api-request': 'cloud',
+  'cloud.sign-in': 'cloud',
+  'cloud.secret-access': 'cloud',
   'health.upstream-loss': 'health',
   'health.alert-limit': 'health',
 };

@@ -41,6 +41,7 @@ export function kafkaConfig(brokers: string[], name: string, env: Record<string,
     sensors: `${name}.sensors`,
     defender: `${name}.defender`,
     telemetry: `${name}.telemetry`,
+    cloudAudit: `${name}.cloud-audit`,
     workloadEvents: `${name}.workload-events`,
     episodes: `${name}.episodes`,
   };

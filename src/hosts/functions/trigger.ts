@@ -44,7 +44,13 @@ export function runTrigger(
   });
 }
 
-/** The health function: the common report, with the sink proven reachable by a health row. */
+/**
+ * The health function: the common report, with the sink proven reachable by a health row, and the
+ * feeds of every story partition (read from their snapshots when another instance owns them).
+ */
 export async function functionsHealth(runner: StageRunner): Promise<HealthReport> {
-  return healthReport(runner, { sink: await probeSink(runner, 'functions') });
+  const feeds = await runner.owner
+    .allFeedStatus(runner.deps.config.correlation.storyPartitions)
+    .catch(() => runner.owner.feedStatus());
+  return healthReport(runner, { sink: await probeSink(runner, 'functions'), feeds });
 }

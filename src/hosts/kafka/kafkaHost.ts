@@ -16,7 +16,7 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { CausewayConfig } from '../../config/config.ts';
 import { ConfigError } from '../../errors.ts';
-import type { SourceName } from '../../sources/registry.ts';
+import { CLOUD_AUDIT_SOURCES, type SourceName } from '../../sources/registry.ts';
 import type { Logger } from '../../telemetry/log.ts';
 import { createTopics } from './topics.ts';
 import { healthReport, type HealthReport } from '../../pipeline/health.ts';
@@ -29,6 +29,7 @@ export function rawTopics(config: CausewayConfig): { topic: string; accept: Sour
     { topic: t.sensors, accept: ['tetragon', 'kubescape', 'falco', 'tracee'] },
     { topic: t.defender, accept: ['defender'] },
     { topic: t.telemetry, accept: ['otel', 'toolhive'] },
+    { topic: t.cloudAudit, accept: [...CLOUD_AUDIT_SOURCES] },
   ];
 }
 

@@ -13,7 +13,7 @@ import { healthReport, type HealthReport } from '../../pipeline/health.ts';
 import type { BatchResult, InProcessPipeline, InputBody } from '../../pipeline/inProcess.ts';
 import { evidenceRow } from '../../sinks/rows.ts';
 import type { Row } from '../../sinks/tables.ts';
-import type { SourceName } from '../../sources/registry.ts';
+import { CLOUD_AUDIT_SOURCES, type SourceName } from '../../sources/registry.ts';
 import { negotiateOtlp, otlpExportAnswer, otlpStatus, type OtlpAnswer } from './otlpResponse.ts';
 import { json, readBody, send } from './http.ts';
 import { viewerPage } from './viewerRoutes.ts';
@@ -31,6 +31,10 @@ export const ENDPOINTS: Record<string, { accept?: SourceName[]; describe: string
   },
   '/tetragon': { accept: ['tetragon'], describe: 'Tetragon JSON export lines' },
   '/defender': { accept: ['defender'], describe: 'Defender alerts in any supported envelope' },
+  '/cloud': {
+    accept: [...CLOUD_AUDIT_SOURCES],
+    describe: 'Azure resource logs: AKS kube-audit, Entra workload sign-ins, Key Vault AuditEvent ({"records":[…]})',
+  },
   '/ingest': { describe: 'any supported format, detected per record' },
 };
 

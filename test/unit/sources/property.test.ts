@@ -45,6 +45,9 @@ describe('decoders under arbitrary input', () => {
     );
   });
 
+  /** One element of a `{"records":[…]}` fixture (the cloud logs arrive in that envelope). */
+  const recordOf = (file: string, i: number) => (fixtureRecords(file)[0]!.records as Record<string, unknown>[])[i]!;
+
   // One record per format that decodes to exactly one event (fan-out envelopes are left out: an
   // envelope mutated to hold no records has nothing to give a status to).
   const samples = [
@@ -56,6 +59,9 @@ describe('decoders under arbitrary input', () => {
     fixtureRecords('defender/continuous-export-k8s-alert.json')[0]!,
     fixtureRecords('defender/activity-log-alert.json')[0]!,
     fixtureRecords('tracee/events.jsonl')[0]!,
+    recordOf('cloud/aks-kube-audit.json', 1),
+    recordOf('cloud/entra-signins.json', 0),
+    recordOf('cloud/keyvault-audit.json', 0),
   ];
 
   it('never throw on mutated fixture records, and give each one exactly one status', () => {
