@@ -111,7 +111,11 @@ export class ProfileBook {
     // What is routine is judged before the event teaches: during learning, a value is routine once
     // an earlier event taught it.
     const routine = new Set(ROUTINE_KINDS.filter((k) => isRoutine(profile, o!, k, event.time)));
-    const learning = profile.status === 'learning' || event.time < (profile.learningEndsAt ?? 0) + LEARNING_GRACE_MS;
+    // Leniency while learning is for the workload's own long-running processes (the agent, the
+    // server): a short-lived program it starts (a shell's `cat`, a `curl`) is judged in full.
+    const own = !event.process || !!o.entrypoint;
+    const learning =
+      own && (profile.status === 'learning' || event.time < (profile.learningEndsAt ?? 0) + LEARNING_GRACE_MS);
     this.current = { eventId: event.id, deviations: [], routine, learning: learning && profile.status !== 'imported' };
     let judged = this.judged.get(profile);
     if (!judged) this.judged.set(profile, (judged = new Judged()));
@@ -180,11 +184,13 @@ export class ProfileBook {
     if (c?.eventId === event.id) return c.routine.has(kind) ? 'routine' : c.learning ? 'learning' : 'new';
     // A rule re-checks an earlier event (an `after` rule completed late): judge it again from the
     // profile as it stands (routine is what earlier events taught, so the answer is the same).
-    const o = observationOf(event, new Map(), -Infinity);
     const profile = this.profiles.get(event.workload.container ?? '');
+    const o = observationOf(event, new Map(), profile?.learningStartedAt ?? -Infinity);
     if (!o || !profile) return 'new';
     if (isRoutine(profile, o, kind, event.time)) return 'routine';
-    const learning = profile.status === 'learning' || event.time < (profile.learningEndsAt ?? 0) + LEARNING_GRACE_MS;
+    const own = !event.process || !!o.entrypoint;
+    const learning =
+      own && (profile.status === 'learning' || event.time < (profile.learningEndsAt ?? 0) + LEARNING_GRACE_MS);
     return learning && profile.status !== 'imported' ? 'learning' : 'new';
   }
 

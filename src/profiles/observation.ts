@@ -11,6 +11,7 @@ import { processPattern } from './processPattern.ts';
 import { collapsePath, egressKey, type Egress } from './profile.ts';
 import { spanDestinationOf } from './spanDestination.ts';
 import { allRoutineKeys } from './routine.ts';
+import { RUNTIME_PARENT } from '../model/runtimeParent.ts';
 
 /** One event's lesson. */
 export interface Observation {
@@ -33,8 +34,6 @@ export interface Observation {
 export type TraceTools = Map<string, { time: number; tool: string }[]>;
 
 const LOOPBACK = /^(127\.|::1$|0\.0\.0\.0$)/;
-/** Parents that live outside the container: a process they started is the container's entrypoint. */
-const RUNTIME_PARENT = /containerd-shim|\/runc$|conmon|crun|docker-containerd/;
 /** Traces whose last tool is remembered for transitions. */
 const MAX_TRACES = 256;
 /** Raw path → pattern, shared: most events repeat a few paths. */

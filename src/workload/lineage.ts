@@ -4,15 +4,10 @@
  * alone: a pid names a process only within one container (or pod) and at one time.
  */
 import type { AncestorInfo, RuntimeEvent } from '../model/event.ts';
+import { RUNTIME_PARENT } from '../model/runtimeParent.ts';
 import type { ProcNode, WorkloadState } from './state.ts';
 
-/**
- * Parents that start a container's main processes: the runtime (outside the container, never an
- * event) and the init shims images run as PID 1 (tini, dumb-init, s6, supervisord), whose children
- * are the container's real main processes.
- */
-export const RUNTIME_PARENT =
-  /containerd-shim|\/runc$|conmon|crun|docker-containerd|^\/?init$|(^|\/)(tini|dumb-init|catatonit|s6-svscan|s6-supervise|supervisord)$/;
+export { RUNTIME_PARENT };
 
 /**
  * A process that has lived this long when it starts a child is a service (a server, a supervisor,
