@@ -1,8 +1,10 @@
 /**
  * Scores what the product wrote against the corpus's ground truth (test/corpus/labels.ts), from
- * the rows alone, as the SOC would read them: the latest version of each story, stories merged
- * away followed to the story they went into, evidence rows joined to labels by
- * `Source|SourceRecordId`. Only Medium and High stories count (the ones that become incidents).
+ * the rows alone, as the SOC reads them through the CausewayStories and CausewayEvidence parsers:
+ * the latest version of each live story, with the evidence rows written under its own id less
+ * those its latest version retracted (a story that absorbs another writes the absorbed evidence
+ * again under its own id, so merged-away stories are not followed), evidence rows joined to labels
+ * by `Source|SourceRecordId`. Only Medium and High stories count (the ones that become incidents).
  *
  * Per attack:
  * - stories: Medium+ stories holding any of its events (fact or part); target exactly 1;
@@ -61,22 +63,13 @@ interface LiveStory {
   keys: Set<string>;
 }
 
-/** Latest version of each live story, with the label keys of its evidence (merges followed). */
+/** Latest version of each live story, with the label keys of its evidence (less retracted rows). */
 export function liveStories(rows: PipelineRows): LiveStory[] {
   const latest = new Map<string, Row>();
   for (const r of rows.stories) {
     const id = String(r.StoryId);
     if (((latest.get(id)?.Version as number) ?? -1) < (r.Version as number)) latest.set(id, r);
   }
-  const resolve = (id: string): string => {
-    let cur = id;
-    for (let i = 0; i < 64; i++) {
-      const r = latest.get(cur);
-      if (!r || r.Status !== 'merged' || !r.MergedInto) return cur;
-      cur = String(r.MergedInto);
-    }
-    return cur;
-  };
   const stories = new Map<string, LiveStory>();
   for (const [id, r] of latest)
     if (r.Status !== 'merged') stories.set(id, { id, severity: String(r.Severity), keys: new Set() });
@@ -84,7 +77,7 @@ export function liveStories(rows: PipelineRows): LiveStory[] {
   for (const e of rows.evidence) {
     const own = latest.get(String(e.StoryId));
     if ((own?.RetractedEvidenceIds as string[] | null | undefined)?.includes(String(e.EvidenceId))) continue;
-    stories.get(resolve(String(e.StoryId)))?.keys.add(labelKey(String(e.Source), String(e.SourceRecordId)));
+    stories.get(String(e.StoryId))?.keys.add(labelKey(String(e.Source), String(e.SourceRecordId)));
   }
   return [...stories.values()];
 }
