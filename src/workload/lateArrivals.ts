@@ -107,6 +107,17 @@ export function adoptOrphans(w: WorkloadState, parent: ProcNode): void {
   }
 }
 
+/**
+ * A process whose own events came before its exec had an episode of its own (named by its key);
+ * now that it is known to belong to a larger tree, that episode holds its exec too, so the story
+ * stage joins it with the tree's (the same process in both).
+ */
+export function joinEarlierEpisode(w: WorkloadState, proc: ProcNode): void {
+  if ((proc.rootKey ?? proc.key) === proc.key) return;
+  const early = w.episodes.get(treeEpisodeId(w, proc.pod ?? '-', proc.key));
+  if (early) joinProcess(w, early, proc);
+}
+
 function pidKeys(containerId: string | undefined, pod: string | undefined, pid: number): string[] {
   const keys: string[] = [];
   if (containerId) keys.push(`${containerId.slice(0, 12)}:${pid}`);

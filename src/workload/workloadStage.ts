@@ -20,7 +20,7 @@ import { expire } from './expiry.ts';
 import { parkIfWaiting, releaseAll, releaseExpired, releaseWaitingOn, type ParkingEnv } from './parking.ts';
 import { evaluate, type FilingEnv } from './signalFiling.ts';
 import { growTree, rememberEffect } from './processTrees.ts';
-import { adoptOrphanAlerts, adoptOrphans, rememberOrphan } from './lateArrivals.ts';
+import { adoptOrphanAlerts, adoptOrphans, joinEarlierEpisode, rememberOrphan } from './lateArrivals.ts';
 import { ROUTINE_KINDS } from '../profiles/routine.ts';
 import { isService, looksLikeMcpServer, RUNTIME_PARENT } from './lineage.ts';
 import { resolveContainerId } from './containerIds.ts';
@@ -248,7 +248,11 @@ export class WorkloadStage {
     rememberEffect(w, event);
     growTree(w, event);
     evaluate(w, event, pod, episodes, this.filing);
-    if (event.kind === 'process.exec') adoptOrphanAlerts(w, event, pod);
+    if (event.kind === 'process.exec') {
+      adoptOrphanAlerts(w, event, pod);
+      const node = w.processes.get(event.process!.key);
+      if (node) joinEarlierEpisode(w, node);
+    }
   }
 
   /** The new version of every changed episode of these workloads, then an expiry pass. */
