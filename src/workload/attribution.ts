@@ -10,7 +10,7 @@
  */
 import type { RuntimeEvent } from '../model/event.ts';
 import { addEdge, addEvidence, addSignal, edge, NO_EPISODES, reasonFor } from './episodes.ts';
-import { isService, resolveProcess, RUNTIME_PARENT, type ResolvedProcess } from './lineage.ts';
+import { isService, isStdioServer, resolveProcess, RUNTIME_PARENT, type ResolvedProcess } from './lineage.ts';
 import type { EpisodeState, WorkloadState } from './state.ts';
 import { isServiceTree } from './processTrees.ts';
 
@@ -63,7 +63,8 @@ export function unambiguous(
   candidates: EpisodeState[],
   alerted: ResolvedProcess | undefined,
 ): EpisodeState[] {
-  if (candidates.length < 2) return candidates;
+  // The client and server spans of one call (a stdio server traced on both sides) are one call.
+  if (candidates.length < 2 || sameCall(candidates)) return candidates;
   if (event.kind === 'process.exec') return nearestCall(event, candidates);
   const procKey = alerted?.proc.key ?? event.process?.key;
   const owning = candidates.filter((ep) => procKey !== undefined && ep.processKeys.has(procKey));
@@ -71,6 +72,11 @@ export function unambiguous(
   const hint = event.layer === 'network' ? NETWORK_TOOL : event.layer === 'file' ? FILE_TOOL : undefined;
   const fitting = hint ? candidates.filter((ep) => [...ep.toolNames].some((t) => hint.test(t))) : [];
   return fitting.length === 1 ? fitting : [];
+}
+
+function sameCall(candidates: readonly EpisodeState[]): boolean {
+  const traces = new Set(candidates.flatMap((ep) => [...ep.traceIds]));
+  return traces.size === 1 && candidates.every((ep) => ep.traceIds.size === 1);
 }
 
 /**
@@ -166,7 +172,7 @@ function servesCall(w: WorkloadState, ep: EpisodeState, exec: RuntimeEvent): boo
       parent.mcpServer = true;
       parent.service = true;
     }
-    return parent.mcpServer === true;
+    return isStdioServer(w, parent);
   }
   const servers = w.servers(exec.workload.containerId);
   if (servers.has(p.parentKey)) return true;
@@ -221,7 +227,7 @@ function byServer(w: WorkloadState, ep: EpisodeState, event: RuntimeEvent): bool
   const proc = w.processes.get(p.key);
   if (ep.stdio) {
     // The stdio server itself (a child of the agent's main process) working in-process.
-    if (proc) return proc.mcpServer === true;
+    if (proc) return isStdioServer(w, proc);
     return !w.mainProcesses.has(p.key) && p.parentKey !== undefined && w.mainProcesses.has(p.parentKey);
   }
   const servers = w.servers(event.workload.containerId);

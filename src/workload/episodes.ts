@@ -68,8 +68,19 @@ export function toEpisode(ep: EpisodeState, w: WorkloadState, version: number): 
     edges: [...ep.edges.values()].sort((a, b) => (a.from + a.to + a.reason < b.from + b.to + b.reason ? -1 : 1)),
     elided: ep.elided,
     ...(ep.servedBy?.size ? { servedBy: [...ep.servedBy].sort() } : {}),
-    ...(ep.rootKey !== undefined ? { rootProcess: ep.rootKey } : {}),
+    ...(rootSignalled(ep, w) ? { rootProcess: ep.rootKey } : {}),
   };
+}
+
+/**
+ * A tree episode names its root for the `server:` link (a tool call and a signal on the process that
+ * served it) only when a signal is on the root's own start (a server from a new image), not on what
+ * the root did later: a service's in-process work must not tie its calls together.
+ */
+function rootSignalled(ep: EpisodeState, w: WorkloadState): boolean {
+  if (ep.rootKey === undefined) return false;
+  const execId = w.processes.get(ep.rootKey)?.exec?.id;
+  return execId !== undefined && [...ep.signals.values()].some((s) => s.eventId === execId);
 }
 
 /** The episode's version if it changed since it was last emitted, else undefined. */

@@ -172,3 +172,23 @@ export function descendsFrom(w: WorkloadState, proc: ProcNode, ancestorKey: stri
   }
   return false;
 }
+
+/** The process tree an event belongs to (its process's root key), when its process is known. */
+export function treeOf(w: WorkloadState, event: RuntimeEvent, resolved?: ResolvedProcess): string | undefined {
+  const proc = resolved?.proc ?? (event.process ? w.processes.get(event.process.key) : undefined);
+  return proc ? (proc.rootKey ?? proc.key) : event.process?.key;
+}
+
+/**
+ * A stdio MCP server: a child of the container's main process (the agent) that looks like one, or
+ * that started processes during a stdio call. Decided when asked (the agent's exec may arrive after
+ * its server's) and remembered.
+ */
+export function isStdioServer(w: WorkloadState, proc: ProcNode): boolean {
+  if (proc.mcpServer) return true;
+  if (proc.parentKey === undefined || !w.mainProcesses.has(proc.parentKey)) return false;
+  if (!looksLikeMcpServer(proc.exec?.process?.commandLine)) return false;
+  proc.mcpServer = true;
+  proc.service = true;
+  return true;
+}

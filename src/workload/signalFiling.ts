@@ -11,7 +11,7 @@ import type { RuntimeEvent } from '../model/event.ts';
 import type { Signal } from '../model/episode.ts';
 import type { SignalContext, SignalEngine } from '../signals/engine.ts';
 import { addEdge, addEvidence, addSignal, edge, NO_EPISODES, reasonFor } from './episodes.ts';
-import { resolveProcess, type ResolvedProcess } from './lineage.ts';
+import { resolveProcess, treeOf, type ResolvedProcess } from './lineage.ts';
 import { treeEpisode } from './processTrees.ts';
 import { rememberOrphanAlert } from './lateArrivals.ts';
 import { workloadSignalState } from './signalState.ts';
@@ -83,7 +83,7 @@ function file(
   }
   const tags = env.signals.tagsByRule.get(signal.ruleId) ?? [];
   for (const tag of tags) {
-    w.tagged.push({ tag, time: event.time, eventId: event.id, pod });
+    w.tagged.push({ tag, time: event.time, eventId: event.id, pod, root: treeOf(w, event, resolved) });
     if (w.tagged.length > MAX_TAGGED) w.tagged.splice(0, w.tagged.length - MAX_TAGGED);
     if (env.afterTags.has(tag)) recheckAfter(w, event, pod, env);
   }
@@ -129,7 +129,9 @@ function addChain(w: WorkloadState, ep: EpisodeState, event: RuntimeEvent, resol
   let node: ProcNode | undefined = event.process
     ? (resolved?.proc ?? w.processes.get(event.process.key) ?? resolveProcess(w, event)?.proc)
     : undefined;
-  if (node?.exec && node.exec.id !== event.id) {
+  // A service's own exec (a server started long ago) is not added for what it does in-process: the
+  // event's row names it, and a shared exec would tie every call the service served together.
+  if (node?.exec && node.exec.id !== event.id && !servesOthers(w, node)) {
     addEvidence(ep, node.exec, max, true);
     const alerted = event.kind === 'alert';
     const detail = alerted ? `${event.source.product} names ${resolved?.via ?? 'the process'}` : 'same process';

@@ -5,6 +5,7 @@
  */
 import type { SignalEngine, SignalState } from '../signals/engine.ts';
 import { turnEpisodeId } from './episodes.ts';
+import { treeOf } from './lineage.ts';
 import type { WorkloadState } from './state.ts';
 
 /** The signal state of one pod of a workload, cached on the workload. */
@@ -23,11 +24,15 @@ export function workloadSignalState(
       w.firstSeenKeys.set(scoped, event.time);
       return event.time >= w.firstSeen + learningPeriodMs;
     },
+    // An `after` rule pairs events of one process tree (a read, then the same tree's egress): two
+    // unrelated processes that happen to share a pod are not one act.
     taggedBefore: (tags, withinMs, event) => {
+      const root = treeOf(w, event);
       for (let i = w.tagged.length - 1; i >= 0; i--) {
         const hit = w.tagged[i]!;
         if (
           hit.pod === pod &&
+          (hit.root === undefined || root === undefined || hit.root === root) &&
           tags.includes(hit.tag) &&
           hit.time <= event.time &&
           event.time - hit.time <= withinMs &&

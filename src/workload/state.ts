@@ -74,6 +74,8 @@ export interface TaggedHit {
   time: number;
   eventId: string;
   pod: string;
+  /** The process tree of the tagged event (its root key), when its process is known. */
+  root?: string;
 }
 
 export interface StateLimits {
