@@ -130,8 +130,9 @@ function addChain(w: WorkloadState, ep: EpisodeState, event: RuntimeEvent, resol
     ? (resolved?.proc ?? w.processes.get(event.process.key) ?? resolveProcess(w, event)?.proc)
     : undefined;
   // A service's own exec (a server started long ago) is not added for what it does in-process: the
-  // event's row names it, and a shared exec would tie every call the service served together.
-  if (node?.exec && node.exec.id !== event.id && !servesOthers(w, node)) {
+  // event's row names it, and a shared exec would tie every call the service served together. An
+  // alert about the service itself is about that process: it is shown.
+  if (node?.exec && node.exec.id !== event.id && (event.kind === 'alert' || !servesOthers(w, node))) {
     addEvidence(ep, node.exec, max, true);
     const alerted = event.kind === 'alert';
     const detail = alerted ? `${event.source.product} names ${resolved?.via ?? 'the process'}` : 'same process';
