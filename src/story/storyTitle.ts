@@ -70,6 +70,13 @@ function join(entry: string, effects: readonly Effect[]): string {
 }
 
 /** How the attack came in, with the workload; and the effect kind it already says. */
+/** The workload the first flagged event of a tool call ran in. */
+function toolWhere(input: TitleInput, tool: string): string | undefined {
+  const flagged = new Set(input.signals.map((s) => s.eventId));
+  const w = input.events.find((e) => flagged.has(e.id) && input.toolOf.get(e.id) === tool)?.workload;
+  return w?.namespace ? v(`${w.namespace}/${w.workloadName ?? w.pod ?? ''}`, 60) : undefined;
+}
+
 /** The tool call of the first flagged event that ran in one. */
 function firstTool(input: TitleInput): string | undefined {
   const flagged = new Set(input.signals.map((s) => s.eventId));
@@ -94,7 +101,9 @@ function entryOf(
       : (input.workload.workloadName ?? input.workload.pod ?? 'the cluster'),
     60,
   );
-  if (tool) return { text: agent ? `Tool call ${v(tool)} from ${v(agent)}` : `Tool call ${v(tool)} in ${where}` };
+  // Where the tool ran, not which agent called it: the agent's turn may join the story later, and a
+  // title must not change for that.
+  if (tool) return { text: `Tool call ${v(tool)} in ${toolWhere(input, tool) ?? where}` };
   const flagged = new Set(input.signals.map((s) => s.eventId));
   const alert = effects.get('sensor-alert');
   if (alert) return { text: `${alert.text} in ${where}`, consumes: 'sensor-alert' };
