@@ -25,7 +25,7 @@ export const STORY_ROW_BUDGET = {
   listBytes: 4 * 1024,
   /** Events shown one by one in the timeline, graph and evidence rows; past it, repeats are grouped. */
   maxEvents: 100,
-  /** Events of a repeated group still shown one by one: the first ones and the last. */
+  /** Events of a repeated group still shown one by one: the first ones. */
   examples: 3,
   /** Groups listed in Summarised; further groups are counted in the note. */
   maxGroups: 24,
@@ -110,8 +110,8 @@ function actor(e: RuntimeEvent): string {
 
 /**
  * Chooses the events a story shows one by one. A story within the budget shows every event. Past
- * it, groups of like events (exact repeats first, then ever coarser kinds) keep their first and last
- * events and are counted, largest first, until the budget holds; the attack's skeleton (prompt
+ * it, groups of like events (exact repeats first, then ever coarser kinds) keep their first events
+ * and are counted, largest first, until the budget holds; the attack's skeleton (prompt
  * alerts, the first event of each rule and the causes of those) stays whole.
  */
 export function selectEvents(
@@ -200,7 +200,11 @@ function bucketsAt(
     .sort((a, b) => b.length - a.length || a[0]! - b[0]!);
 }
 
-/** Leaves the first and last shown events of a bucket (and its skeleton); returns how many it hid. */
+/**
+ * Leaves the first shown events of a bucket (and its skeleton); returns how many it hid. The first
+ * ones, not the latest: examples that stay put keep a growing story's versions and evidence rows
+ * still (the group's count and last-seen time say how it goes on).
+ */
 function thin(
   members: readonly number[],
   kept: Uint8Array,
@@ -208,15 +212,16 @@ function thin(
   skeleton: ReadonlySet<string>,
   examples: number,
 ): number {
-  const shown = members.filter((i) => kept[i] && !skeleton.has(events[i]!.id));
-  if (shown.length <= examples) return 0;
-  const last = shown.at(-1)!;
+  let shown = 0;
   let hidden = 0;
-  for (const i of shown.slice(examples - 1))
-    if (i !== last) {
+  for (const i of members) {
+    if (!kept[i] || skeleton.has(events[i]!.id)) continue;
+    if (shown < examples) shown++;
+    else {
       kept[i] = 0;
       hidden++;
     }
+  }
   return hidden;
 }
 

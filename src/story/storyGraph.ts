@@ -40,7 +40,7 @@ export function storyTimeline(src: GraphSource): { timeline: TimelineStep[]; lef
       layer: g.layer,
       kind: g.kind,
       summary: singleLine(
-        `${g.label} — ${g.count.toLocaleString('en-US')} times, ${g.examples.length} shown, the last at ${clock(g.last)}`,
+        `${g.label} — ${g.count.toLocaleString('en-US')} times, ${g.shown.length} shown, the last at ${clock(g.last)}`,
         300,
       ),
       evidenceId: g.examples.length ? evidenceId(g.examples[0]!) : '',
@@ -72,7 +72,7 @@ export function storyGraph(src: GraphSource): {
     ...(selection.path.has(e.id) ? { path: true as const } : {}),
   }));
   selection.groups.forEach((g, i) => {
-    const leftOut = g.count - g.examples.length;
+    const leftOut = g.count - g.shown.length;
     nodes.push({
       id: `group-${i}`,
       layer: g.layer,

@@ -165,10 +165,10 @@ describe('the story row budget', () => {
     const labels = last.graph.nodes.filter((n) => n.path).map((n) => n.label);
     expect(labels).toEqual(expect.arrayContaining(['/usr/local/bin/node /app/server.js', TOKEN]));
     expect(last.graph.nodes.filter((n) => n.count).map((n) => n.label)).toEqual([
-      `cat started by sh: /bin/cat /var/run/secrets/kubernetes.io/servic… × 99,997`,
-      `cat read ${TOKEN} × 99,997`,
+      `cat started: /bin/cat /var/run/secrets/kubernetes.io/servic… × 99,996`,
+      `cat read ${TOKEN} × 99,996`,
     ]);
-    expect(last.timeline.find((t) => t.count === 100_000)?.summary).toMatch(/100,000 times, 3 shown, the last at/);
+    expect(last.timeline.find((t) => t.count === 100_000)?.summary).toMatch(/100,000 times, 4 shown, the last at/);
     expect(last.narrative).toMatch(
       /cat read \/var\/run\/secrets\/\S+ \(accessed, from step 3\) — Kubernetes service-account token read — repeated 100,000 times until/,
     );
