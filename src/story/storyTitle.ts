@@ -35,6 +35,8 @@ interface Effect {
   text: string;
   /** The process that did it: two effects of one process (curl started, curl connected) say one thing. */
   process?: string;
+  /** What it reached: new egress to an address and data sent to it say one thing. */
+  subject?: string;
 }
 
 const v = (s: string | undefined, max = 40) => titleValue(s ?? '', max);
@@ -58,7 +60,12 @@ export function storyTitle(input: TitleInput): string {
   let chosen: Effect[] = [];
   for (const effect of ranked) {
     if (chosen.length === 3) break;
-    if (effect.process && chosen.some((c) => c.process === effect.process)) continue;
+    if (
+      chosen.some(
+        (c) => (effect.process && c.process === effect.process) || (effect.subject && c.subject === effect.subject),
+      )
+    )
+      continue;
     const next = [...chosen, effect].sort((a, b) => a.time - b.time || a.rank - b.rank);
     if (join(entry, next).length <= TITLE_MAX || !chosen.length) chosen = next;
   }
@@ -108,7 +115,17 @@ function entryOf(
   const alert = effects.get('sensor-alert');
   if (alert) return { text: `${alert.text} in ${where}`, consumes: 'sensor-alert' };
   const process = input.events.find((e) => flagged.has(e.id) && e.process?.binary);
-  return { text: process ? `Process ${v(baseName(process.process!.binary))} in ${where}` : `Activity in ${where}` };
+  if (!process) {
+    // Nothing ran: the most significant effect is the news (an unusual tool call of an agent).
+    const top = [...effects.values()].sort((a, b) => a.rank - b.rank || a.time - b.time)[0];
+    return top ? { text: `${upperFirst(top.text)} in ${where}`, consumes: top.kind } : { text: `Activity in ${where}` };
+  }
+  // A process the workload's profile never ran is the entry's own news (profile rules say so).
+  const unprofiled = input.signals.some((s) => s.eventId === process.id && /PROFILE-NEW-PROCESS/.test(s.ruleId));
+  return {
+    text: `${unprofiled ? 'Unprofiled process' : 'Process'} ${v(baseName(process.process!.binary))} in ${where}`,
+    ...(unprofiled ? { consumes: 'unprofiled-process' } : {}),
+  };
 }
 
 /** What a flagged event did, by the rule's tactics and techniques (so new rules fit without code). */
@@ -123,38 +140,42 @@ function effectOf(s: Signal, e: RuntimeEvent, tool: string | undefined): Effect 
     text,
     ...(e.process?.key ? { process: e.process.key } : {}),
   });
-  if (has('T1078') || has('T1550') || /CRED(ENTIAL)?-USE|IDENTITY-USE/.test(s.ruleId))
-    return effect('credential-use', 0, `stolen credential used${sourceOf(e)}`);
-  if (tactics.has('Exfiltration')) return effect('exfiltration', 1, `sent to ${v(destination(e), 60)}`);
-  if (has('T1552.005')) return effect('credential-access', 2, `instance-metadata token requested${through}`);
-  if (tactics.has('CredentialAccess')) return effect('credential-access', 2, `${credentialWords(e, s)} read${through}`);
-  // A sensor alert mostly corroborates what the events say: it ranks after them.
+  // A sensor alert mostly corroborates what the events say: it ranks after them, whatever its tactics.
   if (e.kind === 'alert' && e.alert)
     return {
       ...effect('sensor-alert', 6.5, `${productWords(e.source.product)}: ${v(e.alert.name || e.alert.type, 50)}`),
       process: undefined,
     };
+  if (has('T1078') || has('T1550') || /CRED(ENTIAL)?-USE|IDENTITY-USE/.test(s.ruleId))
+    return effect('credential-use', 0, `stolen credential used${sourceOf(e)}`);
+  if (tactics.has('Exfiltration'))
+    return { ...effect('exfiltration', 1, `sent to ${v(destination(e), 60)}`), subject: destination(e) };
+  if (has('T1552.005')) return effect('credential-access', 2, `instance-metadata token requested${through}`);
+  if (tactics.has('CredentialAccess')) return effect('credential-access', 2, `${credentialWords(e, s)} read${through}`);
   if (has('T1036') || /WRITABLE/.test(s.ruleId))
     return effect('writable-exec', 3, `${v(e.process?.binary ?? baseName(e.file?.path), 40)} executed`);
   if (has('T1105')) return effect('download', 5, `download with ${v(baseName(e.process?.binary) || 'a process')}`);
   if (has('T1059.004') || /SHELL/.test(s.ruleId)) return effect('shell', 6, `shell spawned${through}`);
   if (tactics.has('CommandAndControl') && e.network)
-    return effect('egress', 7, `new egress to ${v(destination(e), 60)}`);
+    return { ...effect('egress', 7, `new egress to ${v(destination(e), 60)}`), subject: destination(e) };
   if (e.trace?.toolName && (e.layer === 'agent' || e.layer === 'protocol'))
     return effect('tool-anomaly', 8, `unusual tool ${v(e.trace.toolName)}`);
+  if (/PROFILE-NEW-PROCESS/.test(s.ruleId))
+    return effect('unprofiled-process', 8, `unprofiled process ${v(baseName(e.process?.binary) || 'started')}`);
   return effect(`rule:${s.ruleId}`, 9, lowerFirst(s.name.split(': ')[0]!));
 }
 
 function credentialWords(e: RuntimeEvent, s: Signal): string {
-  const path = e.file?.path ?? '';
-  if (path.includes('/var/run/secrets/azure/tokens/')) return 'workload-identity token';
-  if (/\/var\/run\/secrets\/(kubernetes\.io\/serviceaccount|tokens)\//.test(path)) return 'service-account token';
-  if (path === '/etc/shadow' || path === '/etc/gshadow') return 'password database';
-  if (path.includes('/.ssh/')) return 'SSH key';
-  if (path.includes('/.kube/')) return 'kubeconfig';
-  if (/\/\.(aws|azure|config\/gcloud)\//.test(path)) return 'cloud CLI credentials';
-  if (path) return `secret ${v(baseName(path), 30)}`;
-  return lowerFirst(s.name.replace(/ read$/, ''));
+  // A file event names the path; a process names it on its command line (cat ~/.aws/credentials).
+  const text = e.layer === 'file' ? (e.file?.path ?? '') : (e.process?.commandLine ?? '');
+  if (text.includes('/var/run/secrets/azure/tokens/')) return 'workload-identity token';
+  if (/\/var\/run\/secrets\/(kubernetes\.io\/serviceaccount|tokens)\//.test(text)) return 'service-account token';
+  if (/\/etc\/g?shadow\b/.test(text)) return 'password database';
+  if (text.includes('/.ssh/')) return 'SSH key';
+  if (text.includes('/.kube/')) return 'kubeconfig';
+  if (/\/\.(aws|azure|config\/gcloud)\//.test(text)) return 'cloud CLI credentials';
+  if (e.layer === 'file' && text) return `secret ${v(baseName(text), 30)}`;
+  return lowerFirst(s.name.split(': ')[0]!.replace(/ read$/, ''));
 }
 
 function destination(e: RuntimeEvent): string {
@@ -168,6 +189,10 @@ function sourceOf(e: RuntimeEvent): string {
 
 function productWords(product: string): string {
   return product ? product[0]!.toUpperCase() + product.slice(1) : 'Sensor';
+}
+
+function upperFirst(s: string): string {
+  return s ? s[0]!.toUpperCase() + s.slice(1) : s;
 }
 
 function lowerFirst(s: string): string {
