@@ -10,6 +10,7 @@ import type { Edge } from '../model/episode.ts';
 import type { Layer, RuntimeEvent } from '../model/event.ts';
 import { describeEvent, processLabel } from '../model/describe.ts';
 import { singleLine } from './escape.ts';
+import { causesOf, IncomingEdges } from './incomingEdges.ts';
 
 /** The budget of one story row. Every figure is bytes of UTF-8 JSON unless it says otherwise. */
 export const STORY_ROW_BUDGET = {
@@ -120,12 +121,11 @@ export function selectEvents(
   edges: readonly Edge[],
   max: number = STORY_ROW_BUDGET.maxEvents,
 ): Selection {
-  const causes = incoming(edges);
+  const causes = new IncomingEdges(edges);
   const flaggedCauses = (shown: readonly RuntimeEvent[]) =>
     causesOf(
       shown.filter((e) => signalsByEvent.has(e.id)).map((e) => e.id),
       causes,
-      Number.POSITIVE_INFINITY,
     );
   if (events.length <= max)
     return {
@@ -274,50 +274,11 @@ function groupSelection(
   return { kept: shown, keptIds: new Set(shown.map((e) => e.id)), groups, groupOf, signalsLeftOut };
 }
 
-/**
- * Edges into each event (same-session is context, not cause), as linked lists over the edge array:
- * one map entry per event and no array per event, for stories of hundreds of thousands of edges.
- */
-class Incoming {
-  private readonly head = new Map<string, number>();
-  private readonly next: Int32Array;
-  constructor(private readonly edges: readonly Edge[]) {
-    this.next = new Int32Array(edges.length).fill(-1);
-    edges.forEach((e, i) => {
-      if (e.reason === 'same-session') return;
-      const h = this.head.get(e.to);
-      if (h !== undefined) this.next[i] = h;
-      this.head.set(e.to, i);
-    });
-  }
-  /** The causes of an event (the `from` of each edge into it). */
-  *causes(id: string): Generator<string> {
-    for (let i = this.head.get(id) ?? -1; i >= 0; i = this.next[i]!) yield this.edges[i]!.from;
-  }
-}
-
-function incoming(edges: readonly Edge[]): Incoming {
-  return new Incoming(edges);
-}
-
-/** The events and all their causes (walking edges backwards), at most `cap` of them. */
-function causesOf(start: readonly string[], into: Incoming, cap: number): Set<string> {
-  const out = new Set<string>();
-  const queue = [...start];
-  while (queue.length && out.size < cap) {
-    const id = queue.pop()!;
-    if (out.has(id)) continue;
-    out.add(id);
-    for (const from of into.causes(id)) if (!out.has(from)) queue.push(from);
-  }
-  return out;
-}
-
 /** Prompt alerts, the first event of each rule, and their causes: never grouped away. */
 function skeletonOf(
   events: readonly RuntimeEvent[],
   signalsByEvent: ReadonlyMap<string, readonly string[]>,
-  into: Incoming,
+  into: IncomingEdges,
   cap: number,
 ): Set<string> {
   const firsts: string[] = [];
@@ -328,77 +289,4 @@ function skeletonOf(
     if (rules) for (const r of rules) seen.add(r);
   }
   return causesOf(firsts.reverse(), into, cap);
-}
-
-/**
- * Keeps items, in priority order, while their JSON fits `maxBytes`; returns them in their original
- * order and how many were left out. The last guard of the budget: after grouping it rarely drops any.
- */
-export function fitBytes<T>(
-  items: readonly T[],
-  maxBytes: number,
-  priority?: (a: T, b: T) => number,
-): {
-  items: T[];
-  leftOut: number;
-} {
-  const order = items.map((item, i) => ({ item, i, bytes: Buffer.byteLength(JSON.stringify(item)) + 1 }));
-  let total = 2;
-  for (const o of order) total += o.bytes;
-  if (total <= maxBytes) return { items: [...items], leftOut: 0 };
-  const ranked = priority ? [...order].sort((a, b) => priority(a.item, b.item) || a.i - b.i) : order;
-  const chosen = new Set<number>();
-  total = 2;
-  for (const o of ranked) {
-    if (total + o.bytes > maxBytes) continue;
-    total += o.bytes;
-    chosen.add(o.i);
-  }
-  return { items: items.filter((_, i) => chosen.has(i)), leftOut: items.length - chosen.size };
-}
-
-/** A list column kept within its byte budget (sorted values; the first ones stay). */
-export function boundedList(values: readonly string[], maxBytes: number = STORY_ROW_BUDGET.listBytes): string[] {
-  return fitBytes(
-    values.map((v) =>
-      v.length > STORY_ROW_BUDGET.maxEntityChars ? singleLine(v, STORY_ROW_BUDGET.maxEntityChars) : v,
-    ),
-    maxBytes,
-    () => 0,
-  ).items;
-}
-
-/**
- * Entities within budget: at most maxEntityValues per kind (values of shown events first), each
- * value bounded, and fewer per kind until the whole fits entitiesBytes. Returns what was left out.
- */
-export function boundedEntities(
-  all: Record<string, string[]>,
-  shown: Record<string, string[]>,
-): { entities: Record<string, string[]>; leftOut: Record<string, number> } {
-  const ranked = Object.fromEntries(
-    Object.entries(all).map(([kind, values]) => {
-      const first = new Set(shown[kind] ?? []);
-      const order = [...values].sort((a, b) => Number(first.has(b)) - Number(first.has(a)) || (a < b ? -1 : 1));
-      return [
-        kind,
-        order.map((v) =>
-          v.length > STORY_ROW_BUDGET.maxEntityChars ? singleLine(v, STORY_ROW_BUDGET.maxEntityChars) : v,
-        ),
-      ];
-    }),
-  );
-  for (const cap of [STORY_ROW_BUDGET.maxEntityValues, 20, 10, 5, 2, 1]) {
-    const entities = Object.fromEntries(
-      Object.entries(ranked).map(([k, v]) => [k, [...new Set(v.slice(0, cap))].sort()]),
-    );
-    if (Buffer.byteLength(JSON.stringify(entities)) <= STORY_ROW_BUDGET.entitiesBytes || cap === 1) {
-      const leftOut: Record<string, number> = {};
-      for (const [k, v] of Object.entries(all))
-        if (v.length > entities[k]!.length) leftOut[k] = v.length - entities[k]!.length;
-      return { entities, leftOut };
-    }
-  }
-  /* c8 ignore next */
-  return { entities: {}, leftOut: {} };
 }

@@ -9,7 +9,8 @@ import type { RuntimeEvent } from '../model/event.ts';
 import type { GraphEdge, GraphNode, TimelineStep } from '../model/story.ts';
 import { describeEvent, destinationLabel, processLabel } from '../model/describe.ts';
 import { singleLine } from './escape.ts';
-import { fitBytes, STORY_ROW_BUDGET, type Selection } from './storyBudget.ts';
+import { STORY_ROW_BUDGET, type Selection } from './storyBudget.ts';
+import { fitBytes } from './columnFit.ts';
 import { clock } from './storySteps.ts';
 
 /** What the timeline and graph are made from. */
