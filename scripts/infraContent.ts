@@ -33,6 +33,12 @@ const STREAM_TYPE: Record<string, string> = {
 
 const OPERATORS: Record<string, string> = { gt: 'GreaterThan', lt: 'LessThan', eq: 'Equal', ne: 'NotEqual' };
 
+/**
+ * Stands in a rule query for the fixed part of the workbook link (portal URL, workspace and workbook
+ * ids), which only the deployment knows: sentinelContent.bicep replaces it.
+ */
+export const WORKBOOK_LINK_MARKER = '__CAUSEWAY_WORKBOOK_LINK__';
+
 /** `5m` → `PT5M`, `1h` → `PT1H`, `1d` → `P1D`. */
 export function isoDuration(d: string): string {
   const n = d.slice(0, -1);
@@ -141,6 +147,7 @@ export function generateInfraContent(): Record<string, unknown> {
     'tables.json': { $comment: 'Generated from schemas/tables by `npm run content`. Do not edit.', tables },
     'rules.json': {
       $comment: 'Generated from kql/rules by `npm run content`. Do not edit.',
+      workbookLinkMarker: WORKBOOK_LINK_MARKER,
       scheduled: scheduledRules,
       nrt: nrtRules,
     },

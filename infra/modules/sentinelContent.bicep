@@ -18,6 +18,13 @@ var workbook = loadJsonContent('../generated/workbook.json')
 // Scheduled rules that an NRT variant replaces when useNrtStoryRule is set.
 var replacedByNrt = map(rules.nrt, r => r.variantOf)
 
+var workbookName = guid(workspace.id, 'causeway-attack-stories-workbook')
+
+// The story rules link each incident to the workbook opened on its StoryId (NotebookParams); the
+// link's fixed part (workspace and workbook ids) is known only here, so the generated queries carry
+// a marker in its place.
+var workbookLink = 'https://portal.azure.com/#view/AppInsightsExtension/WorkbookViewerBlade/ComponentId/${uriComponent(workspace.id)}/ConfigurationId/${uriComponent(resourceId('Microsoft.Insights/workbooks', workbookName))}/Type/sentinel/NotebookParams/'
+
 resource workspace 'Microsoft.OperationalInsights/workspaces@2025-07-01' existing = {
   name: workspaceName
 }
@@ -28,7 +35,9 @@ resource scheduledRules 'Microsoft.SecurityInsights/alertRules@2025-09-01' = [
     name: rule.id
     scope: workspace
     kind: 'Scheduled'
-    properties: rule.properties
+    properties: union(rule.properties, {
+      query: replace(rule.properties.query, rules.workbookLinkMarker, workbookLink)
+    })
   }
 ]
 
@@ -37,7 +46,9 @@ resource nrtRules 'Microsoft.SecurityInsights/alertRules@2025-10-01-preview' = [
     name: rule.id
     scope: workspace
     kind: 'NRT'
-    properties: rule.properties
+    properties: union(rule.properties, {
+      query: replace(rule.properties.query, rules.workbookLinkMarker, workbookLink)
+    })
   }
 ]
 
@@ -74,7 +85,7 @@ resource parserFunctions 'Microsoft.OperationalInsights/workspaces/savedSearches
 ]
 
 resource attackStoriesWorkbook 'Microsoft.Insights/workbooks@2023-06-01' = {
-  name: guid(workspace.id, 'causeway-attack-stories-workbook')
+  name: workbookName
   location: location
   kind: 'shared'
   properties: {

@@ -1,4 +1,4 @@
-/** A story for the terminal: title, severity, score, and the causal chain step by step. */
+/** A story for the terminal: title, severity, score, and the causal steps, one per line. */
 import type { Story } from '../model/story.ts';
 import { singleLine } from '../story/escape.ts';
 
@@ -13,33 +13,23 @@ const COLOUR = process.stdout.isTTY
     }
   : { High: '', Medium: '', Low: '', Informational: '', reset: '', dim: '' };
 
+/** The story in a few lines (brief: title and chain) for `replay` and `serve`. Values are made one-line and control-free. */
 export function renderStory(s: Story, options: { brief?: boolean } = {}): string {
   const c = COLOUR;
   const head = `  ${c[s.severity]}[${s.severity} ${s.riskScore}]${c.reset} ${singleLine(s.title, 160)} ${c.dim}(story ${s.storyId} v${s.version})${c.reset}\n`;
   if (options.brief) return head + `      ${c.dim}chain:${c.reset} ${singleLine(s.chain, 300)}\n`;
   const lines = [
     head,
-    `  ${c.dim}workloads:${c.reset} ${s.workloads.join(', ')}\n`,
+    `  ${c.dim}workloads:${c.reset} ${s.workloads.map((w) => singleLine(w, 120)).join(', ')}\n`,
     `  ${c.dim}tactics:${c.reset} ${s.tactics.join(', ')}  ${c.dim}techniques:${c.reset} ${s.techniques.join(', ')}  ${c.dim}ATLAS:${c.reset} ${s.atlasTechniques.join(', ') || '-'}\n`,
-    `  ${c.dim}causal chain:${c.reset}\n`,
+    `  ${c.dim}what happened:${c.reset}\n`,
   ];
-  const signalled = new Set(s.signals.map((x) => x.eventId));
-  const steps = s.timeline.filter(
-    (t) =>
-      t.signals.length ||
-      t.layer === 'prompt' ||
-      t.layer === 'agent' ||
-      t.layer === 'protocol' ||
-      t.kind === 'process.exec',
-  );
-  for (const [i, t] of steps.slice(0, 30).entries()) {
-    const mark = t.signals.length ? `${c.High}!${c.reset}` : ' ';
-    lines.push(
-      `   ${mark} ${String(i + 1).padStart(2)}. ${t.time.slice(11, 23)} ${t.layer.padEnd(8)} ${singleLine(t.summary, 110)}${t.signals.length ? ` ${c.dim}[${t.signals.join(', ')}]${c.reset}` : ''}\n`,
-    );
+  const flagged = / — (?!repeated )/;
+  for (const step of s.narrative.split('\n').filter(Boolean)) {
+    const line = singleLine(step, 220);
+    const mark = flagged.test(line) ? `${c.High}!${c.reset}` : ' ';
+    lines.push(`   ${mark} ${line}\n`);
   }
-  if (steps.length > 30) lines.push(`      … ${steps.length - 30} more steps\n`);
-  void signalled;
-  lines.push(`  ${c.dim}narrative:${c.reset} ${singleLine(s.narrative, 600)}\n`);
+  if (s.summarised.note) lines.push(`  ${c.dim}summarised:${c.reset} ${singleLine(s.summarised.note, 300)}\n`);
   return lines.join('');
 }

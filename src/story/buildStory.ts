@@ -1,17 +1,24 @@
 /**
  * Builds one version of a story from the episodes of a connected component (DESIGN §4): evidence,
- * signals, edges with reasons, entities, timeline, graph, title, narrative, chain and score.
+ * signals, edges with reasons, entities, timeline, graph, title, causal steps, incident description,
+ * chain and score, all within the row budget (storyBudget.ts).
  * Pure and deterministic: the same episodes always give the same story, whatever order they came in.
  */
 import type { Edge, Episode, Signal } from '../model/episode.ts';
 import type { Layer, RuntimeEvent } from '../model/event.ts';
-import type { GraphNode, Story, StoryEvidence, StoryStatus, TimelineStep } from '../model/story.ts';
-import { describeEvent, destinationLabel, processLabel } from '../model/describe.ts';
-import { singleLine } from './escape.ts';
+import type { Story, StoryEvidence, StoryStatus } from '../model/story.ts';
 import { riskScore } from './score.ts';
 import { anchorSignal, evidenceIdFor, storyIdFor } from './storyIds.ts';
-import { chainOf, narrativeOf, titleOf } from './narrative.ts';
+import { chainLine, chainOf, narrativeOf } from './narrative.ts';
 import { entitiesOf } from './entities.ts';
+import { selectEvents, STORY_ROW_BUDGET, type Selection } from './storyBudget.ts';
+import { summaryOf } from './storySummary.ts';
+import { boundedEntities, boundedList, fitBytes } from './columnFit.ts';
+import { storyGraph, storyTimeline } from './storyGraph.ts';
+import { storySteps } from './storySteps.ts';
+import { storyTitle } from './storyTitle.ts';
+import { incidentDescription } from './incidentDescription.ts';
+import { storyMaterial } from './storyMaterial.ts';
 
 const LAYER_ORDER: Layer[] = ['prompt', 'agent', 'protocol', 'process', 'file', 'network', 'cloud', 'alert'];
 
@@ -26,34 +33,11 @@ export interface StoryInput {
 
 /** One version of the story of these episodes (version 0: versioning numbers it), or none without a signal. */
 export function buildStory(input: StoryInput): Story | undefined {
-  const events = new Map<string, RuntimeEvent>();
-  const signals = new Map<string, Signal>();
-  const edges = new Map<string, Edge>();
-  for (const ep of input.episodes) {
-    for (const e of ep.evidence) events.set(e.id, e);
-    for (const s of ep.signals) signals.set(s.id, s);
-    for (const e of ep.edges) edges.set(`${e.from}>${e.to}>${e.reason}`, e);
-  }
-  for (const s of input.storySignals) signals.set(s.id, s);
-  for (const e of input.links) {
-    const from = events.get(e.from);
-    const to = events.get(e.to);
-    if (!from || !to) continue;
-    // same-session is symmetric: one edge per pair, from the earlier event to the later.
-    const edge =
-      e.reason === 'same-session' && (to.time < from.time || (to.time === from.time && e.to < e.from))
-        ? { ...e, from: e.to, to: e.from }
-        : e;
-    edges.set(`${edge.from}>${edge.to}>${edge.reason}`, edge);
-  }
-  const signalList = [...signals.values()].sort((a, b) => a.time - b.time || (a.id < b.id ? -1 : 1));
+  const material = storyMaterial(input.episodes, input.links, input.storySignals);
+  const { events, evidence, signals: signalList, edges: edgeList, signalsByEvent } = material;
   const anchor = anchorSignal(signalList);
   if (!anchor) return undefined;
   const storyId = storyIdFor(anchor);
-  const evidence = [...events.values()].sort((a, b) => a.time - b.time || (a.id < b.id ? -1 : 1));
-  const edgeList = [...edges.values()].sort((a, b) => (a.from + a.to + a.reason < b.from + b.to + b.reason ? -1 : 1));
-  const signalsByEvent = new Map<string, string[]>();
-  for (const s of signalList) signalsByEvent.set(s.eventId, [...(signalsByEvent.get(s.eventId) ?? []), s.ruleId]);
 
   const layers = new Set<Layer>();
   for (const e of evidence) if (e.layer !== 'health') layers.add(e.layer);
@@ -70,38 +54,59 @@ export function buildStory(input: StoryInput): Story | undefined {
     vendors,
   });
 
-  const evidenceIds = new Map(evidence.map((e) => [e.id, evidenceIdFor(storyId, e.id)]));
-  const storyEvidence: StoryEvidence[] = evidence.map((event) => ({
-    evidenceId: evidenceIds.get(event.id)!,
+  // The row budget: which events are shown one by one; the rest are counted in groups.
+  const selection = selectEvents(evidence, signalsByEvent, edgeList);
+  const shownEdges = edgeList.filter((e) => selection.keptIds.has(e.from) && selection.keptIds.has(e.to));
+  const shownSignals = signalList.filter((s) => selection.keptIds.has(s.eventId));
+  const evidenceId = evidenceIdsOf(storyId);
+  const linksFrom = new Map<string, StoryEvidence['links']>();
+  for (const e of shownEdges)
+    linksFrom.set(e.from, [
+      ...(linksFrom.get(e.from) ?? []),
+      { reason: e.reason, to: evidenceId(e.to), detail: e.detail },
+    ]);
+  const storyEvidence: StoryEvidence[] = selection.kept.map((event) => ({
+    evidenceId: evidenceId(event.id),
     event,
     signals: signalsByEvent.get(event.id) ?? [],
-    links: edgeList
-      .filter((e) => e.from === event.id)
-      .map((e) => ({ reason: e.reason, to: evidenceIds.get(e.to)!, detail: e.detail })),
+    links: linksFrom.get(event.id) ?? [],
   }));
-  const timeline: TimelineStep[] = storyEvidence.map((se) => ({
-    time: new Date(se.event.time).toISOString(),
-    layer: se.event.layer,
-    kind: se.event.kind,
-    summary: singleLine(describeEvent(se.event), 300),
-    evidenceId: se.evidenceId,
-    signals: se.signals,
-  }));
-  const nodes: GraphNode[] = storyEvidence.map((se) => ({
-    id: se.evidenceId,
-    layer: graphLayer(se.event),
-    label: singleLine(nodeLabel(se.event), 80),
-    evidenceId: se.evidenceId,
-  }));
-  const graphEdges = edgeList.map((e) => ({
-    from: evidenceIds.get(e.from)!,
-    to: evidenceIds.get(e.to)!,
-    reason: e.reason,
-    detail: e.detail,
-  }));
+  const graphSource = { selection, edges: edgeList, signalsByEvent, evidenceId };
+  const { timeline, leftOut: timelineLeftOut } = storyTimeline(graphSource);
+  const { graph, leftOutEdges, leftOutNodes } = storyGraph(graphSource);
+  const fitSignals = fitBytes(
+    shownSignals,
+    STORY_ROW_BUDGET.signalsBytes,
+    (a, b) => severityRank(b) - severityRank(a) || a.time - b.time,
+  );
 
   const primary = primaryWorkload(input.episodes, anchor, events);
-  const chainSteps = chainOf(evidence, signalsByEvent, edgeList);
+  const toolOf = toolCalls(input.episodes);
+  const whereOf = (e: RuntimeEvent) => {
+    const w = e.workload;
+    return w.namespace ? `${w.namespace}/${w.workloadName ?? w.pod ?? ''}` : (w.workloadName ?? w.pod ?? '');
+  };
+  const steps = storySteps({
+    events: selection.kept,
+    edges: shownEdges,
+    signals: shownSignals,
+    whereOf,
+    repeats: repeatsByExample(selection),
+    hidden: new Set(selection.groups.flatMap((g) => g.shown.slice(1))),
+  });
+  const { entities, leftOut: entitiesLeftOut } = boundedEntities(
+    entitiesOf(selection.representatives, input.episodes),
+    entitiesOf(selection.kept, []),
+  );
+  const summarised = summaryOf(selection, evidenceId, {
+    total: evidence.length,
+    edges: edgeList.length - shownEdges.length,
+    timeline: timelineLeftOut,
+    nodes: leftOutNodes,
+    graphEdges: leftOutEdges,
+    signals: shownSignals.length - fitSignals.items.length,
+    entities: entitiesLeftOut,
+  });
   const firstSeen = evidence[0]?.time ?? anchor.time;
   const lastSeen = evidence.at(-1)?.time ?? anchor.time;
   const merged = [
@@ -112,35 +117,47 @@ export function buildStory(input: StoryInput): Story | undefined {
     version: 0,
     status: input.status,
     mergedStoryIds: [],
-    title: titleOf(
-      signalList,
-      anchor,
-      primary,
-      sorted(input.episodes.filter((e) => e.kind === 'tool' && e.signals.length).flatMap((e) => e.toolNames)),
-      chainSteps,
-    ),
+    title: storyTitle({
+      events: selection.kept,
+      signals: shownSignals,
+      toolOf,
+      agentNames,
+      workload: primary,
+    }),
     severity,
     riskScore: score,
     riskBreakdown: breakdown,
     cluster: primary.cluster ?? '',
     namespace: primary.namespace ?? '',
     pod: primary.pod ?? '',
-    workloads: [...workloads].sort(),
+    workloads: boundedList([...workloads].sort()),
     layers: LAYER_ORDER.filter((l) => layers.has(l)),
     tactics: sorted(signalList.flatMap((s) => s.tactics)),
     techniques: sorted(signalList.flatMap((s) => s.techniques)),
     atlasTechniques: sorted(signalList.flatMap((s) => s.atlas)),
-    entities: entitiesOf(evidence, input.episodes),
+    entities,
     timeline,
-    graph: { nodes, edges: graphEdges },
-    narrative: narrativeOf(evidence, signalsByEvent, input.episodes, edgeList),
-    chain: chainSteps.join(' > '),
-    signals: signalList,
+    graph,
+    narrative: narrativeOf(steps),
+    chain: chainLine(chainOf(selection.kept, signalsByEvent, shownEdges)),
+    description: incidentDescription({
+      storyId,
+      severity,
+      riskScore: score,
+      breakdown,
+      firstSeen,
+      lastSeen,
+      steps,
+      summary: summarised,
+    }),
+    summarised,
+    totals: { events: evidence.length, edges: edgeList.length, signals: signalList.length },
+    signals: fitSignals.items,
     firstSeen,
     lastSeen,
-    agentNames,
-    toolNames,
-    alertIds: merged,
+    agentNames: boundedList(agentNames),
+    toolNames: boundedList(toolNames),
+    alertIds: boundedList(merged),
     azureResourceId:
       evidence.find((e) => e.alert?.azureResourceId?.toLowerCase().includes('managedclusters'))?.alert
         ?.azureResourceId ?? '',
@@ -148,29 +165,37 @@ export function buildStory(input: StoryInput): Story | undefined {
   };
 }
 
+/** Evidence ids are hashes: computed for the events a version shows, not for every repeat. */
+function evidenceIdsOf(storyId: string): (eventId: string) => string {
+  const known = new Map<string, string>();
+  return (eventId) => {
+    let id = known.get(eventId);
+    if (id === undefined) known.set(eventId, (id = evidenceIdFor(storyId, eventId)));
+    return id;
+  };
+}
+
 function sorted(values: string[]): string[] {
   return [...new Set(values.filter(Boolean))].sort();
 }
 
-function graphLayer(e: RuntimeEvent): GraphNode['layer'] {
-  if (e.kind === 'tool.execute' || (e.kind === 'mcp.request' && e.trace?.spanKind === 'SERVER')) return 'tool';
-  return e.layer;
+const SEVERITY = ['Informational', 'Low', 'Medium', 'High'];
+const severityRank = (s: Signal) => SEVERITY.indexOf(s.severity);
+
+/** Event id → the tool call it ran in (tool episodes name one tool). */
+function toolCalls(episodes: readonly Episode[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const ep of episodes)
+    if (ep.kind === 'tool' && ep.toolNames.length)
+      for (const e of ep.evidence) if (!out.has(e.id)) out.set(e.id, ep.toolNames[0]!);
+  return out;
 }
 
-function nodeLabel(e: RuntimeEvent): string {
-  switch (e.layer) {
-    case 'process':
-      return e.kind === 'process.exec' ? (e.process?.commandLine ?? processLabel(e)) : describeEvent(e);
-    case 'file':
-      return e.file?.path ?? 'file';
-    case 'network':
-      return destinationLabel(e);
-    case 'prompt':
-    case 'alert':
-      return e.alert?.name ?? e.alert?.type ?? 'alert';
-    default:
-      return e.trace?.toolName ? `${e.kind === 'mcp.request' ? 'MCP ' : ''}${e.trace.toolName}` : describeEvent(e);
-  }
+/** Example event id → the group it stands for (first example only: the step says "repeated N times"). */
+function repeatsByExample(selection: Selection): Map<string, { count: number; last: number }> {
+  const out = new Map<string, { count: number; last: number }>();
+  for (const g of selection.groups) if (g.examples.length) out.set(g.examples[0]!, { count: g.count, last: g.last });
+  return out;
 }
 
 /** Where the anchor happened: its episode's merged identity (a Falco alert names only the pod). */

@@ -46,3 +46,14 @@ export function titleValue(s: string, max = 60): string {
     .replace(/[<>`*[\]{}|#\\"]/g, "'")
     .replace(/'{2,}/g, "'");
 }
+
+/**
+ * An attacker-influenced value inside Markdown or plain text (the Sentinel incident description):
+ * a code span, so no Markdown or HTML in it is interpreted, with what could end the span or pass
+ * for markup replaced (backticks, angle brackets), one line, short, and URLs defanged so no viewer
+ * turns them into links.
+ */
+export function codeValue(s: string, max = 100): string {
+  const v = singleLine(s, max).replace(/`/g, "'").replace(/</g, '‹').replace(/>/g, '›').replace(/:\/\//g, '[:]//');
+  return `\`${v || '?'}\``;
+}

@@ -214,7 +214,7 @@ export class StoryVersions {
 /** Evidence ids remembered per story for retractions (a story's evidence is bounded well below this). */
 const MAX_WRITTEN_EVIDENCE = 8192;
 
-/** The size of a story's content: what a version number counts. */
+/** The size of a story's content: what a version number counts (before the row budget summarised it). */
 function contentOf(story: Story): number {
-  return story.evidence.length + story.graph.edges.length + story.signals.length;
+  return story.totals.events + story.totals.edges + story.totals.signals;
 }

@@ -1,8 +1,10 @@
 /**
  * The story viewer in a real browser: headless Chromium (Debian's, installed by .ci/run) driven by
  * playwright-core, against a running local pipeline fed the demo scenario. Checks the list, the
- * graph and timeline of the demo story, live updates, the offline report, and that a tool name and
- * a command line carrying HTML/script render as text. Screenshots go to test-artifacts/.
+ * graph (readable labels, pan and zoom, the attack path, repeated context drawn once), the causal
+ * steps, the timeline and its "signals only" filter, live updates, the offline report, and that a
+ * tool name and a command line carrying HTML/script render as text. Screenshots go to
+ * test-artifacts/.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -107,6 +109,24 @@ afterAll(async () => {
   await host?.close();
 });
 
+/** Opens the demo story (the list's first row) and waits for its graph. */
+async function openDemoStory(page: Page): Promise<void> {
+  await page.goto(`http://127.0.0.1:${port}/`);
+  await page.locator('#stories-body tr a', { hasText: 'travel-agent' }).first().click();
+  await page.waitForSelector('svg.graph');
+}
+
+/** The browser globals the page functions below use (this file compiles without the DOM library). */
+declare const window: { getComputedStyle(e: unknown): { fontSize: string; opacity: string } };
+type Graphic = { getScreenCTM(): { a: number } | null };
+
+/** On-screen font size (px) of every node label: the computed size times the drawing's scale. */
+function labelSizes(page: Page): Promise<number[]> {
+  return page.$$eval('svg.graph text.node-label', (ts) =>
+    ts.map((t) => parseFloat(window.getComputedStyle(t).fontSize) * ((t as unknown as Graphic).getScreenCTM()?.a ?? 0)),
+  );
+}
+
 describe('story viewer', () => {
   it('lists stories with severity, score, workloads, layers and times', async () => {
     const { page, dialogs, cspErrors } = await newPage();
@@ -151,9 +171,86 @@ describe('story viewer', () => {
     expect(steps.some((s) => s.includes('curl connected to 203.0.113.50:443'))).toBe(true);
     expect(await page.locator('table.evidence tbody tr').count()).toBeGreaterThan(10);
     await page.screenshot({ path: `${ARTIFACTS}viewer-story.png`, fullPage: true });
-    await page.locator('svg.graph').screenshot({ path: `${ARTIFACTS}viewer-graph.png` });
+    await page.locator('.graph-view').screenshot({ path: `${ARTIFACTS}viewer-graph.png` });
     expect(dialogs).toEqual([]);
     expect(cspErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('draws the graph readably: labels of 11 px or more on screen, in an area that pans and zooms by mouse and keyboard', async () => {
+    const { page, cspErrors } = await newPage();
+    await openDemoStory(page);
+    expect(Math.min(...(await labelSizes(page)))).toBeGreaterThanOrEqual(11);
+    const view = page.locator('.graph-view');
+    const size = () => view.evaluate((v) => ({ scroll: v.scrollWidth, client: v.clientWidth, left: v.scrollLeft }));
+    // The drawing is not shrunk to the panel: it is wider than the area, which scrolls.
+    expect((await size()).scroll).toBeGreaterThan((await size()).client);
+    const box = (await view.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 - 300, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    expect((await size()).left).toBeGreaterThan(100);
+    const svgWidth = () => page.locator('svg.graph').evaluate((s) => s.getBoundingClientRect().width);
+    const before = await svgWidth();
+    await view.focus();
+    await page.keyboard.press('+');
+    expect(await svgWidth()).toBeGreaterThan(before * 1.2);
+    expect(await view.getAttribute('data-zoom')).toBe('1.25');
+    await page.keyboard.press('0');
+    expect(await svgWidth()).toBeCloseTo(before, 0);
+    await page.locator('.graph-tools button[data-zoom="out"]').click();
+    expect(await view.getAttribute('data-zoom')).toBe('0.8');
+    await page.mouse.move(box.x + 200, box.y + 100);
+    await page.keyboard.down('Control');
+    await page.mouse.wheel(0, -200);
+    await page.keyboard.up('Control');
+    await expect.poll(() => view.getAttribute('data-zoom')).toBe('1');
+    expect(cspErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('marks the attack path over context and draws repeated model calls once', async () => {
+    const { page } = await newPage();
+    await openDemoStory(page);
+    const onPath = await page.$$eval('svg.graph g.node.on-path text.node-label', (ts) => ts.map((t) => t.textContent));
+    expect(onPath).toEqual(
+      expect.arrayContaining([
+        '/var/run/secrets/azure/tokens/azure-identity-token',
+        '203.0.113.50:443',
+        'MCP read_file',
+      ]),
+    );
+    expect(await page.locator('svg.graph g.node.flagged').count()).toBeGreaterThanOrEqual(5);
+    expect(await page.locator('svg.graph polyline.edge.on-path').count()).toBeGreaterThanOrEqual(8);
+    const context = await page.$$eval('svg.graph g.node.context text.node-label', (ts) => ts.map((t) => t.textContent));
+    expect(context).toContain('model call to gpt-4o × 4');
+    const opacity = (selector: string) =>
+      page
+        .locator(selector)
+        .first()
+        .evaluate((g) => Number(window.getComputedStyle(g).opacity));
+    expect(await opacity('svg.graph g.node.context')).toBeLessThan(await opacity('svg.graph g.node.on-path'));
+    await page.close();
+  });
+
+  it('shows the causal steps and filters the timeline to signals only', async () => {
+    const { page } = await newPage();
+    await openDemoStory(page);
+    const steps = await page.$$eval('ol.steps li', (lis) => lis.map((l) => l.textContent ?? ''));
+    expect(steps[0]).toMatch(/Defender for AI: prompt injection/);
+    expect(steps.some((s) => /cat read \S+azure-identity-token \(accessed, from step \d+\)/.test(s))).toBe(true);
+    const visible = () => page.locator('ol.timeline li:visible').count();
+    const all = await visible();
+    await page.locator('label', { hasText: 'Signals only' }).click();
+    const flagged = await page.locator('ol.timeline li.flagged').count();
+    expect(await visible()).toBe(flagged);
+    expect(flagged).toBeLessThan(all);
+    expect(flagged).toBeGreaterThanOrEqual(5);
+    // Evidence cells are cut to their column; the whole value is on hover.
+    const cmd = page.locator('table.evidence td.wide[title*="azure-identity-token"]').first();
+    expect(await cmd.getAttribute('title')).toMatch(/^\/bin\/sh -c /);
+    await page.screenshot({ path: `${ARTIFACTS}viewer-story-signals-only.png`, fullPage: true });
     await page.close();
   });
 
@@ -172,7 +269,8 @@ describe('story viewer', () => {
     expect(text).toContain(XSS_TOOL);
     expect(text).toContain(XSS_CMD);
     expect(await page.locator('img').count()).toBe(0);
-    expect(await page.$$eval('script', (s) => s.map((x) => x.getAttribute('src')))).toEqual([]);
+    // Only the same-origin graph script, no script the page's values could have brought.
+    expect(await page.$$eval('script', (s) => s.map((x) => x.getAttribute('src')))).toEqual(['/static/graph.js']);
     await page.screenshot({ path: `${ARTIFACTS}viewer-xss-story.png`, fullPage: true });
     expect(dialogs).toEqual([]);
     expect(cspErrors).toEqual([]);
@@ -192,7 +290,18 @@ describe('story viewer', () => {
     expect(await page.locator('svg.graph').count()).toBe(stories.length);
     expect(await page.$$eval('script', (s) => s.length)).toBe(0);
     expect(await page.locator('body').innerText()).toContain(XSS_TOOL);
-    await page.screenshot({ path: `${ARTIFACTS}viewer-report.png` });
+    expect(await page.locator('.graph-tools').count()).toBe(0);
+    expect(Math.min(...(await labelSizes(page)))).toBeGreaterThanOrEqual(11);
+    const demo = page.locator('article.story').first();
+    expect(await demo.locator('h1').textContent()).toBe(
+      'Prompt injection in travel-agent → workload-identity token read through read_file → sent to 203.0.113.50',
+    );
+    expect(await demo.locator('ol.steps li').count()).toBeGreaterThanOrEqual(8);
+    expect(await demo.locator('svg.graph g.node.on-path').count()).toBeGreaterThan(5);
+    const flagged = await demo.locator('ol.timeline li.flagged').count();
+    await demo.locator('label', { hasText: 'Signals only' }).click();
+    expect(await demo.locator('ol.timeline li:visible').count()).toBe(flagged);
+    await page.screenshot({ path: `${ARTIFACTS}viewer-report.png`, fullPage: true });
     expect(dialogs).toEqual([]);
     expect(cspErrors).toEqual([]);
     await page.close();

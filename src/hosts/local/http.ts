@@ -1,6 +1,6 @@
 /** HTTP plumbing of the local host: bodies read within a limit, responses with the strict headers. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SERVED_CSP } from '../../viewer/render.ts';
+import { SERVED_CSP } from '../../viewer/page.ts';
 
 export function json(res: ServerResponse, status: number, body: unknown): void {
   send(res, status, 'application/json', JSON.stringify(body));

@@ -5,7 +5,9 @@
 import type { Story } from '../../model/story.ts';
 import { storyRow } from '../../sinks/rows.ts';
 import type { Row } from '../../sinks/tables.ts';
-import { liveScript, renderIndex, renderStoryPage, stylesheet } from '../../viewer/render.ts';
+import { graphScript, liveScript, stylesheet } from '../../viewer/page.ts';
+import { renderStoryPage } from '../../viewer/render.ts';
+import { renderIndex } from '../../viewer/storyIndex.ts';
 
 export interface StoryView {
   /** Stories that stand, highest risk first. */
@@ -35,6 +37,7 @@ export async function viewerPage(path: string, view: StoryView): Promise<Page | 
     return { status: 200, type: 'application/json', body: JSON.stringify(view.live().map(summary)) };
   if (path === '/static/causeway.css') return { status: 200, type: 'text/css; charset=utf-8', body: stylesheet() };
   if (path === '/static/live.js') return { status: 200, type: 'text/javascript; charset=utf-8', body: liveScript() };
+  if (path === '/static/graph.js') return { status: 200, type: 'text/javascript; charset=utf-8', body: graphScript() };
   const m = /^\/story\/([^/]+)$/.exec(path);
   if (!m) return undefined;
   let id: string;

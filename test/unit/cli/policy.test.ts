@@ -83,7 +83,7 @@ describe('observe → audit → check → graduate', () => {
       /DENY connect 10\.0\.40\.7:9000\/TCP.*\n {7}shop\/Deployment\/checkout:checkout, process \/opt\/java\/openjdk\/bin\/java, pod checkout-\w+-\w+, 2026-11-20T10:40:00\.000Z to 2026-11-20T10:50:00\.000Z, 2 times, seen in event\n {7}no story: benign traffic the draft would break/,
     );
     expect(r.out).toMatch(
-      /DENY connect 198\.51\.100\.99:4444\/TCP.*\n {7}agents\/Deployment\/kb-tools:mcp, process \/usr\/bin\/nc, .*\n {7}story [0-9a-f-]{36} \(Medium: MCP server ran a process outside its profile/,
+      /DENY connect 198\.51\.100\.99:4444\/TCP.*\n {7}agents\/Deployment\/kb-tools:mcp, process \/usr\/bin\/nc, .*\n {7}story [0-9a-f-]{36} \(Medium: Unprofiled process nc in agents\/kb-tools → new egress to 198\.51\.100\.99\)/,
     );
     expect(r.out).toMatch(/^Result: 1 benign flow would be denied/m);
   });
