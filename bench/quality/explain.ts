@@ -30,17 +30,14 @@ const latest = new Map<string, Row>();
 for (const r of rows.stories)
   if (((latest.get(String(r.StoryId))?.Version as number) ?? -1) < (r.Version as number))
     latest.set(String(r.StoryId), r);
-const mergedInto = (id: string): string => {
-  let cur = id;
-  for (let i = 0; i < 64 && latest.get(cur)?.Status === 'merged'; i++) cur = String(latest.get(cur)!.MergedInto);
-  return cur;
-};
+// As the scorer reads them: each live story's own rows less those its latest version retracted (a
+// story that absorbs another writes the absorbed evidence again under its own id).
 const evidence = new Map<string, Row[]>();
 const held = new Set<string>();
 for (const e of rows.evidence) {
   const retracted = latest.get(String(e.StoryId))?.RetractedEvidenceIds as string[] | null | undefined;
   if (retracted?.includes(String(e.EvidenceId))) continue;
-  const id = mergedInto(String(e.StoryId));
+  const id = String(e.StoryId);
   const list = evidence.get(id) ?? [];
   if (!list.some((x) => x.EventId === e.EventId)) list.push(e);
   evidence.set(id, list);
@@ -72,7 +69,22 @@ for (const [id, s] of latest) {
 for (const a of scenario.attacks) {
   const missing = [...scenario.labels].filter(([k, l]) => isFact(l) && attackOf(l) === a.id && !held.has(k));
   out(`\nattack ${a.id}: ${missing.length} facts in no Low+ story`);
-  for (const [k] of missing.slice(0, 40)) out(`    ${k}`);
+  for (const [k] of missing.slice(0, 40)) out(`    ${k}${whereIs(k)}`);
 }
 const score = scoreRun(scenario, rows, order);
 out(`\nscore: ${JSON.stringify(score.attacks)} benign ${score.benignStories} merged ${score.mergedStories}`);
+
+/** Where a fact no Low+ story holds went: the stories whose rows name it, or what its record was. */
+function whereIs(key: string): string {
+  const found = rows.evidence.filter((e) => labelKey(String(e.Source), String(e.SourceRecordId)) === key);
+  if (found.length)
+    return found
+      .map((e) => {
+        const s = latest.get(String(e.StoryId));
+        const retracted = (s?.RetractedEvidenceIds as string[] | null | undefined)?.includes(String(e.EvidenceId));
+        return ` → ${String(e.Kind)} in ${String(s?.Severity)} ${String(e.StoryId).slice(0, 8)}${retracted ? ' (retracted)' : ''}`;
+      })
+      .join('');
+  const record = scenario.records.find((r) => r.keys.includes(key));
+  return ` (no row; ${record?.input ?? '?'} record: ${record?.body.slice(0, 160) ?? '?'})`;
+}

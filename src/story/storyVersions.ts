@@ -68,12 +68,12 @@ export class StoryVersions {
     const current = new Set(story.evidence.map((e) => e.evidenceId));
     // Evidence written before that no longer belongs (a late event moved a link): retracted.
     const retracted = (state?.writtenEvidence ?? state?.emittedEvidence ?? []).filter((id) => !current.has(id)).sort();
-    const shrank = state !== undefined && state.emittedEvidence.some((id) => !current.has(id));
-    // Versions are content-derived (2 × content) and never go back: a story that lost evidence
+    const changed = state === undefined || state.content !== content || !sameIds(state.emittedEvidence, current);
+    if (!changed) return undefined;
+    // Versions are content-derived (2 × content) and never go back: a story whose content changed
+    // other than by growing past its last version (it lost evidence, or grew back after a loss)
     // takes the next even number.
-    const version = state && shrank ? Math.max(2 * content, state.version + 2) : 2 * content;
-    if (state && !shrank && version <= state.version && state.status !== 'closed') return undefined;
-    if (state && state.status === 'closed' && content <= state.content && !shrank) return undefined;
+    const version = state ? Math.max(2 * content, state.version + 2 - (state.version % 2)) : 2 * content;
 
     const signature = `${story.severity}|${story.riskScore}|${story.signals.map((s) => s.id).join(',')}`;
     const significant = !state || state.status !== 'open' || state.signature !== signature;
@@ -209,6 +209,10 @@ export class StoryVersions {
     for (const [id, st] of stories) this.stories.set(id, st);
     this.episodeStory = new Map(episodeStory);
   }
+}
+
+function sameIds(before: readonly string[], now: ReadonlySet<string>): boolean {
+  return before.length === now.size && before.every((id) => now.has(id));
 }
 
 /** Evidence ids remembered per story for retractions (a story's evidence is bounded well below this). */

@@ -279,7 +279,9 @@ function sameContainer(a: string, b: string): boolean {
  */
 export function contestedBy(w: WorkloadState, event: RuntimeEvent, ep: EpisodeState, pod: string): boolean {
   const p = event.process;
-  if (p && ep.processKeys.has(p.key)) return true;
+  // Its own process's events, and those outside its window (only its processes can claim them),
+  // are not contested.
+  if ((p && ep.processKeys.has(p.key)) || !inWindow(ep, event)) return true;
   if (event.kind === 'process.exec') {
     // Another call claimed this exec by its window (not through its parent): the nearer call wins.
     const rivals = toolEpisodesFor(w, event, pod).filter(

@@ -7,10 +7,14 @@ import type { WorkloadState } from './state.ts';
 /** A process that exited this long ago (event time) and belongs to no episode is forgotten. */
 const EXITED_TTL_MS = 60_000;
 /**
- * How far back (event time) kernel events are kept for a tool call whose span arrives late: the
- * span is exported when the call ends, so seconds, not minutes.
+ * How far back (event time) kernel events are kept for a tool call whose span arrives late. A span
+ * is exported when the call ends, but an exporter that cannot reach the collector retries for up
+ * to 5 minutes (the OpenTelemetry Collector's retry_on_failure max_elapsed_time default, 300 s)
+ * while the sensors' events flow on; twice that covers a retry plus a backed-up pipeline. The
+ * buffers stay bounded by count (maxBufferedEventsPerContainer; 32 for pods with no agent or MCP
+ * role).
  */
-const ATTRIBUTION_LOOKBACK_MS = 120_000;
+const ATTRIBUTION_LOOKBACK_MS = 10 * 60_000;
 /** Long-lived processes looked at per expiry pass. */
 const IDLE_SCAN = 64;
 /** How often (event time) a workload's state is swept for expired entries. */

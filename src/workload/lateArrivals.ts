@@ -12,7 +12,7 @@
 import type { RuntimeEvent } from '../model/event.ts';
 import { addEdge, addEvidence, addSignal, edge } from './episodes.ts';
 import { isService, resolveProcess, RUNTIME_PARENT } from './lineage.ts';
-import { joinProcess, treeEpisode, treeEpisodeId } from './processTrees.ts';
+import { isServiceTree, joinProcess, treeEpisode, treeEpisodeId } from './processTrees.ts';
 import type { EpisodeState, ProcNode, WorkloadState } from './state.ts';
 
 /** Orphan alerts and orphan children remembered per workload. */
@@ -80,31 +80,46 @@ export function rememberOrphan(w: WorkloadState, proc: ProcNode, exec: RuntimeEv
  * The parent of earlier orphans arrived: unless it is a service, their trees are its tree now. Each
  * orphan's subtree takes the parent's root, and an episode the orphan's tree had is kept as the
  * parent tree's episode (or, when the parent's tree has one too, the parent joins it as well).
+ * Returns the processes of those subtrees, oldest first (the tool call that claims the parent
+ * claims them too: see lateChildren).
  */
-export function adoptOrphans(w: WorkloadState, parent: ProcNode): void {
+export function adoptOrphans(w: WorkloadState, parent: ProcNode): ProcNode[] {
   const children = w.orphanChildren.get(parent.key);
-  if (!children) return;
+  if (!children) return [];
   w.orphanChildren.delete(parent.key);
-  if (isService(w, parent, parent.start)) return;
+  if (isService(w, parent, parent.start)) return [];
   const newRoot = parent.rootKey ?? parent.key;
+  const adopted: ProcNode[] = [];
   for (const childKey of children) {
     const child = w.processes.get(childKey);
     if (!child || child.rootKey !== child.key || isService(w, parent, child.start)) continue;
     const oldRoot = child.key;
+    const subtree: ProcNode[] = [];
     for (const key of w.podProcesses.get(child.pod ?? '-') ?? []) {
       const p = w.processes.get(key);
-      if (p?.rootKey === oldRoot) p.rootKey = newRoot;
+      if (p?.rootKey !== oldRoot) continue;
+      p.rootKey = newRoot;
+      subtree.push(p);
     }
+    adopted.push(...subtree);
     const pod = child.pod ?? '-';
     const childEpisode = w.episodes.get(w.treeAlias.get(oldRoot) ?? treeEpisodeId(w, pod, oldRoot));
-    if (!childEpisode) continue;
     const parentEpisodeId = w.treeAlias.get(newRoot) ?? treeEpisodeId(w, pod, newRoot);
+    if (!childEpisode) {
+      // The parent's tree already has an episode: the subtree grows it, as if it had come in order.
+      const treeEp = w.episodes.get(parentEpisodeId);
+      if (!treeEp || isServiceTree(w, treeEp)) continue;
+      joinProcess(w, treeEp, parent);
+      for (const p of subtree.sort((a, b) => a.start - b.start)) joinProcess(w, treeEp, p);
+      continue;
+    }
     if (!w.episodes.has(parentEpisodeId)) w.treeAlias.set(newRoot, childEpisode.id);
     joinProcess(w, childEpisode, parent);
     const parentEpisode = w.episodes.get(parentEpisodeId);
     // Both trees had episodes: the parent is in both, so the story stage joins them (process key).
     if (parentEpisode && parentEpisode !== childEpisode) joinProcess(w, parentEpisode, child);
   }
+  return adopted.sort((a, b) => a.start - b.start);
 }
 
 /**

@@ -21,6 +21,7 @@ import { parkIfWaiting, releaseAll, releaseExpired, releaseWaitingOn, type Parki
 import { evaluate, type FilingEnv } from './signalFiling.ts';
 import { growTree, rememberEffect } from './processTrees.ts';
 import { adoptOrphanAlerts, adoptOrphans, joinEarlierEpisode, rememberOrphan } from './lateArrivals.ts';
+import { claimLateChildren } from './lateChildren.ts';
 import { ROUTINE_KINDS } from '../profiles/routine.ts';
 import { isService, looksLikeMcpServer, RUNTIME_PARENT } from './lineage.ts';
 import { resolveContainerId } from './containerIds.ts';
@@ -223,11 +224,12 @@ export class WorkloadStage {
     const p = event.process;
     if (p?.parentBinary !== undefined && RUNTIME_PARENT.test(p.parentBinary))
       w.addMainProcess(p.key, event.workload.containerId);
+    let lateChildren: ProcNode[] = [];
     if (event.kind === 'process.exec' && p) {
       const node = newProcess(w, event, pod);
       w.addProcess(node);
       rememberOrphan(w, node, event);
-      adoptOrphans(w, node);
+      lateChildren = adoptOrphans(w, node);
     } else if (event.kind === 'process.exit' && p) {
       const node = w.processes.get(p.key);
       if (node) {
@@ -245,6 +247,7 @@ export class WorkloadStage {
     if (event.layer === 'process' || event.layer === 'file' || event.layer === 'network' || event.layer === 'alert')
       w.buffer(pod).push(event);
     const episodes = attribute(w, event, pod, parentGap);
+    if (lateChildren.length) claimLateChildren(w, episodes, lateChildren, pod, this.filing);
     rememberEffect(w, event);
     growTree(w, event);
     evaluate(w, event, pod, episodes, this.filing);
