@@ -12,7 +12,8 @@ import type { EventKind, Layer, RuntimeEvent, TraceInfo, WorkloadIdentity } from
 import { PermanentError } from '../errors.ts';
 import { describeErrors, validator } from '../schemas.ts';
 import { summariseContent } from '../transforms/redact.ts';
-import { nanosToMillis, normaliseContainerId, normaliseIp } from '../transforms/normalise.ts';
+import { normaliseContainerId, normaliseIp } from '../transforms/normalise.ts';
+import { nanoTimeField } from './eventTime.ts';
 import {
   arr,
   compact,
@@ -164,11 +165,12 @@ export const otlp: Source = {
           else
             drops.push({
               reason: 'filtered',
-              detail: `span "${str(span.name) ?? ''}" carries no gen_ai/mcp/OpenInference/OpenLLMetry attributes`,
+              detail: 'a span that carries no gen_ai/mcp/OpenInference/OpenLLMetry attributes',
             });
         }
       }
     }
+    if (!events.length && !drops.length) drops.push({ reason: 'empty', detail: 'an OTLP export with no spans' });
     return result(events, drops);
   },
 };
@@ -185,8 +187,9 @@ function spanEvent(
   if (!c) return undefined;
   const traceId = String(span.traceId).toLowerCase();
   const spanId = String(span.spanId).toLowerCase();
-  const start = nanosToMillis(span.startTimeUnixNano) as number;
-  const end = nanosToMillis(span.endTimeUnixNano) ?? start;
+  const start = nanoTimeField(span.startTimeUnixNano, 'startTimeUnixNano', 'OTLP span', ctx);
+  if (start === undefined) throw new PermanentError('OTLP span has no "startTimeUnixNano"', 'schema-mismatch');
+  const end = nanoTimeField(span.endTimeUnixNano, 'endTimeUnixNano', 'OTLP span', ctx) ?? start;
   const status = obj(span.status);
   const toolName =
     str(a['gen_ai.tool.name']) ??

@@ -4,6 +4,7 @@
  * text at all: only a hash, a length and tags (plus an opt-in, scrubbed, truncated excerpt).
  */
 import type { ContentSummary, RuntimeEvent } from '../model/event.ts';
+import { withoutControls } from '../common/displayText.ts';
 import { sha256 } from '../common/hash.ts';
 
 interface Detector {
@@ -121,41 +122,78 @@ export function summariseContent(
 }
 
 /**
- * The redaction pass of stage ① (decode → normalise → redact → route): every free-text field an
- * attacker or a user can put a secret in. Mutates and returns the event (it is freshly decoded).
+ * Strings repeat: a process's command line, a pod's image, a workload's names arrive on every one
+ * of its events. A bounded cache of already-scrubbed long strings keeps the detectors off the hot
+ * path (short strings are cheaper to test than to look up).
  */
-/**
- * Command lines repeat: one process emits many events with the same one. A bounded cache of
- * already-redacted strings keeps the detectors off the hot path.
- */
-const COMMAND_LINES = new Map<string, string>();
-const COMMAND_LINE_CACHE = 4096;
+const SCRUBBED = new Map<string, string>();
+const SCRUB_CACHE = 4096;
+const CACHE_FROM_LENGTH = 48;
 
-function redactCommandLine(s: string): string {
-  let r = COMMAND_LINES.get(s);
+/** Redacted and without control characters: what every attacker-influenced string becomes. */
+export function scrub(s: string): string {
+  if (s.length < CACHE_FROM_LENGTH) return withoutControls(redactText(s).text);
+  let r = SCRUBBED.get(s);
   if (r === undefined) {
-    r = redactText(s).text;
-    if (COMMAND_LINES.size >= COMMAND_LINE_CACHE) COMMAND_LINES.delete(COMMAND_LINES.keys().next().value as string);
-    COMMAND_LINES.set(s, r);
+    r = withoutControls(redactText(s).text);
+    if (SCRUBBED.size >= SCRUB_CACHE) SCRUBBED.delete(SCRUBBED.keys().next().value as string);
+    SCRUBBED.set(s, r);
   }
   return r;
 }
 
+/** Fields that hold our own vocabulary (enums the decoders set), not record text: left as they are. */
+const OWN_FIELDS: Record<string, ReadonlySet<string>> = {
+  source: new Set(['product', 'format']),
+  file: new Set(['operation']),
+  alert: new Set(['vendor', 'severity']),
+  trace: new Set(['spanKind']),
+  health: new Set(['reason']),
+};
+
+/**
+ * The redaction pass of stage ① (decode → normalise → redact → route): every string of the
+ * normalised event that a record could have put there (names, identities, paths, command lines,
+ * tool and agent names, alert text, ids and process keys built from them) is redacted and loses
+ * its control characters, before anything (routing keys, signals, stories, rows) is derived from
+ * the event. Content summaries are already hashes and tags; their opt-in excerpt is scrubbed when
+ * made and only loses control characters here. Mutates and returns the event (it is freshly decoded).
+ */
 export function redactEvent<E extends RuntimeEvent>(event: E): E {
-  const p = event.process;
-  if (p?.commandLine) p.commandLine = redactCommandLine(p.commandLine);
-  if (event.ancestors)
-    for (const a of event.ancestors) if (a.commandLine) a.commandLine = redactText(a.commandLine).text;
-  const alert = event.alert;
-  if (alert) {
-    if (alert.description) alert.description = redactText(alert.description).text;
-    if (alert.name) alert.name = redactText(alert.name).text;
-    if (alert.details)
-      for (const k of Object.keys(alert.details)) alert.details[k] = redactText(alert.details[k] ?? '').text;
+  const e = event as unknown as Record<string, unknown>;
+  for (const key of Object.keys(e)) {
+    if (key === 'layer' || key === 'kind' || key === 'content') continue;
+    const v = e[key];
+    if (typeof v === 'string') e[key] = scrub(v);
+    else if (v !== null && typeof v === 'object') scrubObject(v as Record<string, unknown>, OWN_FIELDS[key]);
   }
-  if (event.file?.path) event.file.path = redactText(event.file.path).text;
-  if (event.network?.domain) event.network.domain = redactText(event.network.domain).text;
-  if (event.trace?.urlPath) event.trace.urlPath = redactText(event.trace.urlPath).text;
-  if (event.trace?.urlTemplate) event.trace.urlTemplate = redactText(event.trace.urlTemplate).text;
+  const details = event.alert?.details;
+  if (details) event.alert!.details = scrubKeys(details);
+  if (event.content?.excerpt) event.content.excerpt = withoutControls(event.content.excerpt);
   return event;
+}
+
+function scrubObject(o: Record<string, unknown> | unknown[], own?: ReadonlySet<string>, depth = 0): void {
+  if (depth > 8) return;
+  if (Array.isArray(o)) {
+    for (let i = 0; i < o.length; i++) {
+      const v = o[i];
+      if (typeof v === 'string') o[i] = scrub(v);
+      else if (v !== null && typeof v === 'object') scrubObject(v as Record<string, unknown>, undefined, depth + 1);
+    }
+    return;
+  }
+  for (const k of Object.keys(o)) {
+    if (own?.has(k)) continue;
+    const v = o[k];
+    if (typeof v === 'string') o[k] = scrub(v);
+    else if (v !== null && typeof v === 'object') scrubObject(v as Record<string, unknown>, undefined, depth + 1);
+  }
+}
+
+/** Alert details are keyed by record text (Falcosidekick custom fields, Defender extended properties). */
+function scrubKeys(details: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(details)) out[scrub(k)] = v;
+  return out;
 }

@@ -120,10 +120,11 @@ export function otlpExportAnswer(
   };
 }
 
-/** `schema-mismatch ×2: record 3: …; too-large: span 9 is … bytes; …` from the dead letters' reasons. */
+/** `record 3: … (schema-mismatch ×2); span 9 is … bytes (too-large); …` from the dead letters' reasons. */
 function describe(rejected: number, deadLetters: readonly DeadLetter[]): string {
-  const quoted = deadLetters.slice(0, DETAILS_QUOTED).map((d) => `${d.reason} (${d.reasonCode})`);
-  const rest = rejected - quoted.length;
+  const shown = deadLetters.slice(0, DETAILS_QUOTED);
+  const quoted = shown.map((d) => `${d.reason} (${d.reasonCode}${(d.count ?? 1) > 1 ? ` ×${d.count}` : ''})`);
+  const rest = rejected - shown.reduce((n, d) => n + (d.count ?? 1), 0);
   return truncate(quoted.join('; ') + (rest > 0 ? `; and ${rest} more` : ''));
 }
 
