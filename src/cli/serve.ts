@@ -35,6 +35,7 @@ export async function serve(options: {
     host: config.serve.host,
     port: config.serve.port,
     maxBodyBytes: config.serve.maxBodyBytes,
+    limits: config.limits,
   });
   const port = await host.listen();
   const out = process.stdout;

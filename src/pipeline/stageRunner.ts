@@ -13,6 +13,7 @@
  * dead-lettered and never blocks its partition.
  */
 import { count, emptyReport, mergeReports, type BatchReport } from '../common/report.ts';
+import { oneLine } from '../common/displayText.ts';
 import type { ReasonCode } from '../common/status.ts';
 import { eventInWindow, inWindow, timeWindow, type TimeWindow } from '../common/timeWindow.ts';
 import { isPermanentError, isRetryableError } from '../errors.ts';
@@ -23,6 +24,7 @@ import type { Story } from '../model/story.ts';
 import { deadLetterRow, profileRow, storyRows, upstreamHealthRow } from '../sinks/rows.ts';
 import type { Row, TableName } from '../sinks/tables.ts';
 import type { SourceName } from '../sources/registry.ts';
+import { redactText } from '../transforms/redact.ts';
 import {
   FLUSH,
   flushMarker,
@@ -353,12 +355,14 @@ export class StageRunner {
     } catch (e) {
       if (owned) this.owner.forget(batch.stage as 'workload' | 'story', batch.partition);
       const error = e instanceof Error ? e : new Error(String(e));
-      this.lastError = `${batch.stage}/${batch.partition}: ${error.message}`;
+      // A message may quote what it failed on: redacted and on one line in the log and in /healthz.
+      const message = oneLine(redactText(error.message).text, 400);
+      this.lastError = `${batch.stage}/${batch.partition}: ${message}`;
       const retriable = isRetryableError(e);
       this.deps.logger.event('error', 'stage.batch-failed', {
         stage: batch.stage,
         partition: batch.partition,
-        error: error.message,
+        error: message,
         retriable,
         ...(retriable || isPermanentError(e) ? {} : { stack: error.stack }),
       });

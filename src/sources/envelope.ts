@@ -7,7 +7,7 @@
  * `limits.maxRecordsPerBody` are counted, not read, and JSON Lines are read a line at a time so
  * the caller can yield between slices (`unwrapInSteps`).
  */
-import { inflate, isGzip } from '../common/gzip.ts';
+import { inflate, inflateAsync, isGzip } from '../common/gzip.ts';
 import type { ReasonCode } from '../common/status.ts';
 import { splitJsonLines } from './jsonLines.ts';
 import { byteSize, exceedsDepth, serialise, tryParse, valueExceedsDepth } from './jsonText.ts';
@@ -105,8 +105,13 @@ export function unwrap(body: Buffer | string, limits: EnvelopeLimits): Unwrapped
  * the arrays and let the event loop run. Documents (one JSON value) are parsed whole; JSON Lines a
  * line at a time.
  */
-export function* unwrapInSteps(body: Buffer | string, limits: EnvelopeLimits, out: Unwrapped): Generator<void> {
-  yield* unwrapBody(body, limits, out);
+export function* unwrapInSteps(
+  body: Buffer | string,
+  limits: EnvelopeLimits,
+  out: Unwrapped,
+  inflated?: Inflated,
+): Generator<void> {
+  yield* unwrapBody(body, limits, out, inflated);
   if (out.budget.over > 0)
     out.rejections.push({
       reason: 'too-many-records',
@@ -117,7 +122,37 @@ export function* unwrapInSteps(body: Buffer | string, limits: EnvelopeLimits, ou
     });
 }
 
-function* unwrapBody(body: Buffer | string, limits: EnvelopeLimits, out: Unwrapped): Generator<void> {
+/** A gzip body inflated within the limit, or why it could not be (the reason becomes a rejection). */
+export type Inflated = { bytes: Buffer } | { error: 'too-large' | 'malformed' };
+
+/** Inflates a gzip body on the event loop (small bodies, tests); `inflateBodyAsync` off it. */
+export function inflateBody(body: Buffer, limits: EnvelopeLimits): Inflated {
+  try {
+    return { bytes: inflate(body, limits.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES) };
+  } catch (e) {
+    return inflateError(e);
+  }
+}
+
+/** Inflates a gzip body in zlib's thread pool: a body that inflates to tens of MB blocks nothing. */
+export async function inflateBodyAsync(body: Buffer, limits: EnvelopeLimits): Promise<Inflated> {
+  try {
+    return { bytes: await inflateAsync(body, limits.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES) };
+  } catch (e) {
+    return inflateError(e);
+  }
+}
+
+function inflateError(e: unknown): Inflated {
+  return { error: (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ? 'too-large' : 'malformed' };
+}
+
+function* unwrapBody(
+  body: Buffer | string,
+  limits: EnvelopeLimits,
+  out: Unwrapped,
+  inflated?: Inflated,
+): Generator<void> {
   const maxBody = limits.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const tooLarge = (what: string, text: string) =>
     out.rejections.push({
@@ -133,11 +168,9 @@ function* unwrapBody(body: Buffer | string, limits: EnvelopeLimits, out: Unwrapp
   } else {
     let bytes = body;
     if (isGzip(bytes)) {
-      try {
-        bytes = inflate(bytes, maxBody);
-      } catch (e) {
-        if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
-          return void tooLarge('the gzip body inflates to', body.toString('latin1'));
+      const result = inflated ?? inflateBody(bytes, limits);
+      if ('error' in result) {
+        if (result.error === 'too-large') return void tooLarge('the gzip body inflates to', body.toString('latin1'));
         out.rejections.push({
           reason: 'malformed-gzip',
           detail: 'the gzip body could not be inflated (corrupt or truncated stream); send a complete gzip stream',
@@ -146,6 +179,7 @@ function* unwrapBody(body: Buffer | string, limits: EnvelopeLimits, out: Unwrapp
         });
         return;
       }
+      bytes = result.bytes;
     } else if (bytes.length > maxBody) return void tooLarge('the body is', bytes.toString('latin1'));
     if (looksLikeOtlpProtobuf(bytes)) {
       addOtlpProtobuf(bytes, limits, out);

@@ -48,7 +48,8 @@ export function* splitJsonLines(
     if (raw === '') continue;
     lines++;
     if (out.budget.exhausted) {
-      out.budget.over += 1 + countRecordLines(text, start);
+      out.budget.over++;
+      yield* countRest(text, start, out);
       break;
     }
     const first = raw.charCodeAt(0);
@@ -115,21 +116,27 @@ export function* splitJsonLines(
   });
 }
 
-/** Non-blank lines from `from` on, without slicing them (the unread rest of a body past its limit). */
-export function countRecordLines(text: string, from: number): number {
-  let n = 0;
-  let start = from;
-  while (start < text.length) {
-    let end = text.indexOf('\n', start);
-    if (end === -1) end = text.length;
-    for (let i = start; i < end; i++) {
+/** Characters scanned between yields while counting the unread rest of a body. */
+const COUNT_SLICE = 1 << 20;
+
+/**
+ * Counts the non-blank lines from `from` on into the budget's overflow, without slicing or
+ * parsing them (the unread rest of a body past its limit), yielding every megabyte.
+ */
+function* countRest(text: string, from: number, out: Unwrapped): Generator<void> {
+  let content = false;
+  for (let at = from; at < text.length; at += COUNT_SLICE) {
+    const end = Math.min(text.length, at + COUNT_SLICE);
+    let n = 0;
+    for (let i = at; i < end; i++) {
       const c = text.charCodeAt(i);
-      if (c !== 32 && c !== 9 && c !== 13) {
-        n++;
-        break;
-      }
+      if (c === 10) {
+        if (content) n++;
+        content = false;
+      } else if (c !== 32 && c !== 9 && c !== 13) content = true;
     }
-    start = end + 1;
+    out.budget.over += n;
+    yield;
   }
-  return n;
+  if (content) out.budget.over++;
 }

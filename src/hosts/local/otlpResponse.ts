@@ -31,7 +31,7 @@ export interface OtlpNegotiation {
 const CONTENT_TYPE: Record<OtlpEncoding, string> = { json: 'application/json', protobuf: 'application/x-protobuf' };
 
 /** gRPC codes for the Status body (google/rpc/code.proto), by HTTP status. */
-const RPC_CODE: Record<number, number> = { 400: 3, 404: 5, 405: 12, 413: 3, 415: 3, 500: 13, 503: 14 };
+const RPC_CODE: Record<number, number> = { 400: 3, 404: 5, 405: 12, 413: 3, 415: 3, 429: 8, 500: 13, 503: 14 };
 
 /** Longest errorMessage / Status message sent back (the client logs it whole). */
 const MAX_MESSAGE = 2000;
