@@ -13,7 +13,13 @@ import type { NetworkInfo, RuntimeEvent, Severity, WorkloadIdentity } from '../m
 import { PermanentError } from '../errors.ts';
 import { normaliseTactics, normaliseTechniques } from '../model/mitre.ts';
 import { describeErrors, validator } from '../schemas.ts';
-import { normaliseContainerId, normaliseIp, normalisePath, processKey } from '../transforms/normalise.ts';
+import {
+  normaliseContainerId,
+  normaliseIp,
+  normalisePath,
+  normaliseProtocol,
+  processKey,
+} from '../transforms/normalise.ts';
 import { timeField } from './eventTime.ts';
 import { arr, compact, num, obj, result, str, type DecodeResult, type Json, type Source } from './source.ts';
 
@@ -102,14 +108,14 @@ export const falco: Source = {
     const network = tuple
       ? compact({
           ...tuple,
-          protocol: str(f['fd.l4proto'])?.toUpperCase(),
+          protocol: normaliseProtocol(f['fd.l4proto']),
           domain: str(f['fd.sip.name']) ?? str(f['fd.rip.name']),
         })
       : normaliseIp(f['fd.rip'])
         ? compact({
             dstIp: normaliseIp(f['fd.rip']),
             dstPort: num(f['fd.rport']),
-            protocol: str(f['fd.l4proto'])?.toUpperCase(),
+            protocol: normaliseProtocol(f['fd.l4proto']),
             domain: str(f['fd.rip.name']),
           })
         : undefined;

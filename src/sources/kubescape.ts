@@ -17,7 +17,13 @@ import type {
 import { isPermanentError, PermanentError } from '../errors.ts';
 import { normaliseTactics, normaliseTechniques } from '../model/mitre.ts';
 import { describeErrors, validator } from '../schemas.ts';
-import { normaliseContainerId, normaliseIp, normalisePath, processKey } from '../transforms/normalise.ts';
+import {
+  normaliseContainerId,
+  normaliseIp,
+  normalisePath,
+  normaliseProtocol,
+  processKey,
+} from '../transforms/normalise.ts';
 import { timeField } from './eventTime.ts';
 import {
   arr,
@@ -226,7 +232,7 @@ function alertEvent(
   const network: NetworkInfo = compact<NetworkInfo>({
     dstIp: normaliseIp(args.ip) ?? normaliseIp(obj(ids.network)?.dstIP) ?? normaliseIp(arr(args.addresses)[0]),
     dstPort: num(args.port) ?? num(obj(ids.network)?.dstPort),
-    protocol: str(args.proto) ?? str(args.protocol) ?? str(obj(ids.network)?.protocol),
+    protocol: normaliseProtocol(args.proto ?? args.protocol ?? obj(ids.network)?.protocol),
     domain: str(args.domain) ?? str(obj(ids.dns)?.domain),
     addresses: arr(args.addresses)
       .map(normaliseIp)

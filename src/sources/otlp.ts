@@ -220,7 +220,7 @@ function spanEvent(
     clientAddress: normaliseIp(a['client.address']),
     serverAddress: str(a['server.address']),
     serverPort: Number.isInteger(a['server.port']) ? (a['server.port'] as number) : undefined,
-    httpMethod: str(a['http.request.method'] ?? a['http.method'])?.toUpperCase(),
+    httpMethod: httpMethod(a['http.request.method'] ?? a['http.method']),
     urlPath: str(a['url.path']) ?? str(a['http.target'])?.split('?')[0],
     urlTemplate: str(a['url.template'] ?? a['http.route']),
     urlScheme: str(a['url.scheme']),
@@ -244,4 +244,10 @@ function spanEvent(
     trace,
     content: summariseContent(content, ctx.redaction),
   });
+}
+
+/** An HTTP method token, upper-cased; free text is dropped (upper-casing it would hide a secret's shape). */
+function httpMethod(value: unknown): string | undefined {
+  const m = str(value)?.toUpperCase();
+  return m && /^[A-Z]{1,16}$/.test(m) ? m : undefined;
 }

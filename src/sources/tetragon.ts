@@ -7,7 +7,13 @@ import type { EventKind, FileInfo, ProcessInfo, RuntimeEvent, WorkloadIdentity }
 import { PermanentError } from '../errors.ts';
 import { describeErrors, validator } from '../schemas.ts';
 import { inWindow } from '../common/timeWindow.ts';
-import { normaliseContainerId, normaliseIp, normalisePath, parseTime } from '../transforms/normalise.ts';
+import {
+  normaliseContainerId,
+  normaliseIp,
+  normalisePath,
+  normaliseProtocol,
+  parseTime,
+} from '../transforms/normalise.ts';
 import { timeField, windowOf } from './eventTime.ts';
 import { arr, compact, num, obj, result, str, type DecodeResult, type Json, type Source } from './source.ts';
 import { normaliseWorkloadKind } from './workloadKind.ts';
@@ -156,7 +162,7 @@ export const tetragon: Source = {
           srcPort: num(body.source_port),
           dstIp: normaliseIp(body.destination_ip),
           dstPort: num(body.destination_port),
-          protocol: str(body.protocol)?.toUpperCase(),
+          protocol: normaliseProtocol(body.protocol),
         });
         const kind: EventKind =
           type === 'process_connect'
@@ -185,7 +191,7 @@ export const tetragon: Source = {
               srcPort: num(sock.sport),
               dstIp: normaliseIp(sock.daddr),
               dstPort: num(sock.dport),
-              protocol: str(sock.protocol)?.replace(/^IPPROTO_/, ''),
+              protocol: normaliseProtocol(sock.protocol),
             });
             const kind: EventKind = /close/.test(fn)
               ? 'network.close'

@@ -52,6 +52,20 @@ export function normaliseIp(ip: unknown): string | undefined {
   return /^[0-9a-f:.]+$/.test(v) && (v.includes('.') || v.includes(':')) ? v : undefined;
 }
 
+/**
+ * A transport protocol name (`tcp`, `IPPROTO_UDP`, `ICMPv6`) → upper case without the IPPROTO_
+ * prefix; anything that is not a short protocol token is dropped (upper-casing free text would
+ * also turn a secret into a shape the redactor does not know).
+ */
+export function normaliseProtocol(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const p = value
+    .trim()
+    .replace(/^IPPROTO_/i, '')
+    .toUpperCase();
+  return /^[A-Z][A-Z0-9]{0,9}$/.test(p) ? p : undefined;
+}
+
 /** RFC 3339 (any fraction length) → epoch ms; undefined when unparseable. */
 export function parseTime(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? nanosOrMillis(value) : undefined;

@@ -23,7 +23,7 @@ const DETECTORS: Detector[] = [
   },
   {
     tag: 'azure-servicebus-connection-string',
-    pattern: /Endpoint=sb:\/\/[^;\s]+;[^\s"']*SharedAccessKey=[^;\s"']+[^\s"']*/gi,
+    pattern: /Endpoint=sb:\/\/?[^;\s]+;[^\s"']*SharedAccessKey=[^;\s"']+[^\s"']*/gi,
   },
   { tag: 'azure-account-key', pattern: /AccountKey=[A-Za-z0-9+/=]{20,}/gi },
   {
@@ -47,12 +47,13 @@ const DETECTORS: Detector[] = [
       /\b((?:pass(?:word|wd)?|pwd|secret|client[_-]?secret|token|api[_-]?key|apikey|access[_-]?key|auth(?:orization)?|credentials?)(?:["']?\s*[=:]\s*|\s+--?\w*\s*=?\s*(?=\S)))(["']?)([^\s"'&;,]{3,})\2/gi,
     group: 3,
   },
-  { tag: 'url-credentials', pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:([^/\s@]+)@/gi, group: 1 },
+  // One slash or two: path normalisation collapses `//` before the redaction pass sees a value.
+  { tag: 'url-credentials', pattern: /\b[a-z][a-z0-9+.-]*:\/\/?[^/\s:@]+:([^/\s@]+)@/gi, group: 1 },
 ];
 
 /** One cheap test before the detectors: most strings (paths, ordinary commands) have none of these. */
 const TRIGGER =
-  /BEGIN|Account|Endpoint=|sig=|eyJ|A[KS]IA|AGPA|AIDA|AROA|ANPA|aws_|gh[pousr]_|github_pat|npm_|xox|AIza|sk-|Bearer|Basic|pass|pwd|secret|token|key|auth|credential|:\/\/[^/\s]*@/i;
+  /BEGIN|Account|Endpoint=|sig=|eyJ|A[KS]IA|AGPA|AIDA|AROA|ANPA|aws_|gh[pousr]_|github_pat|npm_|xox|AIza|sk-|Bearer|Basic|pass|pwd|secret|token|key|auth|credential|:\/\/?[^/\s]*@/i;
 
 export interface Redacted {
   text: string;

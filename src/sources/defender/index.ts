@@ -113,6 +113,8 @@ interface AlertView {
   techniques: string[];
   entities: EntityGraph;
   extended: Map<string, unknown>;
+  /** The extended properties as sent (keys in their own case: details keep them, so redaction sees them). */
+  extendedObject?: Json;
   compromisedEntity?: string;
   resourceId?: string;
   productComponent?: string;
@@ -140,6 +142,7 @@ function readView(record: Json, shape: Shape): AlertView {
       techniques: normaliseTechniques(jsonValue(p.get('attacktechniques'))),
       entities: new EntityGraph([]),
       extended: ci(obj(jsonValue(p.get('additionalfields')))),
+      extendedObject: obj(jsonValue(p.get('additionalfields'))),
       xdr: p,
     };
   }
@@ -159,6 +162,7 @@ function readView(record: Json, shape: Shape): AlertView {
       techniques: normaliseTechniques(jsonValue(p.get('techniques'))),
       entities: new EntityGraph(p.get('entities')),
       extended: p,
+      extendedObject: obj(top.get('properties')),
       compromisedEntity: str(p.get('compromisedentity')),
       resourceId: str(top.get('resourceid')),
     };
@@ -170,7 +174,8 @@ function readView(record: Json, shape: Shape): AlertView {
     [v, 'timegeneratedutc'],
     [v, 'timegenerated'],
   );
-  const extended = ci(obj(jsonValue(v.get('extendedproperties'))));
+  const extendedObject = obj(jsonValue(v.get('extendedproperties')));
+  const extended = ci(extendedObject);
   return {
     alertType: str(v.get('alerttype')) ?? '',
     alertId: str(v.get('systemalertid')) ?? str(top.get('name')) ?? '',
@@ -187,6 +192,7 @@ function readView(record: Json, shape: Shape): AlertView {
     ]),
     entities: new EntityGraph(v.get('entities')),
     extended,
+    extendedObject,
     compromisedEntity: str(v.get('compromisedentity')),
     resourceId:
       str(pick(v, 'azureresourceid', 'resourceid')) ?? resourceIdFromIdentifiers(v.get('resourceidentifiers')),
@@ -288,8 +294,8 @@ function toEvent(view: AlertView, shape: Shape, ctx: DecodeContext): RuntimeEven
       ? `${view.alertId}:evidence:${str(xdr?.get('entitytype')) ?? ''}:${str(xdr?.get('filename')) ?? str(xdr?.get('remoteip')) ?? ''}`
       : view.alertId;
   const details: Record<string, string> = {};
-  for (const [k, v] of view.extended)
-    if (typeof v === 'string' && v.length < 512 && !/investigation steps/.test(k)) details[k] = v ?? '';
+  for (const [k, v] of Object.entries(view.extendedObject ?? {}))
+    if (typeof v === 'string' && v.length < 512 && !/investigation steps/i.test(k)) details[k] = v;
   return compact<RuntimeEvent>({
     id: `defender:${nativeId}`,
     layer,
