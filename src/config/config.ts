@@ -317,6 +317,11 @@ function crossFieldProblems(config: CausewayConfig, origins: Map<string, string>
   return problems;
 }
 
+/** The name a person gave a setting (`--data-dir`, `CAUSEWAY_PORT`, `file.yaml: serve.port`), for messages. */
+export function settingName(loaded: LoadedConfig, path: string): string {
+  return originName(loaded.origins, path);
+}
+
 /** The user-facing name of a setting: the env var or flag that set it, else `file: path`, else the path. */
 function originName(origins: Map<string, string>, path: string): string {
   const origin = origins.get(path);

@@ -50,14 +50,23 @@ export class PartitionOwner {
   async own(stage: StatefulStage, partition: string, firstSequence: number | undefined): Promise<Owned> {
     const existing = this.owned[stage].get(partition);
     if (existing && (firstSequence === undefined || firstSequence <= existing.lastSequence + 1)) return existing;
-    const snap = await this.deps.state.load<Saved>(`${stage}/${partition}`);
+    let snap: Saved | undefined;
+    let unreadable = false;
+    try {
+      snap = await this.deps.state.load<Saved>(`${stage}/${partition}`);
+    } catch (e) {
+      // A snapshot torn or altered at rest is not JSON: dropped like an unrestorable one (below).
+      // Anything else (the store unreachable) is retryable and goes to the host.
+      if (!(e instanceof SyntaxError)) throw e;
+      unreadable = true;
+    }
     const owned: Owned = {
       lastSequence: -1,
       savedSequence: -1,
       savedAt: this.deps.clock(),
       busy: false,
       flushes: new FlushGathering(Array.isArray(snap?.pendingFlushes) ? snap.pendingFlushes : undefined),
-      invalidState: 0,
+      invalidState: unreadable ? 1 : 0,
     };
     const fresh = () =>
       stage === 'workload' ? (owned.workload = this.create.workload()) : (owned.story = this.create.story(partition));

@@ -14,7 +14,8 @@ import { LatestStories } from '../../model/latestStories.ts';
 import type { Story } from '../../model/story.ts';
 import { healthReport, type HealthReport } from '../../pipeline/health.ts';
 import type { BatchResult, InProcessPipeline, InputBody } from '../../pipeline/inProcess.ts';
-import { evidenceRow } from '../../sinks/rows.ts';
+import { evidenceRow, storyRow } from '../../sinks/rows.ts';
+import { latestStoryRows, liveStoryRows, readTable } from '../../sinks/tableFiles.ts';
 import type { Row } from '../../sinks/tables.ts';
 import type { SourceName } from '../../sources/registry.ts';
 import { negotiateOtlp, otlpExportAnswer, otlpStatus, type OtlpAnswer } from './otlpResponse.ts';
@@ -47,6 +48,11 @@ export interface LocalHostOptions {
    * resident memory above which new bodies are answered 503. Unlimited when absent.
    */
   limits?: { maxRecordsPerSecond?: number; maxMemoryMB?: number };
+  /**
+   * The local tables' directory: the viewer starts with the latest version of every story they
+   * hold (a restart shows what was found before it), then follows what this process writes.
+   */
+  tablesDir?: string;
   /** Resident set size now, in bytes (injected by tests). */
   rss?: () => number;
   /** How often the timer ticks, makes rows durable and snapshots (default 5 s). */
@@ -89,8 +95,10 @@ export class LocalHost {
   /** Bytes of bodies being read or waiting for the pipeline. */
   private inFlight = 0;
   private readonly rate: RecordRate | undefined;
-  /** Latest version of every story, for the viewer and /api/stories. */
+  /** Latest version of every story this process wrote (the start-up summary). */
   readonly stories = new LatestStories();
+  /** Latest row of every story, from the tables at start and from what this process writes: the viewer's. */
+  private readonly storyRows = new Map<string, Row>();
   /** Every evidence row written for each story (versions carry only their new evidence). */
   private readonly evidence = new Map<string, Map<string, Row>>();
 
@@ -104,7 +112,32 @@ export class LocalHost {
     return this.serial(() => this.options.pipeline.submit(inputs));
   }
 
+  /** The latest version of each story wins (`arg_max(Version, *) by StoryId`). */
+  private keepStoryRow(row: Row): void {
+    const id = String(row.StoryId);
+    const before = this.storyRows.get(id);
+    if (((before?.Version as number | undefined) ?? -1) >= (row.Version as number)) return;
+    this.storyRows.set(id, row);
+    this.counters.stories += (row.Status !== 'merged' ? 1 : 0) - (before && before.Status !== 'merged' ? 1 : 0);
+  }
+
+  private keepEvidenceRow(row: Row): void {
+    const id = String(row.StoryId);
+    let rows = this.evidence.get(id);
+    if (!rows) this.evidence.set(id, (rows = new Map()));
+    rows.set(String(row.EvidenceId), row);
+  }
+
+  /** What the tables already hold: the viewer shows it from the first request after a restart. */
+  private loadTables(dir: string): void {
+    const stories = readTable(dir, 'CausewayStories_CL');
+    for (const row of latestStoryRows(stories.rows).values()) this.keepStoryRow(row);
+    for (const row of readTable(dir, 'CausewayEvidence_CL').rows)
+      if (this.storyRows.has(String(row.StoryId))) this.keepEvidenceRow(row);
+  }
+
   async listen(): Promise<number> {
+    if (this.options.tablesDir) this.loadTables(this.options.tablesDir);
     this.server = createServer((req, res) => void this.handle(req, res));
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
@@ -154,11 +187,9 @@ export class LocalHost {
     mergeReports(this.counters.rows, r.rows);
     this.stories.keep(r.stories);
     for (const s of r.stories) {
-      let rows = this.evidence.get(s.storyId);
-      if (!rows) this.evidence.set(s.storyId, (rows = new Map()));
-      for (const ev of s.evidence) rows.set(ev.evidenceId, evidenceRow(s.storyId, ev));
+      this.keepStoryRow(storyRow(s));
+      for (const ev of s.evidence) this.keepEvidenceRow(evidenceRow(s.storyId, ev));
     }
-    this.counters.stories = this.stories.live().length;
     if (r.stories.length) this.options.onStories?.(r.stories);
     return r;
   }
@@ -185,8 +216,8 @@ export class LocalHost {
       if (req.method === 'GET' || req.method === 'HEAD') {
         if (url.pathname === '/healthz') return json(res, 200, this.health());
         const page = await viewerPage(url.pathname, {
-          live: () => this.stories.live(),
-          get: (id) => this.stories.get(id),
+          live: () => liveStoryRows([...this.storyRows.values()]),
+          get: (id) => this.storyRows.get(id),
           evidence: (id) => [...(this.evidence.get(id)?.values() ?? [])],
         });
         if (page) return send(res, page.status, page.type, page.body);
