@@ -329,6 +329,7 @@ export class LocalHost {
       return json(res, 400, {
         error: 'nothing in the body could be decoded',
         rejected: records.counts.rejected,
+        dropped: records.counts.dropped,
         reasons,
         deadLettered: true,
       });
