@@ -102,12 +102,17 @@ function parseUtc(v: string): number | undefined {
     }
   } else if (n !== 20) return undefined;
   const year = digits(v, 0, 4);
-  const date = new Date(
-    Date.UTC(year, digits(v, 5, 2) - 1, digits(v, 8, 2), digits(v, 11, 2), digits(v, 14, 2), digits(v, 17, 2), ms),
+  let t = Date.UTC(
+    year,
+    digits(v, 5, 2) - 1,
+    digits(v, 8, 2),
+    digits(v, 11, 2),
+    digits(v, 14, 2),
+    digits(v, 17, 2),
+    ms,
   );
   // Date.UTC reads years 0–99 as 1900–1999: Go's zero time (0001-01-01) would become 1901.
-  if (year < 100) date.setUTCFullYear(year);
-  const t = date.getTime();
+  if (year < 100 && !Number.isNaN(t)) t = new Date(t).setUTCFullYear(year);
   return Number.isNaN(t) ? undefined : t;
 }
 

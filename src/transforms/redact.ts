@@ -51,9 +51,22 @@ const DETECTORS: Detector[] = [
   { tag: 'url-credentials', pattern: /\b[a-z][a-z0-9+.-]*:\/\/?[^/\s:@]+:([^/\s@]+)@/gi, group: 1 },
 ];
 
-/** One cheap test before the detectors: most strings (paths, ordinary commands) have none of these. */
-const TRIGGER =
-  /BEGIN|Account|Endpoint=|sig=|eyJ|A[KS]IA|AGPA|AIDA|AROA|ANPA|aws_|gh[pousr]_|github_pat|npm_|xox|AIza|sk-|Bearer|Basic|pass|pwd|secret|token|key|auth|credential|:\/\/?[^/\s]*@/i;
+/**
+ * Cheap tests before the detectors: most strings (paths, names, ordinary commands) have none of
+ * these. Case-sensitive prefixes and case-insensitive keywords are separate expressions (one
+ * case-insensitive alternation of both costs several times more per character), and the keywords
+ * are only looked for in strings that hold what every keyword detector needs after its keyword:
+ * `=`, `:` or white space.
+ */
+const TRIGGER_EXACT =
+  /BEGIN|eyJ|A[KS]IA|AGPA|AIDA|AROA|ANPA|gh[pousr]_|github_pat|npm_|xox|AIza|sk-|Bearer|Basic|:\/\/?[^/\s]*@/;
+const TRIGGER_ANY_CASE = /sig=|pass|pwd|secret|token|key|auth|credential/i;
+const KEYWORD_SEPARATOR = /[=:\s]/;
+
+/** True when `text` may hold a secret some detector knows (every detector's match contains a trigger). */
+export function maySecret(text: string): boolean {
+  return TRIGGER_EXACT.test(text) || (KEYWORD_SEPARATOR.test(text) && TRIGGER_ANY_CASE.test(text));
+}
 
 export interface Redacted {
   text: string;
@@ -62,7 +75,7 @@ export interface Redacted {
 
 /** Replaces secrets with `[REDACTED:<tag>]`. Returns the input unchanged (same string) when clean. */
 export function redactText(input: string): Redacted {
-  if (!TRIGGER.test(input)) return { text: input, tags: [] };
+  if (!maySecret(input)) return { text: input, tags: [] };
   let text = input;
   const tags = new Set<string>();
   for (const { tag, pattern, group } of DETECTORS) {
@@ -123,24 +136,18 @@ export function summariseContent(
 }
 
 /**
- * Strings repeat: a process's command line, a pod's image, a workload's names arrive on every one
- * of its events. A bounded cache of already-scrubbed long strings keeps the detectors off the hot
- * path (short strings are cheaper to test than to look up).
+ * A detector's exact trigger or a control character: either means a closer look. With the
+ * keyword test (only for strings with a keyword separator) this is all a clean string costs: most
+ * strings of an event are clean and are left as they are.
  */
-const SCRUBBED = new Map<string, string>();
-const SCRUB_CACHE = 4096;
-const CACHE_FROM_LENGTH = 48;
+const EXACT_OR_CONTROL =
+  // eslint-disable-next-line no-control-regex
+  /BEGIN|eyJ|A[KS]IA|AGPA|AIDA|AROA|ANPA|gh[pousr]_|github_pat|npm_|xox|AIza|sk-|Bearer|Basic|:\/\/?[^/\s]*@|[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
 
 /** Redacted and without control characters: what every attacker-influenced string becomes. */
 export function scrub(s: string): string {
-  if (s.length < CACHE_FROM_LENGTH) return withoutControls(redactText(s).text);
-  let r = SCRUBBED.get(s);
-  if (r === undefined) {
-    r = withoutControls(redactText(s).text);
-    if (SCRUBBED.size >= SCRUB_CACHE) SCRUBBED.delete(SCRUBBED.keys().next().value as string);
-    SCRUBBED.set(s, r);
-  }
-  return r;
+  if (!EXACT_OR_CONTROL.test(s) && !(KEYWORD_SEPARATOR.test(s) && TRIGGER_ANY_CASE.test(s))) return s;
+  return withoutControls(redactText(s).text);
 }
 
 /** Fields that hold our own vocabulary (enums the decoders set), not record text: left as they are. */
@@ -162,7 +169,7 @@ const OWN_FIELDS: Record<string, ReadonlySet<string>> = {
  */
 export function redactEvent<E extends RuntimeEvent>(event: E): E {
   const e = event as unknown as Record<string, unknown>;
-  for (const key of Object.keys(e)) {
+  for (const key in e) {
     if (key === 'layer' || key === 'kind' || key === 'content') continue;
     const v = e[key];
     if (typeof v === 'string') e[key] = scrub(v);
@@ -184,11 +191,11 @@ function scrubObject(o: Record<string, unknown> | unknown[], own?: ReadonlySet<s
     }
     return;
   }
-  for (const k of Object.keys(o)) {
-    if (own?.has(k)) continue;
+  for (const k in o) {
     const v = o[k];
-    if (typeof v === 'string') o[k] = scrub(v);
-    else if (v !== null && typeof v === 'object') scrubObject(v as Record<string, unknown>, undefined, depth + 1);
+    if (typeof v === 'string') {
+      if (own === undefined || !own.has(k)) o[k] = scrub(v);
+    } else if (v !== null && typeof v === 'object') scrubObject(v as Record<string, unknown>, undefined, depth + 1);
   }
 }
 

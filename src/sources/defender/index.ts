@@ -15,6 +15,7 @@ import { PermanentError } from '../../errors.ts';
 import { normaliseTactics, normaliseTechniques } from '../../model/mitre.ts';
 import { describeErrors, validator } from '../../schemas.ts';
 import { normaliseIp, processKey } from '../../transforms/normalise.ts';
+import { redactText } from '../../transforms/redact.ts';
 import { timeField } from '../eventTime.ts';
 import { compact, obj, result, str, type DecodeContext, type DecodeResult, type Json, type Source } from '../source.ts';
 import { ci, jsonValue, pick } from './caseInsensitive.ts';
@@ -294,8 +295,11 @@ function toEvent(view: AlertView, shape: Shape, ctx: DecodeContext): RuntimeEven
       ? `${view.alertId}:evidence:${str(xdr?.get('entitytype')) ?? ''}:${str(xdr?.get('filename')) ?? str(xdr?.get('remoteip')) ?? ''}`
       : view.alertId;
   const details: Record<string, string> = {};
+  // Keys are matched lower-cased; a key is redacted in its own case first (lower-casing a secret
+  // would hide its shape from the redactor).
   for (const [k, v] of Object.entries(view.extendedObject ?? {}))
-    if (typeof v === 'string' && v.length < 512 && !/investigation steps/i.test(k)) details[k] = v;
+    if (typeof v === 'string' && v.length < 512 && !/investigation steps/i.test(k))
+      details[redactText(k).text.toLowerCase()] = v;
   return compact<RuntimeEvent>({
     id: `defender:${nativeId}`,
     layer,
