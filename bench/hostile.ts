@@ -157,7 +157,7 @@ async function lineBomb(config: CausewayConfig, line: Line, fmt: (n: number) => 
   });
   const mb = (b: number | undefined) => (b === undefined ? 'n/a' : `${fmt(b / 1024 / 1024)} MB`);
   line(
-    `   gzip line bomb (${fmt(bomb.length / 1024)} KB → ${fmt((lines * 3) / 1e6)} MB, ${fmt(lines)} records) to serve: answered ${status} in ${seconds.toFixed(1)} s; peak RSS ${mb(peak)} (at start ${mb(before)}; limit ${fmt(config.limits.maxMemoryMB)} MB); /healthz answered ${answered} of ${polls} polls, slowest ${fmt(slowest)} ms`,
+    `   gzip line bomb (${fmt(bomb.length / 1024)} KB → ${((lines * 3) / 1e6).toFixed(1)} MB, ${fmt(lines)} records) to serve: answered ${status} in ${seconds.toFixed(1)} s; peak RSS ${mb(peak)} (at start ${mb(before)}; limit ${fmt(config.limits.maxMemoryMB)} MB); /healthz answered ${answered} of ${polls} polls, slowest ${fmt(slowest)} ms`,
   );
 }
 
