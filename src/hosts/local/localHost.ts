@@ -171,14 +171,19 @@ export class LocalHost {
     const p = this.options.pipeline;
     // Each step runs whatever the one before it did: a failed flush still saves the state.
     await this.step('flush', () => this.serial(() => p.flush()));
-    await this.step('snapshot', () => (this.queue = this.queue.then(() => p.snapshot())));
+    await this.step('snapshot', () => this.after(() => p.snapshot()));
     await this.step('sink-close', () => p.runner.deps.sink.close());
   }
 
   private serial(work: () => Promise<BatchResult>): Promise<BatchResult> {
+    return this.after(work).then((r) => this.account(r));
+  }
+
+  /** Runs `work` after everything queued; a failure is the caller's, never the next batch's. */
+  private after<T>(work: () => Promise<T>): Promise<T> {
     const run = this.queue.then(work);
     this.queue = run.catch(() => undefined);
-    return run.then((r) => this.account(r));
+    return run;
   }
 
   private account(r: BatchResult): BatchResult {
@@ -198,7 +203,7 @@ export class LocalHost {
   private async periodic(): Promise<void> {
     const p = this.options.pipeline;
     await this.step('tick', () => this.serial(() => p.tick()));
-    await this.step('snapshot', () => (this.queue = this.queue.then(() => p.snapshot())));
+    await this.step('snapshot', () => this.after(() => p.snapshot()));
   }
 
   private async step(name: string, work: () => Promise<unknown>): Promise<void> {
