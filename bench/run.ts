@@ -13,6 +13,8 @@
  *   7. CPU per event by host: the Functions runtime and the Kafka host vs in process (≤ 1.3, ≤ 1.5)
  *   8. OTLP decode through stage ①: protobuf next to JSON, each against its bare parse
  *   9. largest story row written while one story is hammered with 100k repeats     (target ≤ 256 KB)
+ *  10. hostile input: throughput with 1% hostile records vs the clean mix (≥ 0.9), peak RSS of
+ *      serve during a 30 KB → 31 MB gzip line bomb (≤ limits.maxMemoryMB, /healthz answering)
  * BENCH_SCALE=0.1 runs a tenth of everything (smoke).
  */
 import { loadConfig } from '../src/config/config.ts';
@@ -25,6 +27,7 @@ import type { Row, TableName } from '../src/sinks/tables.ts';
 import type { Story } from '../src/model/story.ts';
 import { silentLogger } from '../src/telemetry/log.ts';
 import { functionsCpu, inProcessCpu } from './hosts.ts';
+import { hostileBench } from './hostile.ts';
 import { kafkaBench } from './kafka.ts';
 import { otlpBench } from './otlp.ts';
 import { storyRowBudgetBench } from './storyRowBudget.ts';
@@ -237,7 +240,7 @@ async function hostsBench(): Promise<void> {
 
 line(`Causeway bench on node ${process.version}, ${process.arch}, scale ${SCALE}`);
 // BENCH_SECTIONS=3,4 runs only those sections.
-const only = new Set((process.env.BENCH_SECTIONS ?? '1,2,3,4,5,6,7,8,9').split(',').map((x) => x.trim()));
+const only = new Set((process.env.BENCH_SECTIONS ?? '1,2,3,4,5,6,7,8,9,10').split(',').map((x) => x.trim()));
 if (only.has('1')) await decodeBench();
 if (only.has('2')) await pipelineBench();
 if (only.has('3')) await latencyBench();
@@ -253,3 +256,4 @@ if (only.has('8'))
     fmt,
   );
 if (only.has('9')) await storyRowBudgetBench(SCALE, config, signals, line, fmt);
+if (only.has('10')) await hostileBench(SCALE, config, signals, () => new CountingSink(), line, fmt);

@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { repoPath } from './repoPath.ts';
+import { safePointer } from './transforms/fieldName.ts';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 
@@ -30,13 +31,13 @@ export function validator<T = unknown>(...parts: string[]): ValidateFunction<T> 
   return v as ValidateFunction<T>;
 }
 
-/** One line per ajv error: `path: message`. */
+/** One line per ajv error: `path: message`. Paths name record keys only when they look like field names. */
 export function describeErrors(errors: ErrorObject[] | null | undefined, limit = 5): string {
   if (!errors?.length) return 'unknown schema error';
   const lines = errors
     .slice(0, limit)
     .map((e) =>
-      `${e.instancePath || '/'} ${e.message ?? ''}${e.params && 'allowedValues' in e.params ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : ''}`.trim(),
+      `${safePointer(e.instancePath) || '/'} ${e.message ?? ''}${e.params && 'allowedValues' in e.params ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : ''}`.trim(),
     );
   if (errors.length > limit) lines.push(`… and ${errors.length - limit} more`);
   return lines.join('; ');

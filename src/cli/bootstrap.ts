@@ -5,7 +5,9 @@
 import { loadBaselines } from '../profiles/baselines.ts';
 import type { Profile } from '../profiles/profile.ts';
 import { resolve } from 'node:path';
-import { loadConfig, type FlagSettings, type LoadedConfig } from '../config/config.ts';
+import { directoryProblem } from '../common/dirs.ts';
+import { loadConfig, settingName, type FlagSettings, type LoadedConfig } from '../config/config.ts';
+import { ConfigError } from '../errors.ts';
 import { SignalEngine } from '../signals/engine.ts';
 import { LocalTableSink } from '../sinks/localTables.ts';
 import type { Sink } from '../sinks/sink.ts';
@@ -48,6 +50,8 @@ export async function bootstrap(options: {
       profiles: baselines.map((p) => `${p.identity.namespace}/${p.identity.workloadName}:${p.identity.container}`),
     });
   const tablesDir = resolve(options.tablesDir ?? resolve(config.dataDir, 'tables'));
+  if (config.sink.type !== 'logAnalytics')
+    usableDirectory(tablesDir, options.tablesDir !== undefined ? '--out' : settingName(loaded, 'dataDir'));
   const sink = await createSink(loaded, tablesDir, logger);
   return { loaded, signals, logger, sink, tablesDir, baselines };
 }
@@ -57,5 +61,23 @@ async function createSink(loaded: LoadedConfig, tablesDir: string, logger: Logge
     const { createLogAnalyticsSink } = await import('../sinks/logAnalytics.ts');
     return createLogAnalyticsSink(loaded.config, logger);
   }
-  return new LocalTableSink(tablesDir);
+  return new LocalTableSink(tablesDir, (torn) =>
+    logger.event('warn', 'sink.torn-tail-cut', { table: torn.table, file: torn.file, bytes: torn.bytes }),
+  );
+}
+
+/**
+ * A directory the process will write to, made if missing: a file in the way, a read-only or
+ * unreachable place (`/proc/x`) is a configuration error naming the setting and the fix.
+ */
+export function usableDirectory(dir: string, setting: string): void {
+  const problem = directoryProblem(dir);
+  if (problem)
+    throw new ConfigError([
+      {
+        setting,
+        problem,
+        fix: 'point it at a directory this user can create and write to (it is made if missing)',
+      },
+    ]);
 }

@@ -41,6 +41,14 @@ export async function main(argv: string[], env: Record<string, string | undefine
       process.stderr.write(`causeway: ${e.message}\n`);
       return 2;
     }
+    // The environment refused something (a file or directory, a port): say what, without a stack.
+    const system = e as NodeJS.ErrnoException;
+    if (system?.syscall && system.code) {
+      process.stderr.write(
+        `causeway: cannot ${system.syscall}${system.path ? ` ${system.path}` : ''} (${system.code}). Fix: check that the path or port named exists, is what it should be (file or directory) and that this user may use it\n`,
+      );
+      return 2;
+    }
     throw e;
   }
 }

@@ -126,7 +126,13 @@ function safeSize(file: string): number {
   }
 }
 
-/** Splits large JSON Lines bodies at line boundaries; anything else goes whole. */
+/** The first byte that is not white space. */
+function firstByte(text: Buffer): number | undefined {
+  for (const b of text) if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) return b;
+  return undefined;
+}
+
+/** Splits large JSON Lines bodies at line boundaries; a JSON array goes whole. */
 function* chunks(body: Buffer, maxInflatedBytes: number): Generator<Buffer> {
   let text = body;
   if (isGzip(body) && body.length > CHUNK_BYTES / 8) {
@@ -137,7 +143,9 @@ function* chunks(body: Buffer, maxInflatedBytes: number): Generator<Buffer> {
       return;
     }
   }
-  if (text.length <= CHUNK_BYTES || text[0] !== 0x7b /* { */) {
+  // A JSON array is one document; anything else large is read as JSON Lines a chunk at a time,
+  // a file whose first line is the torn tail of a record (a rotated log) included.
+  if (text.length <= CHUNK_BYTES || firstByte(text) === 0x5b /* [ */) {
     yield text;
     return;
   }

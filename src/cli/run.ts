@@ -13,7 +13,8 @@ import { ConfigError } from '../errors.ts';
 import { FileStateStore } from '../hosts/fileStateStore.ts';
 import { STAGES, type StageName } from '../pipeline/stageRunner.ts';
 import type { StateStore } from '../pipeline/stateStore.ts';
-import { bootstrap } from './bootstrap.ts';
+import { settingName } from '../config/config.ts';
+import { bootstrap, usableDirectory } from './bootstrap.ts';
 
 export function parseStages(value: string | undefined): StageName[] {
   if (value === undefined) return [...STAGES];
@@ -43,6 +44,15 @@ export async function run(options: {
 }): Promise<number> {
   const boot = await bootstrap({ configFile: options.configFile, flags: options.flags, env: options.env });
   const { config } = boot.loaded;
+  // Before connecting: a state directory that cannot be used is a configuration error, not a hang.
+  const stateDir = resolve(config.kafka.stateDir ?? resolve(config.dataDir, 'state'));
+  if (!config.kafka.stateAccount)
+    usableDirectory(
+      stateDir,
+      config.kafka.stateDir !== undefined
+        ? settingName(boot.loaded, 'kafka.stateDir')
+        : settingName(boot.loaded, 'dataDir'),
+    );
   const { kafkaClient } = await import('../hosts/kafka/client.ts');
   const { connectClients, startKafkaStages } = await import('../hosts/kafka/kafkaStages.ts');
   const kafka = await kafkaClient({ config, env: options.env, logger: boot.logger });
@@ -58,7 +68,6 @@ export async function run(options: {
       },
     ]);
   }
-  const stateDir = resolve(config.kafka.stateDir ?? resolve(config.dataDir, 'state'));
   const state: StateStore = config.kafka.stateAccount
     ? new (await import('../hosts/functions/blobStateStore.ts')).BlobStateStore(
         new (await import('@azure/storage-blob')).BlobServiceClient(

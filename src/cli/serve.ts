@@ -8,7 +8,9 @@ import { demoAttack } from '../demo/scenarios.ts';
 import { FileStateStore } from '../hosts/fileStateStore.ts';
 import { ENDPOINTS, LocalHost } from '../hosts/local/localHost.ts';
 import { InProcessPipeline } from '../pipeline/inProcess.ts';
-import { bootstrap } from './bootstrap.ts';
+import { settingName, type LoadedConfig } from '../config/config.ts';
+import { ConfigError } from '../errors.ts';
+import { bootstrap, usableDirectory } from './bootstrap.ts';
 import { renderStory } from './renderStory.ts';
 
 export async function serve(options: {
@@ -20,6 +22,8 @@ export async function serve(options: {
 }): Promise<number> {
   const boot = await bootstrap({ configFile: options.configFile, flags: options.flags, env: options.env });
   const { config } = boot.loaded;
+  const stateDir = resolve(config.dataDir, 'state');
+  usableDirectory(stateDir, settingName(boot.loaded, 'dataDir'));
   const pipeline = new InProcessPipeline({
     config,
     signals: boot.signals,
@@ -28,15 +32,22 @@ export async function serve(options: {
     logger: boot.logger,
     clock: Date.now,
     host: 'local',
-    state: new FileStateStore(resolve(config.dataDir, 'state')),
+    state: new FileStateStore(stateDir),
   });
   const host = new LocalHost({
     pipeline,
     host: config.serve.host,
     port: config.serve.port,
     maxBodyBytes: config.serve.maxBodyBytes,
+    limits: config.limits,
+    tablesDir: boot.sink.name === 'local' ? boot.tablesDir : undefined,
   });
-  const port = await host.listen();
+  let port: number;
+  try {
+    port = await host.listen();
+  } catch (e) {
+    throw listenProblem(e, boot.loaded);
+  }
   const out = process.stdout;
   out.write(`Causeway is listening on http://${config.serve.host}:${port}\n`);
   for (const [path, e] of Object.entries(ENDPOINTS)) out.write(`  POST ${path.padEnd(18)} ${e.describe}\n`);
@@ -92,4 +103,29 @@ async function startKafkaInput(
     `Consuming Kafka topics ${[config.kafka.topics.sensors, config.kafka.topics.defender, config.kafka.topics.telemetry].join(', ')} as group ${config.kafka.groupPrefix}-local\n`,
   );
   return input;
+}
+
+/** Why the HTTP server could not listen, as a configuration error naming the setting and the fix. */
+function listenProblem(e: unknown, loaded: LoadedConfig): unknown {
+  const { host, port } = loaded.config.serve;
+  const code = (e as NodeJS.ErrnoException).code;
+  const problem =
+    code === 'EADDRINUSE'
+      ? `port ${port} on ${host} is in use by another process`
+      : code === 'EACCES'
+        ? `this user may not listen on port ${port} (ports below 1024 need privileges)`
+        : code === 'EADDRNOTAVAIL'
+          ? `${host} is not an address of this machine`
+          : undefined;
+  if (!problem) return e;
+  return new ConfigError([
+    {
+      setting: settingName(loaded, code === 'EADDRNOTAVAIL' ? 'serve.host' : 'serve.port'),
+      problem,
+      fix:
+        code === 'EADDRNOTAVAIL'
+          ? 'use 127.0.0.1 (the default) or another address of this machine with --host'
+          : 'stop the other process, or choose another port with --port or CAUSEWAY_PORT (0 picks a free one)',
+    },
+  ]);
 }

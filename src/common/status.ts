@@ -16,10 +16,18 @@ export type ReasonCode =
   | 'too-large'
   | 'too-deep'
   | 'empty'
+  // ingest: an event time outside the sane range (limits.earliestEventTime … clock + limits.maxFutureMinutes)
+  | 'bad-time'
+  // ingest: the rest of a body past limits.maxRecordsPerBody, counted but not read
+  | 'too-many-records'
+  // ingest: a decoder fault on a record (a shape it did not expect): that record only, never its body
+  | 'decode-failed'
   // stages: an internal message that is not JSON or not the stage's contract
   | 'malformed-message'
   // stages: a fault inside a stage (a bug, not the input's or the sink's): counted, logged with its stack
   | 'stage-failed'
+  // stages: a value in a restored snapshot that no stage could have produced (an invalid time): dropped
+  | 'invalid-state'
   // ingest: dropped (deliberate)
   | 'duplicate'
   | 'falco-internal'

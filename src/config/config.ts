@@ -19,7 +19,21 @@ export interface CausewayConfig {
    * Per-record limits (one event, alert, log line or span: envelopes of many are split first) and
    * the limit on a whole message body after gzip is inflated.
    */
-  limits: { maxRecordBytes: number; maxDepth: number; maxMessageBytes: number };
+  limits: {
+    maxRecordBytes: number;
+    maxDepth: number;
+    maxMessageBytes: number;
+    /** Records read from one body; the rest are counted and rejected as too-many-records. */
+    maxRecordsPerBody: number;
+    /** Records per second each local HTTP endpoint may send (429 with Retry-After past it). */
+    maxRecordsPerSecond: number;
+    /** Resident memory the local host allows itself: new bodies are answered 503 above it. */
+    maxMemoryMB: number;
+    /** The oldest event time accepted (RFC 3339). */
+    earliestEventTime: string;
+    /** How far ahead of the clock an event time may be. */
+    maxFutureMinutes: number;
+  };
   redaction: { excerpts: boolean; excerptLength: number };
   correlation: {
     allowedLatenessMinutes: number;
@@ -111,6 +125,11 @@ export const ENVIRONMENT: Record<string, { path: string; type: 'string' | 'integ
   CAUSEWAY_MAX_BODY_BYTES: { path: 'serve.maxBodyBytes', type: 'integer' },
   CAUSEWAY_MAX_RECORD_BYTES: { path: 'limits.maxRecordBytes', type: 'integer' },
   CAUSEWAY_MAX_MESSAGE_BYTES: { path: 'limits.maxMessageBytes', type: 'integer' },
+  CAUSEWAY_MAX_RECORDS_PER_BODY: { path: 'limits.maxRecordsPerBody', type: 'integer' },
+  CAUSEWAY_MAX_RECORDS_PER_SECOND: { path: 'limits.maxRecordsPerSecond', type: 'integer' },
+  CAUSEWAY_MAX_MEMORY_MB: { path: 'limits.maxMemoryMB', type: 'integer' },
+  CAUSEWAY_EARLIEST_EVENT_TIME: { path: 'limits.earliestEventTime', type: 'string' },
+  CAUSEWAY_MAX_FUTURE_MINUTES: { path: 'limits.maxFutureMinutes', type: 'integer' },
   CAUSEWAY_REDACTION_EXCERPTS: { path: 'redaction.excerpts', type: 'boolean' },
   CAUSEWAY_ALLOWED_LATENESS_MINUTES: { path: 'correlation.allowedLatenessMinutes', type: 'integer' },
   CAUSEWAY_STORY_IDLE_MINUTES: { path: 'correlation.storyIdleMinutes', type: 'integer' },
@@ -317,6 +336,11 @@ function crossFieldProblems(config: CausewayConfig, origins: Map<string, string>
     });
   }
   return problems;
+}
+
+/** The name a person gave a setting (`--data-dir`, `CAUSEWAY_PORT`, `file.yaml: serve.port`), for messages. */
+export function settingName(loaded: LoadedConfig, path: string): string {
+  return originName(loaded.origins, path);
 }
 
 /** The user-facing name of a setting: the env var or flag that set it, else `file: path`, else the path. */

@@ -7,7 +7,18 @@ export const DEFAULTS: CausewayConfig = {
   logLevel: 'info',
   demo: true,
   serve: { host: '127.0.0.1', port: 8787, maxBodyBytes: 16 * 1024 * 1024 },
-  limits: { maxRecordBytes: 1024 * 1024, maxDepth: 64, maxMessageBytes: 64 * 1024 * 1024 },
+  limits: {
+    maxRecordBytes: 1024 * 1024,
+    maxDepth: 64,
+    maxMessageBytes: 64 * 1024 * 1024,
+    // A Collector batch is 8,192 spans and a 16 MiB body of sensor lines about 30,000 records.
+    maxRecordsPerBody: 100_000,
+    maxRecordsPerSecond: 100_000,
+    maxMemoryMB: 1024,
+    earliestEventTime: '2000-01-01T00:00:00Z',
+    // Sensor clocks drift; a day ahead is skew, more is a broken clock or a forged record.
+    maxFutureMinutes: 1440,
+  },
   redaction: { excerpts: false, excerptLength: 64 },
   correlation: {
     // Defender alerts arrive 10-30 minutes after the activity (reference/defender-formats.md).

@@ -117,6 +117,8 @@ export class InProcessPipeline {
       mergeReports(result.stages, r.report);
       mergeReports(result.rows, r.rows);
       for (const s of r.stories) result.stories.push(s);
+      // Between partitions the event loop runs: a host answers /healthz and signals while a large body goes through.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 }

@@ -3,8 +3,11 @@
  * first use, and again when a batch does not follow on from what this instance processed
  * (ownership moved away and back); snapshotted when due, tagged with the offset they cover.
  */
+import { timeWindow } from '../common/timeWindow.ts';
+import { sanitiseStorySnapshot } from '../story/snapshotCheck.ts';
+import type { StorySnapshot, StoryStage } from '../story/storyStage.ts';
+import { sanitiseWorkloadSnapshot, type WorkloadSnapshot } from '../workload/snapshot.ts';
 import type { FeedStatus } from '../model/feedBeat.ts';
-import type { StoryStage } from '../story/storyStage.ts';
 import type { WorkloadStage } from '../workload/workloadStage.ts';
 import { FlushGathering } from './control.ts';
 import type { RunnerDeps } from './runnerDeps.ts';
@@ -26,6 +29,8 @@ export interface Owned {
   busy: boolean;
   /** End-of-input markers gathered so far (workload partitions). */
   flushes: FlushGathering;
+  /** Values of the restored snapshot no stage could have produced, dropped; counted by the next batch. */
+  invalidState: number;
 }
 
 /** What is saved per partition: the stage's snapshot, the markers still being gathered, a story partition's observers. */
@@ -52,20 +57,60 @@ export class PartitionOwner {
   async own(stage: StatefulStage, partition: string, firstSequence: number | undefined): Promise<Owned> {
     const existing = this.owned[stage].get(partition);
     if (existing && (firstSequence === undefined || firstSequence <= existing.lastSequence + 1)) return existing;
-    const snap = await this.deps.state.load<Saved>(`${stage}/${partition}`);
+    let snap: Saved | undefined;
+    let unreadable = false;
+    try {
+      snap = await this.deps.state.load<Saved>(`${stage}/${partition}`);
+    } catch (e) {
+      // A snapshot torn or altered at rest is not JSON: dropped like an unrestorable one (below).
+      // Anything else (the store unreachable) is retryable and goes to the host.
+      if (!(e instanceof SyntaxError)) throw e;
+      unreadable = true;
+    }
     const owned: Owned = {
       lastSequence: -1,
       savedSequence: -1,
       savedAt: this.deps.clock(),
       busy: false,
-      flushes: new FlushGathering(snap?.pendingFlushes),
+      flushes: new FlushGathering(Array.isArray(snap?.pendingFlushes) ? snap.pendingFlushes : undefined),
+      invalidState: unreadable ? 1 : 0,
     };
-    const instance =
+    const fresh = () =>
       stage === 'workload' ? (owned.workload = this.create.workload()) : (owned.story = this.create.story(partition));
-    if (snap) (instance.restore as (s: unknown) => void)(snap);
+    let instance = fresh();
+    if (snap) {
+      try {
+        const window = timeWindow(this.deps.clock(), this.deps.config.limits);
+        owned.invalidState =
+          stage === 'workload'
+            ? sanitiseWorkloadSnapshot(snap as unknown as WorkloadSnapshot, window)
+            : sanitiseStorySnapshot(snap as unknown as StorySnapshot, window);
+        (instance.restore as (s: unknown) => void)(snap);
+      } catch (e) {
+        // A snapshot that cannot be restored at all would fail every batch of its partition after
+        // every restart: it is dropped whole (counted, logged) and the partition starts afresh.
+        owned.invalidState++;
+        this.deps.logger.event('error', 'state.restore-failed', {
+          stage,
+          partition,
+          error: e instanceof Error ? e.message : String(e),
+        });
+        instance = fresh();
+      }
+    }
     if (stage === 'story') {
       owned.observers = new StoryObservers(this.deps.config, Number(partition));
-      if (snap?.observers) owned.observers.restore(snap.observers);
+      try {
+        if (snap?.observers) owned.observers.restore(snap.observers);
+      } catch (e) {
+        owned.invalidState++;
+        this.deps.logger.event('error', 'state.restore-failed', {
+          stage: 'observers',
+          partition,
+          error: e instanceof Error ? e.message : String(e),
+        });
+        owned.observers = new StoryObservers(this.deps.config, Number(partition));
+      }
     }
     const restoredTo = instance.lastOffset !== undefined ? Number(instance.lastOffset) : -1;
     owned.lastSequence = owned.savedSequence = Number.isFinite(restoredTo) ? restoredTo : -1;

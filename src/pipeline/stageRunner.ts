@@ -13,16 +13,18 @@
  * dead-lettered and never blocks its partition.
  */
 import { count, emptyReport, mergeReports, type BatchReport } from '../common/report.ts';
-import { sha256 } from '../common/hash.ts';
+import { oneLine } from '../common/displayText.ts';
 import type { ReasonCode } from '../common/status.ts';
+import { eventInWindow, inWindow, timeWindow, type TimeWindow } from '../common/timeWindow.ts';
 import { isPermanentError, isRetryableError } from '../errors.ts';
-import type { DeadLetter } from '../ingest/deadLetter.ts';
-import { ingest, type IngestInput, type IngestOptions } from '../ingest/ingest.ts';
-import { BROADCAST, type KeyedEpisode, type KeyedEvent } from '../model/episode.ts';
+import { DeadLetterBook, type DeadLetter } from '../ingest/deadLetter.ts';
+import { ingestInSlices, type IngestInput, type IngestOptions } from '../ingest/ingest.ts';
+import { BROADCAST, type Episode, type KeyedEpisode, type KeyedEvent } from '../model/episode.ts';
 import type { Story } from '../model/story.ts';
 import { deadLetterRow, profileRow, storyRows, upstreamHealthRow } from '../sinks/rows.ts';
 import type { Row, TableName } from '../sinks/tables.ts';
 import type { SourceName } from '../sources/registry.ts';
+import { redactText } from '../transforms/redact.ts';
 import {
   FLUSH,
   flushMarker,
@@ -108,6 +110,15 @@ export class StageRunner {
     if (batch.stage === 'ingest') await this.guard(batch, result, undefined, () => this.ingest(batch, result));
     else {
       const owned = await this.owner.own(batch.stage, batch.partition, batch.messages[0]?.sequence);
+      if (owned.invalidState) {
+        count(result.report, 'dropped', 'invalid-state', owned.invalidState);
+        this.deps.logger.event('warn', 'state.invalid-dropped', {
+          stage: batch.stage,
+          partition: batch.partition,
+          values: owned.invalidState,
+        });
+        owned.invalidState = 0;
+      }
       await this.guard(batch, result, owned, () =>
         batch.stage === 'workload' ? this.workload(batch, owned, result) : this.story(batch, owned, result),
       );
@@ -155,7 +166,8 @@ export class StageRunner {
           offset: m.sequence === undefined ? undefined : String(m.sequence),
         });
     }
-    const out = ingest(inputs, this.ingestOptions);
+    // In slices: a large body lets the event loop run (signals, /healthz) while it goes through.
+    const out = await ingestInSlices(inputs, this.ingestOptions);
     mergeReports(result.report, out.report);
     result.deadLetters.push(...out.deadLetters);
     await this.publish('workload-events', out.workloadEvents.map(keyedEvent), batch, result);
@@ -184,7 +196,13 @@ export class StageRunner {
 
   private async workload(batch: StageBatch, owned: Owned, result: StageResult): Promise<void> {
     const stage = owned.workload!;
-    const { valid, last } = await this.unseen(batch, owned, isKeyedEvent, result);
+    const window = this.window();
+    const { valid, last } = await this.unseen(
+      batch,
+      owned,
+      (m): m is KeyedEvent => isKeyedEvent(m) && eventInWindow(m.event, window),
+      result,
+    );
     for (const run of runsOf(valid)) {
       const c = run.control;
       if (c?.control === 'flush' && !owned.flushes.complete(c)) continue;
@@ -209,7 +227,10 @@ export class StageRunner {
   private async story(batch: StageBatch, owned: Owned, result: StageResult): Promise<void> {
     const stage = owned.story!;
     const observers = owned.observers!;
-    const { valid, last } = await this.unseen(batch, owned, isStoryMessage, result);
+    const window = this.window();
+    const inWindowed = (m: unknown): m is StoryMessage =>
+      isKeyedFeedBeats(m) || (isKeyedEpisode(m) && episodeInWindow(m.episode, window));
+    const { valid, last } = await this.unseen(batch, owned, inWindowed, result);
     let endOfInput = false;
     for (const run of runsOf(valid)) {
       const c = run.control;
@@ -253,7 +274,7 @@ export class StageRunner {
     result: StageResult,
   ): Promise<{ valid: (T | ControlMessage)[]; last: number }> {
     const valid: (T | ControlMessage)[] = [];
-    const deadLetters: DeadLetter[] = [];
+    const book = this.book(batch);
     let last = owned.lastSequence;
     for (const m of batch.messages) {
       const sequence = m.sequence ?? last + 1;
@@ -264,23 +285,25 @@ export class StageRunner {
         valid.push(parsed.value as T | ControlMessage);
         continue;
       }
-      const bytes = Buffer.from(bodyOf(m.body));
-      const contract = batch.stage === 'workload' ? 'a keyed event ({key, event})' : 'a keyed episode ({key, episode})';
-      deadLetters.push(
-        this.deadLetter(
-          batch,
-          'malformed-message',
-          parsed.ok ? `not ${contract} or a control message` : `not JSON (${parsed.error})`,
-          bytes,
-          sequence,
-        ),
-      );
+      const contract =
+        batch.stage === 'workload'
+          ? 'a keyed event ({key, event}) with every time in the accepted range'
+          : 'a keyed episode ({key, episode}) with every time in the accepted range';
+      const bytes = () => Buffer.from(bodyOf(m.body));
+      book.add({
+        reasonCode: 'malformed-message',
+        reason: parsed.ok ? `not ${contract}, nor a control message` : `not JSON (${parsed.error})`,
+        sourceFormat: 'causeway',
+        payload: bytes,
+        sizeBytes: bytes().length,
+        position: sequence,
+      });
     }
-    count(result.report, 'rejected', 'malformed-message', deadLetters.length);
+    count(result.report, 'rejected', 'malformed-message', book.records);
     await this.write(
       result,
       'CausewayPipeline_CL',
-      deadLetters.map((d) => deadLetterRow(d, this.deps.host)),
+      book.letters().map((d) => deadLetterRow(d, this.deps.host)),
     );
     return { valid, last };
   }
@@ -295,42 +318,37 @@ export class StageRunner {
     if (!messages.length) return;
     const { tooLarge } = await this.deps.publisher.publish(hub, messages);
     if (!tooLarge.length) return;
-    const letters = tooLarge.map(({ message, sizeBytes, limitBytes }) =>
-      this.deadLetter(
-        batch,
-        'too-large',
-        `a ${hub} message of ${sizeBytes} bytes is over the transport's limit of ${limitBytes} bytes`,
-        Buffer.from(bodyOf(message.body)),
-      ),
-    );
+    const book = this.book(batch);
+    for (const { message, sizeBytes, limitBytes } of tooLarge)
+      book.add({
+        reasonCode: 'too-large',
+        reason: `a ${hub} message of ${sizeBytes} bytes is over the transport's limit of ${limitBytes} bytes`,
+        sourceFormat: 'causeway',
+        payload: () => Buffer.from(bodyOf(message.body)),
+        sizeBytes,
+      });
     const report = result?.report ?? emptyReport();
-    count(report, 'rejected', 'too-large', letters.length);
+    count(report, 'rejected', 'too-large', tooLarge.length);
     await this.write(
       result,
       'CausewayPipeline_CL',
-      letters.map((d) => deadLetterRow(d, this.deps.host)),
+      book.letters().map((d) => deadLetterRow(d, this.deps.host)),
     );
   }
 
-  private deadLetter(
-    batch: StageBatch | undefined,
-    reasonCode: ReasonCode,
-    reason: string,
-    bytes: Buffer,
-    sequence?: number,
-  ): DeadLetter {
-    return {
+  /** One dead letter per reason for this batch (a batch of a million bad messages is one row). */
+  private book(batch: StageBatch | undefined): DeadLetterBook {
+    return new DeadLetterBook({
       time: this.deps.clock(),
       stage: batch?.stage ?? 'ingest',
-      reasonCode,
-      reason,
-      sourceFormat: 'causeway',
       input: batch?.source ?? '-',
-      sizeBytes: bytes.length,
-      payloadSha256: sha256(bytes),
       partition: batch?.partition,
-      offset: sequence === undefined ? undefined : String(sequence),
-    };
+    });
+  }
+
+  /** The sane range of event times now: what stage ① lets in, and all a stage may hold. */
+  private window(): TimeWindow {
+    return timeWindow(this.deps.clock(), this.deps.config.limits);
   }
 
   private async write(result: StageResult | undefined, table: TableName, rows: Row[]): Promise<void> {
@@ -358,12 +376,14 @@ export class StageRunner {
     } catch (e) {
       if (owned) this.owner.forget(batch.stage as 'workload' | 'story', batch.partition);
       const error = e instanceof Error ? e : new Error(String(e));
-      this.lastError = `${batch.stage}/${batch.partition}: ${error.message}`;
+      // A message may quote what it failed on: redacted and on one line in the log and in /healthz.
+      const message = oneLine(redactText(error.message).text, 400);
+      this.lastError = `${batch.stage}/${batch.partition}: ${message}`;
       const retriable = isRetryableError(e);
       this.deps.logger.event('error', 'stage.batch-failed', {
         stage: batch.stage,
         partition: batch.partition,
-        error: error.message,
+        error: message,
         retriable,
         ...(retriable || isPermanentError(e) ? {} : { stack: error.stack }),
       });
@@ -378,5 +398,15 @@ export class StageRunner {
 }
 
 const keyedEvent = (k: KeyedEvent): KeyedMessage => ({ key: k.key, body: k });
-const isStoryMessage = (m: unknown): m is StoryMessage => isKeyedEpisode(m) || isKeyedFeedBeats(m);
+
+/** Every time an episode carries (its span and its evidence) is in the window. */
+function episodeInWindow(e: Episode, window: TimeWindow): boolean {
+  return (
+    inWindow(e.start, window) &&
+    inWindow(e.end, window) &&
+    e.evidence.every((x) => eventInWindow(x, window)) &&
+    e.signals.every((x) => inWindow(x.time, window))
+  );
+}
+
 const keyedEpisode = (k: KeyedEpisode): KeyedMessage => ({ key: k.key, body: k });

@@ -5,6 +5,7 @@
 import type { CausewayConfig } from '../config/config.ts';
 import type { Profile } from '../profiles/profile.ts';
 import type { SignalEngine } from '../signals/engine.ts';
+import type { Logger } from '../telemetry/log.ts';
 import { StoryStage } from '../story/storyStage.ts';
 import { WorkloadStage } from '../workload/workloadStage.ts';
 
@@ -13,9 +14,22 @@ export interface StageSettings {
   signals: SignalEngine;
   /** Imported baselines (Kubescape profiles named by profiles.import). */
   baselines?: readonly Profile[];
+  /** Where a stage reports a fault on one event or story (logged with its stack). */
+  logger?: Logger;
 }
 
-export function createWorkloadStage({ config, signals, baselines }: StageSettings): WorkloadStage {
+/** A fault on one event or story: logged with its stack; the stage counts it and goes on. */
+function faultLogger(logger: Logger | undefined, stage: string): (error: unknown, id: string) => void {
+  return (error, id) =>
+    logger?.event('error', 'stage.item-failed', {
+      stage,
+      id,
+      error: error instanceof Error ? error.message : String(error),
+      stack: error instanceof Error ? error.stack : undefined,
+    });
+}
+
+export function createWorkloadStage({ config, signals, baselines, logger }: StageSettings): WorkloadStage {
   const c = config.correlation;
   return new WorkloadStage({
     signals,
@@ -32,10 +46,11 @@ export function createWorkloadStage({ config, signals, baselines }: StageSetting
       maxSeen: 2048,
     },
     baselines,
+    onFault: faultLogger(logger, 'workload'),
   });
 }
 
-export function createStoryStage({ config, signals }: StageSettings, partition: number): StoryStage {
+export function createStoryStage({ config, signals, logger }: StageSettings, partition: number): StoryStage {
   const c = config.correlation;
   return new StoryStage({
     signals,
@@ -45,5 +60,6 @@ export function createStoryStage({ config, signals }: StageSettings, partition: 
     maxStories: c.maxStoriesPerPartition,
     partition,
     partitions: c.storyPartitions,
+    onFault: faultLogger(logger, 'story'),
   });
 }

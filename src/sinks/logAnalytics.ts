@@ -4,6 +4,8 @@
  * with backoff honouring Retry-After, 413 split, permanent failures dead-lettered with the fix.
  * Every row ends delivered, rejected (with a reason) or errored (kept for the next attempt).
  */
+import { oneLine } from '../common/displayText.ts';
+import { redactText } from '../transforms/redact.ts';
 import { sizedBatches } from '../common/sizedBatches.ts';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { isAggregateLogsUploadError, LogsIngestionClient } from '@azure/monitor-ingestion';
@@ -177,11 +179,14 @@ export class LogAnalyticsSink implements Sink {
     deadLetters: Row[],
   ): void {
     count(report, 'rejected', reason, rows.length);
-    this.options.logger.event('error', 'sink.rejected', { table, rows: rows.length, reason, detail });
+    // The service's message may quote a row's values: redacted, one line, bounded, like every reason.
+    const said = oneLine(redactText(detail).text, 400);
+    this.options.logger.event('error', 'sink.rejected', { table, rows: rows.length, reason, detail: said });
     // When the pipeline table itself is refused as a whole (no role, no stream), a dead letter
     // there would be refused too: the log line above is the record.
     if (table === 'CausewayPipeline_CL' && (reason === 'sink-forbidden' || reason === 'sink-not-found')) return;
     const payload = JSON.stringify(rows);
+    const hash = sha256(payload);
     deadLetters.push(
       shape('CausewayPipeline_CL', {
         TimeGenerated: new Date().toISOString(),
@@ -189,11 +194,13 @@ export class LogAnalyticsSink implements Sink {
         Host: this.options.host ?? 'logAnalytics',
         Stage: 'sink',
         ReasonCode: reason,
-        Reason: detail,
+        Reason: said,
         SourceFormat: streamName(table),
         Input: table,
         SizeBytes: Buffer.byteLength(payload),
-        PayloadSha256: sha256(payload),
+        PayloadSha256: hash,
+        RecordCount: rows.length,
+        SampleSha256: [hash],
         Counters: { rows: rows.length },
       }),
     );

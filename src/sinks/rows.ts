@@ -158,8 +158,11 @@ export function deadLetterRow(d: DeadLetter, host: string): Row {
     Input: d.input,
     SizeBytes: d.sizeBytes,
     PayloadSha256: d.payloadSha256,
+    RecordCount: d.count ?? 1,
+    SampleSha256: d.sampleSha256 ?? [d.payloadSha256],
     Partition: d.partition,
     Offset: d.offset,
+    Details: d.positions?.length ? { positions: d.positions } : {},
   });
 }
 

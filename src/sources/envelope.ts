@@ -2,13 +2,19 @@
  * Envelopes: one message body (an HTTP request, a file, an Event Hubs/Kafka message) → records.
  * Accepts one JSON object, a JSON array, JSON Lines, `{"records":[…]}` (Log Analytics export,
  * Defender XDR streaming), an OTLP traces export in JSON or protobuf (split into one record per
- * span) and gzip of any of these. Never throws: every part of the body ends as a record or as a
- * rejection with a reason code.
+ * span) and gzip of any of these. Never throws: every part of the body ends as a record, a
+ * rejection with a reason code, or a counted drop. Work per body is bounded: records past
+ * `limits.maxRecordsPerBody` are counted, not read, and JSON Lines are read a line at a time so
+ * the caller can yield between slices (`unwrapInSteps`).
  */
-import { inflate, isGzip } from '../common/gzip.ts';
+import { inflate, inflateAsync, isGzip } from '../common/gzip.ts';
 import type { ReasonCode } from '../common/status.ts';
+import { splitJsonLines } from './jsonLines.ts';
+import { byteSize, exceedsDepth, serialise, tryParse, valueExceedsDepth } from './jsonText.ts';
 import { decodeTraceRequestProtobuf, looksLikeOtlpProtobuf } from './otlp/protobuf.ts';
 import { isOtlpTracesRequest, splitTraces } from './otlp/splitTraces.ts';
+
+export { exceedsDepth, parseErrorWithoutPayload, byteSize } from './jsonText.ts';
 
 export interface RawRecord {
   value: Record<string, unknown>;
@@ -24,6 +30,15 @@ export interface EnvelopeRejection {
   /** The offending text (kept only to hash it; never written anywhere). */
   text: string;
   position: number;
+  /** Records this rejection stands for (the unread rest of a body past its record limit); 1 when absent. */
+  count?: number;
+}
+
+/** A part of a body that holds no record (an empty array or export): counted as dropped. */
+export interface EnvelopeDrop {
+  reason: ReasonCode;
+  detail: string;
+  position: number;
 }
 
 export interface EnvelopeLimits {
@@ -35,52 +50,140 @@ export interface EnvelopeLimits {
    * inflated (zip-bomb guard); 64 MiB, the OTLP/HTTP default request limit, when absent.
    */
   maxMessageBytes?: number;
+  /** Records read from one body; the rest are counted as rejected, not read. Unlimited when absent. */
+  maxRecordsPerBody?: number;
 }
 
 /** The message limit when none is configured: OTLP/HTTP servers default to 64 MiB. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
+/** Records read from one body: past the limit, what is left is counted, not parsed. */
+export class RecordBudget {
+  private left: number;
+  /** Records past the limit. */
+  over = 0;
+
+  constructor(limit = Infinity) {
+    this.left = limit;
+  }
+
+  /** One more record may be read; false (and counted) past the limit. */
+  take(): boolean {
+    if (this.left > 0) {
+      this.left--;
+      return true;
+    }
+    this.over++;
+    return false;
+  }
+
+  get exhausted(): boolean {
+    return this.left <= 0;
+  }
+}
+
 export interface Unwrapped {
   records: RawRecord[];
   rejections: EnvelopeRejection[];
+  drops: EnvelopeDrop[];
+  budget: RecordBudget;
 }
 
+export function emptyUnwrapped(limits: EnvelopeLimits): Unwrapped {
+  return { records: [], rejections: [], drops: [], budget: new RecordBudget(limits.maxRecordsPerBody) };
+}
+
+/** The whole body at once (tests, small bodies). */
 export function unwrap(body: Buffer | string, limits: EnvelopeLimits): Unwrapped {
-  const out: Unwrapped = { records: [], rejections: [] };
+  const out = emptyUnwrapped(limits);
+  for (const _ of unwrapInSteps(body, limits, out));
+  return out;
+}
+
+/**
+ * Unwraps a body into `out`, yielding after every few records so a caller can take them, clear
+ * the arrays and let the event loop run. Documents (one JSON value) are parsed whole; JSON Lines a
+ * line at a time.
+ */
+export function* unwrapInSteps(
+  body: Buffer | string,
+  limits: EnvelopeLimits,
+  out: Unwrapped,
+  inflated?: Inflated,
+): Generator<void> {
+  yield* unwrapBody(body, limits, out, inflated);
+  if (out.budget.over > 0)
+    out.rejections.push({
+      reason: 'too-many-records',
+      detail: `the body holds more than ${limits.maxRecordsPerBody} records (limits.maxRecordsPerBody); the rest were counted, not read: send smaller batches or raise the limit`,
+      text: '',
+      position: limits.maxRecordsPerBody ?? 0,
+      count: out.budget.over,
+    });
+}
+
+/** A gzip body inflated within the limit, or why it could not be (the reason becomes a rejection). */
+export type Inflated = { bytes: Buffer } | { error: 'too-large' | 'malformed' };
+
+/** Inflates a gzip body on the event loop (small bodies, tests); `inflateBodyAsync` off it. */
+export function inflateBody(body: Buffer, limits: EnvelopeLimits): Inflated {
+  try {
+    return { bytes: inflate(body, limits.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES) };
+  } catch (e) {
+    return inflateError(e);
+  }
+}
+
+/** Inflates a gzip body in zlib's thread pool: a body that inflates to tens of MB blocks nothing. */
+export async function inflateBodyAsync(body: Buffer, limits: EnvelopeLimits): Promise<Inflated> {
+  try {
+    return { bytes: await inflateAsync(body, limits.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES) };
+  } catch (e) {
+    return inflateError(e);
+  }
+}
+
+function inflateError(e: unknown): Inflated {
+  return { error: (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ? 'too-large' : 'malformed' };
+}
+
+function* unwrapBody(
+  body: Buffer | string,
+  limits: EnvelopeLimits,
+  out: Unwrapped,
+  inflated?: Inflated,
+): Generator<void> {
   const maxBody = limits.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-  const tooLarge = (what: string, text: string) => {
+  const tooLarge = (what: string, text: string) =>
     out.rejections.push({
       reason: 'too-large',
       detail: `${what} larger than ${maxBody} bytes (limits.maxMessageBytes); send smaller batches or raise the limit`,
       text,
       position: 1,
     });
-    return out;
-  };
   let text: string;
   if (typeof body === 'string') {
-    if (body.length > maxBody && Buffer.byteLength(body) > maxBody) return tooLarge('the body is', body);
+    if (body.length > maxBody && Buffer.byteLength(body) > maxBody) return void tooLarge('the body is', body);
     text = body;
   } else {
     let bytes = body;
     if (isGzip(bytes)) {
-      try {
-        bytes = inflate(bytes, maxBody);
-      } catch (e) {
-        if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
-          return tooLarge('the gzip body inflates to', body.toString('latin1'));
+      const result = inflated ?? inflateBody(bytes, limits);
+      if ('error' in result) {
+        if (result.error === 'too-large') return void tooLarge('the gzip body inflates to', body.toString('latin1'));
         out.rejections.push({
           reason: 'malformed-gzip',
-          detail: `gzip body could not be inflated: ${(e as Error).message}`,
+          detail: 'the gzip body could not be inflated (corrupt or truncated stream); send a complete gzip stream',
           text: body.toString('latin1'),
           position: 1,
         });
-        return out;
+        return;
       }
-    } else if (bytes.length > maxBody) return tooLarge('the body is', bytes.toString('latin1'));
+      bytes = result.bytes;
+    } else if (bytes.length > maxBody) return void tooLarge('the body is', bytes.toString('latin1'));
     if (looksLikeOtlpProtobuf(bytes)) {
       addOtlpProtobuf(bytes, limits, out);
-      return out;
+      return;
     }
     text = bytes.toString('utf8');
   }
@@ -88,72 +191,23 @@ export function unwrap(body: Buffer | string, limits: EnvelopeLimits): Unwrapped
   const trimmed = text.trim();
   if (trimmed === '') {
     out.rejections.push({ reason: 'empty', detail: 'the body is empty', text, position: 1 });
-    return out;
+    return;
   }
-  // A whole-body document first (pretty-printed JSON spans lines); JSON Lines when that fails.
+  // A whole-body document first (pretty-printed JSON spans lines); JSON Lines when that fails, so
+  // a torn first line, a stray `[` or two records glued on one line cost only themselves.
   if (trimmed[0] === '[' || trimmed[0] === '{') {
     const parsed = tryParse(trimmed);
     if (parsed.ok) {
       addDocument(parsed.value, byteSize(trimmed, limits.maxRecordBytes), trimmed, limits, out);
-      return out;
-    }
-    if (trimmed[0] === '[' || !trimmed.includes('\n')) {
-      out.rejections.push({ reason: 'malformed-json', detail: parsed.error, text: trimmed, position: 1 });
-      return out;
+      return;
     }
   }
-  // JSON Lines start with a JSON value; anything else (YAML, CSV, a log line) is one rejection,
-  // not one per line.
-  const firstLine = trimmed.slice(0, Math.max(0, trimmed.indexOf('\n')) || trimmed.length).trim();
-  if (!(firstLine.startsWith('{') || firstLine.startsWith('['))) {
-    const looksYaml = /^(---|[A-Za-z_][\w.-]*:(\s|$)|#)/.test(firstLine);
-    out.rejections.push({
-      reason: 'malformed-json',
-      detail: `the body is not JSON, a JSON array or JSON Lines${looksYaml ? ' (it looks like YAML; Kubescape profiles are imported with `causeway profile import`)' : ''}`,
-      text,
-      position: 1,
-    });
-    return out;
-  }
-  splitLines(text, limits, out);
-  return out;
+  yield* splitJsonLines(text, limits, out, (value, size, raw, line) =>
+    addDocument(value, size, raw, limits, out, line),
+  );
 }
 
-function splitLines(text: string, limits: EnvelopeLimits, out: Unwrapped): void {
-  let start = 0;
-  let line = 0;
-  while (start <= text.length) {
-    let end = text.indexOf('\n', start);
-    if (end === -1) end = text.length;
-    line++;
-    const raw = text.slice(start, end).trim();
-    start = end + 1;
-    if (raw === '') continue;
-    const size = byteSize(raw, limits.maxRecordBytes);
-    // An OTLP export (a Collector file exporter line) is an envelope: its spans are measured one by one.
-    if (size > limits.maxRecordBytes && !raw.includes('"resourceSpans"')) {
-      out.rejections.push({
-        reason: 'too-large',
-        detail: `line ${line} is ${size} bytes; the limit is ${limits.maxRecordBytes} (limits.maxRecordBytes)`,
-        text: raw,
-        position: line,
-      });
-      continue;
-    }
-    const parsed = tryParse(raw);
-    if (!parsed.ok) {
-      out.rejections.push({
-        reason: 'malformed-json',
-        detail: `line ${line}: ${parsed.error}`,
-        text: raw,
-        position: line,
-      });
-      continue;
-    }
-    addDocument(parsed.value, size, raw, limits, out, line);
-  }
-}
-
+/** One parsed JSON value: an envelope of records, an OTLP export, or one record. */
 function addDocument(
   value: unknown,
   size: number,
@@ -174,12 +228,22 @@ function addDocument(
   const deep = exceedsDepth(text, limits.maxDepth);
   const elements = Array.isArray(value) ? value : envelopeRecords(value);
   if (elements) {
+    if (!elements.length) {
+      out.drops.push({ reason: 'empty', detail: 'the envelope holds no records', position });
+      return;
+    }
     const oversized = size > limits.maxRecordBytes;
-    elements.forEach((element, i) =>
-      addElement(element, limits, out, position + i, oversized || deep, size / Math.max(1, elements.length)),
-    );
+    const approx = size / elements.length;
+    for (let i = 0; i < elements.length; i++) {
+      if (!out.budget.take()) {
+        out.budget.over += elements.length - i - 1;
+        return;
+      }
+      addElement(elements[i], limits, out, position + i, oversized || deep, approx);
+    }
     return;
   }
+  if (!out.budget.take()) return;
   if (value === null || typeof value !== 'object') {
     out.rejections.push({
       reason: 'unknown-format',
@@ -228,11 +292,25 @@ function addElement(
   measure: boolean,
   approxSize: number,
 ): void {
+  // Depth first, with a walk that stops at the limit: serialising a value nested thousands of
+  // levels deep would overflow the stack.
+  const tooDeep = measure && valueExceedsDepth(element, limits.maxDepth);
   if (element === null || typeof element !== 'object' || Array.isArray(element)) {
     out.rejections.push({
-      reason: 'unknown-format',
-      detail: `element ${position} is not a JSON object`,
-      text: JSON.stringify(element) ?? String(element),
+      reason: tooDeep ? 'too-deep' : 'unknown-format',
+      detail: tooDeep
+        ? `element ${position} nests deeper than ${limits.maxDepth} levels (limits.maxDepth)`
+        : `element ${position} is not a JSON object`,
+      text: tooDeep ? '' : serialise(element),
+      position,
+    });
+    return;
+  }
+  if (tooDeep) {
+    out.rejections.push({
+      reason: 'too-deep',
+      detail: `element ${position} nests deeper than ${limits.maxDepth} levels (limits.maxDepth)`,
+      text: '',
       position,
     });
     return;
@@ -241,21 +319,12 @@ function addElement(
     out.records.push({ value: element as Record<string, unknown>, size: Math.round(approxSize), position });
     return;
   }
-  const elementText = JSON.stringify(element);
+  const elementText = serialise(element);
   const size = Buffer.byteLength(elementText);
   if (size > limits.maxRecordBytes) {
     out.rejections.push({
       reason: 'too-large',
       detail: `element ${position} is ${size} bytes; the limit is ${limits.maxRecordBytes} (limits.maxRecordBytes)`,
-      text: elementText,
-      position,
-    });
-    return;
-  }
-  if (exceedsDepth(elementText, limits.maxDepth)) {
-    out.rejections.push({
-      reason: 'too-deep',
-      detail: `element ${position} nests deeper than ${limits.maxDepth} levels (limits.maxDepth)`,
       text: elementText,
       position,
     });
@@ -270,73 +339,16 @@ function addOtlpProtobuf(bytes: Buffer, limits: EnvelopeLimits, out: Unwrapped):
   try {
     request = decodeTraceRequestProtobuf(bytes);
   } catch (e) {
+    // protobufjs names offsets and wire types, never payload bytes; a stack overflow on a body
+    // nested past the stack says nothing about the payload either.
+    const why = e instanceof RangeError ? 'nested too deeply' : (e as Error).message;
     out.rejections.push({
       reason: 'malformed-protobuf',
-      detail: `the body is binary but not an OTLP protobuf ExportTraceServiceRequest (${(e as Error).message}); send OTLP traces, or JSON`,
+      detail: `the body is binary but not an OTLP protobuf ExportTraceServiceRequest (${why}); send OTLP traces, or JSON`,
       text: bytes.toString('latin1'),
       position: 1,
     });
     return;
   }
   if (isOtlpTracesRequest(request)) splitTraces(request, { bodyBytes: bytes.length, measure: true }, limits, out);
-}
-
-function tryParse(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (e) {
-    return { ok: false, error: `not valid JSON (${parseErrorWithoutPayload((e as Error).message)})` };
-  }
-}
-
-/**
- * V8's JSON errors quote the payload ("Unexpected token 'o', "not json…" is not valid JSON"),
- * and a dead letter must never carry payload text: keep only what and where.
- */
-export function parseErrorWithoutPayload(message: string): string {
-  const where = /at position (\d+)(?: \(line (\d+) column (\d+)\))?/.exec(message);
-  const what = /^Unexpected end/.test(message)
-    ? 'unexpected end of input'
-    : /^Unexpected token|^Unexpected non-whitespace/.test(message)
-      ? 'unexpected character'
-      : /^Expected/.test(message)
-        ? message.replace(/ in JSON.*$/, '').replace(/"[^"]*"|'[^']*'/g, '…')
-        : 'syntax error';
-  return where ? `${what} at position ${where[1]}${where[2] ? ` (line ${where[2]} column ${where[3]})` : ''}` : what;
-}
-
-/**
- * Bracket depth of JSON text, skipping string contents. A linear scan over char codes: cheaper
- * than walking the parsed object, and it runs before any recursive code sees the record.
- */
-export function exceedsDepth(text: string, maxDepth: number): boolean {
-  // Fewer opening brackets than the limit cannot nest past it: count them with the native
-  // indexOf first, and scan char by char only for the rare record that has that many.
-  if (!hasAtLeastBrackets(text, maxDepth + 1)) return false;
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92)
-        i++; // backslash: skip the escaped char
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 123 || c === 91) {
-      if (++depth > maxDepth) return true;
-    } else if (c === 125 || c === 93) depth--;
-  }
-  return false;
-}
-
-function hasAtLeastBrackets(text: string, n: number): boolean {
-  let count = 0;
-  for (let i = text.indexOf('{'); i !== -1 && count < n; i = text.indexOf('{', i + 1)) count++;
-  for (let i = text.indexOf('['); i !== -1 && count < n; i = text.indexOf('[', i + 1)) count++;
-  return count >= n;
-}
-
-/** UTF-8 size without a full scan when the string is clearly under the limit (≤ 3 bytes per UTF-16 unit). */
-export function byteSize(text: string, limit: number): number {
-  return text.length * 3 <= limit ? text.length : Buffer.byteLength(text);
 }

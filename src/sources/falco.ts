@@ -13,7 +13,14 @@ import type { NetworkInfo, RuntimeEvent, Severity, WorkloadIdentity } from '../m
 import { PermanentError } from '../errors.ts';
 import { normaliseTactics, normaliseTechniques } from '../model/mitre.ts';
 import { describeErrors, validator } from '../schemas.ts';
-import { normaliseContainerId, normaliseIp, normalisePath, parseTime, processKey } from '../transforms/normalise.ts';
+import {
+  normaliseContainerId,
+  normaliseIp,
+  normalisePath,
+  normaliseProtocol,
+  processKey,
+} from '../transforms/normalise.ts';
+import { timeField } from './eventTime.ts';
 import { arr, compact, num, obj, result, str, type DecodeResult, type Json, type Source } from './source.ts';
 
 const SEVERITY: Record<string, Severity> = {
@@ -57,12 +64,19 @@ export const falco: Source = {
     if (rule.startsWith('Falco internal') || record.source === 'internal') {
       return result(
         [],
-        [{ reason: 'falco-internal', detail: `Falco internal event "${rule}" (metrics or drop notice), not an alert` }],
+        [{ reason: 'falco-internal', detail: 'a Falco internal event (metrics or drop notice), not an alert' }],
       );
     }
     const f: Json = obj(record.output_fields) ?? {};
-    const time = parseTime(record.time) ?? parseTime(f['evt.time']) ?? parseTime(f['evt.time.iso8601']);
-    if (time === undefined) throw new PermanentError(`Falco alert "${rule}" has no usable time`, 'schema-mismatch');
+    const time =
+      timeField(record.time, 'time', 'Falco alert', ctx) ??
+      timeField(f['evt.time'], 'output_fields.evt.time', 'Falco alert', ctx) ??
+      timeField(f['evt.time.iso8601'], 'output_fields.evt.time.iso8601', 'Falco alert', ctx);
+    if (time === undefined)
+      throw new PermanentError(
+        'Falco alert has no time (no "time", output_fields "evt.time" or "evt.time.iso8601")',
+        'schema-mismatch',
+      );
     const node = str(record.hostname) ?? str(f['evt.hostname']);
     const containerId = normaliseContainerId(f['container.full_id']) ?? normaliseContainerId(f['container.id']);
     const image =
@@ -94,14 +108,14 @@ export const falco: Source = {
     const network = tuple
       ? compact({
           ...tuple,
-          protocol: str(f['fd.l4proto'])?.toUpperCase(),
+          protocol: normaliseProtocol(f['fd.l4proto']),
           domain: str(f['fd.sip.name']) ?? str(f['fd.rip.name']),
         })
       : normaliseIp(f['fd.rip'])
         ? compact({
             dstIp: normaliseIp(f['fd.rip']),
             dstPort: num(f['fd.rport']),
-            protocol: str(f['fd.l4proto'])?.toUpperCase(),
+            protocol: normaliseProtocol(f['fd.l4proto']),
             domain: str(f['fd.rip.name']),
           })
         : undefined;

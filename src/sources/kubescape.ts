@@ -14,10 +14,17 @@ import type {
   Severity,
   WorkloadIdentity,
 } from '../model/event.ts';
-import { PermanentError } from '../errors.ts';
+import { isPermanentError, PermanentError } from '../errors.ts';
 import { normaliseTactics, normaliseTechniques } from '../model/mitre.ts';
 import { describeErrors, validator } from '../schemas.ts';
-import { normaliseContainerId, normaliseIp, normalisePath, parseTime, processKey } from '../transforms/normalise.ts';
+import {
+  normaliseContainerId,
+  normaliseIp,
+  normalisePath,
+  normaliseProtocol,
+  processKey,
+} from '../transforms/normalise.ts';
+import { timeField } from './eventTime.ts';
 import {
   arr,
   compact,
@@ -26,6 +33,7 @@ import {
   result,
   str,
   type DecodeContext,
+  type DecodeDrop,
   type DecodeResult,
   type Json,
   type Source,
@@ -130,10 +138,20 @@ export const kubescape: Source = {
       const spec = obj(record.spec) ?? {};
       const tree = new Map<number, TreeProcess>();
       flattenTree(obj(obj(spec.processTree)?.processTree) ?? obj(spec.processTree), tree);
-      const events = arr(spec.alerts).map((a, i) =>
-        alertEvent(obj(a) ?? {}, {}, tree, ctx, 'kubescape.runtimealerts', i),
-      );
-      return result(events);
+      const alerts = arr(spec.alerts);
+      if (!alerts.length) return result([], [{ reason: 'empty', detail: 'a RuntimeAlerts envelope with no alerts' }]);
+      // One alert of the envelope that cannot be read is rejected alone; the others go on.
+      const events: RuntimeEvent[] = [];
+      const rejects: DecodeDrop[] = [];
+      alerts.forEach((a, i) => {
+        try {
+          events.push(alertEvent(obj(a) ?? {}, {}, tree, ctx, 'kubescape.runtimealerts', i));
+        } catch (e) {
+          if (!isPermanentError(e)) throw e;
+          rejects.push({ reason: e.code as DecodeDrop['reason'], detail: `alert ${i + 1}: ${e.message}` });
+        }
+      });
+      return { events, drops: [], rejects };
     }
     // stdout exporter line
     const base = obj(record.BaseRuntimeMetadata) ?? {};
@@ -161,9 +179,6 @@ function alertEvent(
 ): RuntimeEvent {
   const ruleId = str(alert.ruleID) ?? '';
   const alertName = str(alert.alertName) ?? RULES[ruleId]?.[0] ?? 'Kubescape runtime alert';
-  const time = parseTime(alert.timestamp);
-  if (time === undefined)
-    throw new PermanentError(`Kubescape alert ${ruleId || alertName} has no RFC 3339 "timestamp"`, 'schema-mismatch');
   const containerId = normaliseContainerId(alert.containerID);
   const node = str(alert.nodeName);
   const workload = compact<WorkloadIdentity>({
@@ -186,7 +201,9 @@ function alertEvent(
       id: `kubescape:limit:${nativeId}`,
       layer: 'health',
       kind: 'health.alert-limit',
-      time,
+      // The node-agent sends this notice with Go's zero time (0001-01-01T00:00:00Z): the only
+      // sane time a health row can carry is when the notice arrived.
+      time: ctx.time?.arrival ?? 0,
       source: { product: 'kubescape', format, nativeId },
       workload,
       health: {
@@ -196,6 +213,8 @@ function alertEvent(
     };
   }
 
+  const time = timeField(alert.timestamp, 'timestamp', 'Kubescape alert', ctx);
+  if (time === undefined) throw new PermanentError('Kubescape alert has no "timestamp"', 'schema-mismatch');
   const args = obj(alert.arguments) ?? {};
   const ids = obj(alert.identifiers) ?? {};
   const pid = num(alert.infectedPID);
@@ -213,7 +232,7 @@ function alertEvent(
   const network: NetworkInfo = compact<NetworkInfo>({
     dstIp: normaliseIp(args.ip) ?? normaliseIp(obj(ids.network)?.dstIP) ?? normaliseIp(arr(args.addresses)[0]),
     dstPort: num(args.port) ?? num(obj(ids.network)?.dstPort),
-    protocol: str(args.proto) ?? str(args.protocol) ?? str(obj(ids.network)?.protocol),
+    protocol: normaliseProtocol(args.proto ?? args.protocol ?? obj(ids.network)?.protocol),
     domain: str(args.domain) ?? str(obj(ids.dns)?.domain),
     addresses: arr(args.addresses)
       .map(normaliseIp)

@@ -12,7 +12,8 @@ import type { EventKind, Layer, RuntimeEvent, TraceInfo, WorkloadIdentity } from
 import { PermanentError } from '../errors.ts';
 import { describeErrors, validator } from '../schemas.ts';
 import { summariseContent } from '../transforms/redact.ts';
-import { nanosToMillis, normaliseContainerId, normaliseIp } from '../transforms/normalise.ts';
+import { normaliseContainerId, normaliseIp } from '../transforms/normalise.ts';
+import { nanoTimeField } from './eventTime.ts';
 import {
   arr,
   compact,
@@ -164,11 +165,12 @@ export const otlp: Source = {
           else
             drops.push({
               reason: 'filtered',
-              detail: `span "${str(span.name) ?? ''}" carries no gen_ai/mcp/OpenInference/OpenLLMetry attributes`,
+              detail: 'a span that carries no gen_ai/mcp/OpenInference/OpenLLMetry attributes',
             });
         }
       }
     }
+    if (!events.length && !drops.length) drops.push({ reason: 'empty', detail: 'an OTLP export with no spans' });
     return result(events, drops);
   },
 };
@@ -185,8 +187,9 @@ function spanEvent(
   if (!c) return undefined;
   const traceId = String(span.traceId).toLowerCase();
   const spanId = String(span.spanId).toLowerCase();
-  const start = nanosToMillis(span.startTimeUnixNano) as number;
-  const end = nanosToMillis(span.endTimeUnixNano) ?? start;
+  const start = nanoTimeField(span.startTimeUnixNano, 'startTimeUnixNano', 'OTLP span', ctx);
+  if (start === undefined) throw new PermanentError('OTLP span has no "startTimeUnixNano"', 'schema-mismatch');
+  const end = nanoTimeField(span.endTimeUnixNano, 'endTimeUnixNano', 'OTLP span', ctx) ?? start;
   const status = obj(span.status);
   const toolName =
     str(a['gen_ai.tool.name']) ??
@@ -217,9 +220,9 @@ function spanEvent(
     clientAddress: normaliseIp(a['client.address']),
     serverAddress: str(a['server.address']),
     // OTel MCP semantic conventions: `pipe` for stdio servers (a child process of the client).
-    networkTransport: str(a['network.transport'])?.toLowerCase(),
+    networkTransport: transport(a['network.transport']),
     serverPort: Number.isInteger(a['server.port']) ? (a['server.port'] as number) : undefined,
-    httpMethod: str(a['http.request.method'] ?? a['http.method'])?.toUpperCase(),
+    httpMethod: httpMethod(a['http.request.method'] ?? a['http.method']),
     urlPath: str(a['url.path']) ?? str(a['http.target'])?.split('?')[0],
     urlTemplate: str(a['url.template'] ?? a['http.route']),
     urlScheme: str(a['url.scheme']),
@@ -243,4 +246,18 @@ function spanEvent(
     trace,
     content: summariseContent(content, ctx.redaction),
   });
+}
+
+/** An HTTP method token, upper-cased; free text is dropped (upper-casing it would hide a secret's shape). */
+function httpMethod(value: unknown): string | undefined {
+  const m = str(value)?.toUpperCase();
+  return m && /^[A-Z]{1,16}$/.test(m) ? m : undefined;
+}
+
+/** OTel `network.transport` values (semantic conventions); anything else is not kept. */
+const TRANSPORTS = new Set(['tcp', 'udp', 'pipe', 'unix', 'quic', 'inproc']);
+
+function transport(v: unknown): string | undefined {
+  const t = typeof v === 'string' ? v.toLowerCase() : undefined;
+  return t !== undefined && TRANSPORTS.has(t) ? t : undefined;
 }

@@ -12,6 +12,7 @@ import { defender } from './defender/index.ts';
 import { falco } from './falco.ts';
 import { kubescape } from './kubescape.ts';
 import { otlp } from './otlp.ts';
+import { fieldName } from '../transforms/fieldName.ts';
 import type { Json, Source } from './source.ts';
 import { tetragon } from './tetragon.ts';
 import { toolhive } from './toolhive.ts';
@@ -41,8 +42,13 @@ export function detectSource(record: Json, only?: readonly SourceName[]): Source
   return undefined;
 }
 
-/** A hint for an unknown record: which top-level keys it had (never values: they may be secret). */
+/**
+ * A hint for an unknown record: which top-level keys it had. Keys are record text too: a key is
+ * shown only when it looks like a field name (short, word characters, no secret shape), else as
+ * its length, and never a value.
+ */
 export function describeUnknown(record: Json): string {
-  const keys = Object.keys(record).slice(0, 8);
-  return `no source recognises a record with top-level keys [${keys.join(', ')}${Object.keys(record).length > 8 ? ', …' : ''}]`;
+  const all = Object.keys(record);
+  const keys = all.slice(0, 8).map(fieldName);
+  return `no source recognises a record with top-level keys [${keys.join(', ')}${all.length > 8 ? ', …' : ''}]`;
 }

@@ -4,6 +4,7 @@
  */
 import type { RuntimeEvent } from '../model/event.ts';
 import type { ReasonCode } from '../common/status.ts';
+import type { TimeLimits, TimeWindow } from '../common/timeWindow.ts';
 
 export interface DecodeContext {
   /** Cluster for sources that name none (from the input's configuration). */
@@ -11,6 +12,16 @@ export interface DecodeContext {
   redaction: { excerpts: boolean; excerptLength: number };
   /** AKS clusters by resource name or id (lower-cased) → the cluster name the sensors use (`cloud.clusterNames`). */
   aksClusterNames?: Readonly<Record<string, string>>;
+  /** The sane range of event times and the arrival clock; the default range at a stopped clock when absent. */
+  time?: DecodeTime;
+}
+
+/** Event-time bounds for one body, read once from the injected clock. */
+export interface DecodeTime {
+  window: TimeWindow;
+  limits: Partial<TimeLimits>;
+  /** When the body arrived (the clock): the time of a notice that carries no usable one. */
+  arrival: number;
 }
 
 /** A part of a record that ends without becoming an event (counted, with its reason). */
@@ -22,6 +33,11 @@ export interface DecodeDrop {
 export interface DecodeResult {
   events: RuntimeEvent[];
   drops: DecodeDrop[];
+  /**
+   * Parts of a record that fans out (one alert of an envelope of many) rejected on their own, so
+   * their neighbours go on; counted and dead-lettered by stage ①.
+   */
+  rejects?: DecodeDrop[];
 }
 
 export interface Source {

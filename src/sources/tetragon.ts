@@ -6,7 +6,15 @@
 import type { EventKind, FileInfo, ProcessInfo, RuntimeEvent, WorkloadIdentity } from '../model/event.ts';
 import { PermanentError } from '../errors.ts';
 import { describeErrors, validator } from '../schemas.ts';
-import { normaliseContainerId, normaliseIp, normalisePath, parseTime } from '../transforms/normalise.ts';
+import { inWindow } from '../common/timeWindow.ts';
+import {
+  normaliseContainerId,
+  normaliseIp,
+  normalisePath,
+  normaliseProtocol,
+  parseTime,
+} from '../transforms/normalise.ts';
+import { timeField, windowOf } from './eventTime.ts';
 import { arr, compact, num, obj, result, str, type DecodeResult, type Json, type Source } from './source.ts';
 import { normaliseWorkloadKind } from './workloadKind.ts';
 
@@ -84,15 +92,16 @@ export const tetragon: Source = {
     const body = obj(record[type]) ?? {};
     const node = str(record.node_name);
     const cluster = str(record.cluster_name) ?? ctx.cluster;
-    const time = parseTime(record.time);
-
     if (type === 'process_throttle' || type === 'rate_limit_info') {
-      const at = time ?? 0;
+      // A notice of lost data is worth keeping even with a broken clock: it then gets its arrival time.
+      const sent = parseTime(record.time);
+      const at = inWindow(sent, windowOf(ctx)) ? sent : (ctx.time?.arrival ?? 0);
       const count = num(body.number_of_dropped_process_events);
+      const throttle = str(body.type);
       const detail =
         type === 'rate_limit_info'
           ? `export rate limit dropped ${count ?? 'some'} events`
-          : `cgroup rate limiting ${str(body.type) ?? ''} ${str(body.cgroup) ?? ''}`.trim();
+          : `cgroup rate limiting${throttle && /^[A-Z_]{1,32}$/.test(throttle) ? ` (${throttle})` : ''} of a cgroup`;
       return result([
         compact<RuntimeEvent>({
           id: `tetragon:${type}:${node ?? '-'}:${record.time ?? at}:${str(body.cgroup) ?? ''}`,
@@ -112,18 +121,19 @@ export const tetragon: Source = {
     if (type === 'process_uprobe' || type === 'process_loader' || type === 'process_usdt') {
       return result([], [{ reason: 'filtered', detail: `Tetragon ${type} events are not part of the attack model` }]);
     }
-
+    const time = timeField(record.time, 'time', `Tetragon ${type}`, ctx);
     const proc = obj(body.process) ?? {};
     const parent = obj(body.parent);
     const workload = workloadOf(proc, node, cluster);
     const process = processOf(proc, parent, type === 'process_exec');
     const execId = process.key;
-    const eventTime = time ?? (type === 'process_exec' ? parseTime(proc.start_time) : undefined);
+    const eventTime =
+      time ??
+      (type === 'process_exec'
+        ? timeField(proc.start_time, `${type}.process.start_time`, `Tetragon ${type}`, ctx)
+        : undefined);
     if (eventTime === undefined)
-      throw new PermanentError(
-        `Tetragon ${type} for exec_id ${execId} has no usable time (top-level "time" is missing or not RFC 3339)`,
-        'schema-mismatch',
-      );
+      throw new PermanentError(`Tetragon ${type} has no time (top-level "time" is missing)`, 'schema-mismatch');
     const source = {
       product: 'tetragon',
       format: 'tetragon.json',
@@ -152,7 +162,7 @@ export const tetragon: Source = {
           srcPort: num(body.source_port),
           dstIp: normaliseIp(body.destination_ip),
           dstPort: num(body.destination_port),
-          protocol: str(body.protocol)?.toUpperCase(),
+          protocol: normaliseProtocol(body.protocol),
         });
         const kind: EventKind =
           type === 'process_connect'
@@ -181,7 +191,7 @@ export const tetragon: Source = {
               srcPort: num(sock.sport),
               dstIp: normaliseIp(sock.daddr),
               dstPort: num(sock.dport),
-              protocol: str(sock.protocol)?.replace(/^IPPROTO_/, ''),
+              protocol: normaliseProtocol(sock.protocol),
             });
             const kind: EventKind = /close/.test(fn)
               ? 'network.close'
@@ -205,7 +215,7 @@ export const tetragon: Source = {
             return result([e]);
           }
         }
-        return result([], [{ reason: 'filtered', detail: `Tetragon ${type} ${fn} has no file or socket argument` }]);
+        return result([], [{ reason: 'filtered', detail: `a Tetragon ${type} event with no file or socket argument` }]);
       }
     }
   },

@@ -5,8 +5,11 @@
 import type { RuntimeEvent } from '../model/event.ts';
 import { PermanentError } from '../errors.ts';
 import { describeErrors, validator } from '../schemas.ts';
-import { normaliseIp, parseTime } from '../transforms/normalise.ts';
+import { normaliseIp } from '../transforms/normalise.ts';
+import { timeField } from './eventTime.ts';
 import { compact, num, obj, result, str, type DecodeResult, type Source } from './source.ts';
+
+const MAX_DURATION_MS = 86_400_000;
 
 export const toolhive: Source = {
   name: 'toolhive',
@@ -24,15 +27,19 @@ export const toolhive: Source = {
       );
     const type = String(record.type);
     if (!type.startsWith('mcp_'))
-      return result([], [{ reason: 'filtered', detail: `ToolHive ${type} is not an MCP operation` }]);
-    const time = parseTime(record.logged_at) ?? parseTime(record.time);
+      return result([], [{ reason: 'filtered', detail: 'a ToolHive audit event that is not an MCP operation' }]);
+    const time =
+      timeField(record.logged_at, 'logged_at', 'ToolHive audit event', ctx) ??
+      timeField(record.time, 'time', 'ToolHive audit event', ctx);
     if (time === undefined)
-      throw new PermanentError('ToolHive audit event has no usable logged_at/time', 'schema-mismatch');
+      throw new PermanentError('ToolHive audit event has no "logged_at" or "time"', 'schema-mismatch');
     const target = obj(record.target) ?? {};
     const source = obj(record.source) ?? {};
     const extra = obj(source.extra) ?? {};
     const subjects = obj(record.subjects) ?? {};
-    const duration = num(obj(obj(record.metadata)?.extra)?.duration_ms) ?? 0;
+    // A call lasts less than a day; anything else is not a duration to subtract from the time.
+    const reported = num(obj(obj(record.metadata)?.extra)?.duration_ms);
+    const duration = reported !== undefined && reported >= 0 && reported <= MAX_DURATION_MS ? reported : 0;
     const component = str(record.component);
     const event: RuntimeEvent = compact<RuntimeEvent>({
       id: `toolhive:${String(record.audit_id)}`,

@@ -5,7 +5,8 @@
 import type { WorkloadIdentity } from '../model/event.ts';
 import { PermanentError } from '../errors.ts';
 import { describeErrors, validator } from '../schemas.ts';
-import { normaliseContainerId, normaliseIp, normalisePath, parseTime } from '../transforms/normalise.ts';
+import { normaliseContainerId, normaliseIp, normalisePath } from '../transforms/normalise.ts';
+import { timeField } from './eventTime.ts';
 import { arr, compact, num, obj, result, str, type DecodeResult, type Json, type Source } from './source.ts';
 
 function argsOf(record: Json): Map<string, unknown> {
@@ -34,7 +35,8 @@ export const tracee: Source = {
         'schema-mismatch',
       );
     const name = record.eventName as string;
-    const time = parseTime(record.timestamp) as number;
+    const time = timeField(record.timestamp, 'timestamp', 'Tracee event', ctx);
+    if (time === undefined) throw new PermanentError('Tracee event has no "timestamp"', 'schema-mismatch');
     const args = argsOf(record);
     const node = str(record.hostName);
     const k8s = obj(record.kubernetes) ?? {};
@@ -123,13 +125,12 @@ export const tracee: Source = {
         ]);
       }
     }
-    if (time === undefined) throw new PermanentError('Tracee event has no timestamp', 'schema-mismatch');
     return result(
       [],
       [
         {
           reason: 'filtered',
-          detail: `Tracee ${name} events are not part of the attack model (packet-level or unmodelled)`,
+          detail: 'a Tracee event of a type outside the attack model (packet-level or unmodelled)',
         },
       ],
     );

@@ -27,6 +27,8 @@ export interface StoryStageOptions {
   /** Broadcast episodes form a story on their own only in their home partition. */
   partition: number;
   partitions: number;
+  /** Told of a fault on one story (a bug): it is counted errored, the other stories go on. */
+  onFault?: (error: unknown, episodeId: string) => void;
 }
 
 /** What one batch, tick or flush gives. */
@@ -87,7 +89,7 @@ export class StoryStage {
       count(report, 'delivered', 'ok');
     }
     if (offset !== undefined) this.lastOffset = offset;
-    return { stories: this.emit(dirty), report };
+    return { stories: this.emit(dirty, report), report };
   }
 
   /** Writes held versions that are due, closes stories idle (in event time) and forgets expired state. */
@@ -132,20 +134,27 @@ export class StoryStage {
   }
 
   /** Recomposes the components of changed episodes, each once, and writes what versioning allows. */
-  private emit(dirty: Set<string>): Story[] {
+  private emit(dirty: Set<string>, report: BatchReport): Story[] {
     const out: Story[] = [];
     const done = new Set<string>();
     for (const id of [...dirty].sort()) {
       if (done.has(id) || !this.links.has(id)) continue;
-      const { ids, links } = this.links.component(id);
-      for (const x of ids) done.add(x);
-      const episodes = ids.map((x) => this.links.get(x)!);
-      if (!this.ownsComponent(episodes)) continue;
-      const story = this.compose(ids, 'open', links);
-      if (!story) continue;
-      out.push(...this.versions.mergeAway(story, ids));
-      const written = this.versions.write(story, ids, false, this.watermark);
-      if (written) out.push(written);
+      // One story's fault costs that story's version, not the batch and not the partition's state.
+      try {
+        const { ids, links } = this.links.component(id);
+        for (const x of ids) done.add(x);
+        const episodes = ids.map((x) => this.links.get(x)!);
+        if (!this.ownsComponent(episodes)) continue;
+        const story = this.compose(ids, 'open', links);
+        if (!story) continue;
+        const merged = this.versions.mergeAway(story, ids);
+        const written = this.versions.write(story, ids, false, this.watermark);
+        out.push(...merged);
+        if (written) out.push(written);
+      } catch (e) {
+        count(report, 'errored', 'stage-failed');
+        this.options.onFault?.(e, id);
+      }
     }
     return out;
   }

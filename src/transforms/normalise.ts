@@ -52,6 +52,20 @@ export function normaliseIp(ip: unknown): string | undefined {
   return /^[0-9a-f:.]+$/.test(v) && (v.includes('.') || v.includes(':')) ? v : undefined;
 }
 
+/**
+ * A transport protocol name (`tcp`, `IPPROTO_UDP`, `ICMPv6`) → upper case without the IPPROTO_
+ * prefix; anything that is not a short protocol token is dropped (upper-casing free text would
+ * also turn a secret into a shape the redactor does not know).
+ */
+export function normaliseProtocol(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const p = value
+    .trim()
+    .replace(/^IPPROTO_/i, '')
+    .toUpperCase();
+  return /^[A-Z][A-Z0-9]{0,9}$/.test(p) ? p : undefined;
+}
+
 /** RFC 3339 (any fraction length) → epoch ms; undefined when unparseable. */
 export function parseTime(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? nanosOrMillis(value) : undefined;
@@ -88,7 +102,7 @@ function parseUtc(v: string): number | undefined {
     }
   } else if (n !== 20) return undefined;
   const year = digits(v, 0, 4);
-  const t = Date.UTC(
+  let t = Date.UTC(
     year,
     digits(v, 5, 2) - 1,
     digits(v, 8, 2),
@@ -97,6 +111,8 @@ function parseUtc(v: string): number | undefined {
     digits(v, 17, 2),
     ms,
   );
+  // Date.UTC reads years 0–99 as 1900–1999: Go's zero time (0001-01-01) would become 1901.
+  if (year < 100 && !Number.isNaN(t)) t = new Date(t).setUTCFullYear(year);
   return Number.isNaN(t) ? undefined : t;
 }
 

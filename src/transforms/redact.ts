@@ -4,6 +4,7 @@
  * text at all: only a hash, a length and tags (plus an opt-in, scrubbed, truncated excerpt).
  */
 import type { ContentSummary, RuntimeEvent } from '../model/event.ts';
+import { withoutControls } from '../common/displayText.ts';
 import { sha256 } from '../common/hash.ts';
 
 interface Detector {
@@ -22,7 +23,7 @@ const DETECTORS: Detector[] = [
   },
   {
     tag: 'azure-servicebus-connection-string',
-    pattern: /Endpoint=sb:\/\/[^;\s]+;[^\s"']*SharedAccessKey=[^;\s"']+[^\s"']*/gi,
+    pattern: /Endpoint=sb:\/\/?[^;\s]+;[^\s"']*SharedAccessKey=[^;\s"']+[^\s"']*/gi,
   },
   { tag: 'azure-account-key', pattern: /AccountKey=[A-Za-z0-9+/=]{20,}/gi },
   {
@@ -46,12 +47,26 @@ const DETECTORS: Detector[] = [
       /\b((?:pass(?:word|wd)?|pwd|secret|client[_-]?secret|token|api[_-]?key|apikey|access[_-]?key|auth(?:orization)?|credentials?)(?:["']?\s*[=:]\s*|\s+--?\w*\s*=?\s*(?=\S)))(["']?)([^\s"'&;,]{3,})\2/gi,
     group: 3,
   },
-  { tag: 'url-credentials', pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:([^/\s@]+)@/gi, group: 1 },
+  // One slash or two: path normalisation collapses `//` before the redaction pass sees a value.
+  { tag: 'url-credentials', pattern: /\b[a-z][a-z0-9+.-]*:\/\/?[^/\s:@]+:([^/\s@]+)@/gi, group: 1 },
 ];
 
-/** One cheap test before the detectors: most strings (paths, ordinary commands) have none of these. */
-const TRIGGER =
-  /BEGIN|Account|Endpoint=|sig=|eyJ|A[KS]IA|AGPA|AIDA|AROA|ANPA|aws_|gh[pousr]_|github_pat|npm_|xox|AIza|sk-|Bearer|Basic|pass|pwd|secret|token|key|auth|credential|:\/\/[^/\s]*@/i;
+/**
+ * Cheap tests before the detectors: most strings (paths, names, ordinary commands) have none of
+ * these. Case-sensitive prefixes and case-insensitive keywords are separate expressions (one
+ * case-insensitive alternation of both costs several times more per character), and the keywords
+ * are only looked for in strings that hold what every keyword detector needs after its keyword:
+ * `=`, `:` or white space.
+ */
+const TRIGGER_EXACT =
+  /BEGIN|eyJ|A[KS]IA|AGPA|AIDA|AROA|ANPA|gh[pousr]_|github_pat|npm_|xox|AIza|sk-|Bearer|Basic|:\/\/?[^/\s]*@/;
+const TRIGGER_ANY_CASE = /sig=|pass|pwd|secret|token|key|auth|credential/i;
+const KEYWORD_SEPARATOR = /[=:\s]/;
+
+/** True when `text` may hold a secret some detector knows (every detector's match contains a trigger). */
+export function maySecret(text: string): boolean {
+  return TRIGGER_EXACT.test(text) || (KEYWORD_SEPARATOR.test(text) && TRIGGER_ANY_CASE.test(text));
+}
 
 export interface Redacted {
   text: string;
@@ -60,7 +75,7 @@ export interface Redacted {
 
 /** Replaces secrets with `[REDACTED:<tag>]`. Returns the input unchanged (same string) when clean. */
 export function redactText(input: string): Redacted {
-  if (!TRIGGER.test(input)) return { text: input, tags: [] };
+  if (!maySecret(input)) return { text: input, tags: [] };
   let text = input;
   const tags = new Set<string>();
   for (const { tag, pattern, group } of DETECTORS) {
@@ -121,49 +136,73 @@ export function summariseContent(
 }
 
 /**
- * The redaction pass of stage ① (decode → normalise → redact → route): every free-text field an
- * attacker or a user can put a secret in. Mutates and returns the event (it is freshly decoded).
+ * A detector's exact trigger or a control character: either means a closer look. With the
+ * keyword test (only for strings with a keyword separator) this is all a clean string costs: most
+ * strings of an event are clean and are left as they are.
  */
-/**
- * Command lines repeat: one process emits many events with the same one. A bounded cache of
- * already-redacted strings keeps the detectors off the hot path.
- */
-const COMMAND_LINES = new Map<string, string>();
-const COMMAND_LINE_CACHE = 4096;
+const EXACT_OR_CONTROL =
+  // eslint-disable-next-line no-control-regex
+  /BEGIN|eyJ|A[KS]IA|AGPA|AIDA|AROA|ANPA|gh[pousr]_|github_pat|npm_|xox|AIza|sk-|Bearer|Basic|:\/\/?[^/\s]*@|[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
 
-function redactCommandLine(s: string): string {
-  let r = COMMAND_LINES.get(s);
-  if (r === undefined) {
-    r = redactText(s).text;
-    if (COMMAND_LINES.size >= COMMAND_LINE_CACHE) COMMAND_LINES.delete(COMMAND_LINES.keys().next().value as string);
-    COMMAND_LINES.set(s, r);
-  }
-  return r;
+/** Redacted and without control characters: what every attacker-influenced string becomes. */
+export function scrub(s: string): string {
+  if (!EXACT_OR_CONTROL.test(s) && !(KEYWORD_SEPARATOR.test(s) && TRIGGER_ANY_CASE.test(s))) return s;
+  return withoutControls(redactText(s).text);
 }
 
+/** Fields that hold our own vocabulary (enums the decoders set), not record text: left as they are. */
+const OWN_FIELDS: Record<string, ReadonlySet<string>> = {
+  source: new Set(['product', 'format']),
+  file: new Set(['operation']),
+  alert: new Set(['vendor', 'severity']),
+  trace: new Set(['spanKind']),
+  health: new Set(['reason']),
+  cloud: new Set(['principalType', 'result']),
+};
+
+/**
+ * The redaction pass of stage ① (decode → normalise → redact → route): every string of the
+ * normalised event that a record could have put there (names, identities, paths, command lines,
+ * tool and agent names, alert text, ids and process keys built from them) is redacted and loses
+ * its control characters, before anything (routing keys, signals, stories, rows) is derived from
+ * the event. Content summaries are already hashes and tags; their opt-in excerpt is scrubbed when
+ * made and only loses control characters here. Mutates and returns the event (it is freshly decoded).
+ */
 export function redactEvent<E extends RuntimeEvent>(event: E): E {
-  const p = event.process;
-  if (p?.commandLine) p.commandLine = redactCommandLine(p.commandLine);
-  if (event.ancestors)
-    for (const a of event.ancestors) if (a.commandLine) a.commandLine = redactText(a.commandLine).text;
-  const alert = event.alert;
-  if (alert) {
-    if (alert.description) alert.description = redactText(alert.description).text;
-    if (alert.name) alert.name = redactText(alert.name).text;
-    if (alert.details)
-      for (const k of Object.keys(alert.details)) alert.details[k] = redactText(alert.details[k] ?? '').text;
+  const e = event as unknown as Record<string, unknown>;
+  for (const key in e) {
+    if (key === 'layer' || key === 'kind' || key === 'content') continue;
+    const v = e[key];
+    if (typeof v === 'string') e[key] = scrub(v);
+    else if (v !== null && typeof v === 'object') scrubObject(v as Record<string, unknown>, OWN_FIELDS[key]);
   }
-  if (event.file?.path) event.file.path = redactText(event.file.path).text;
-  if (event.network?.domain) event.network.domain = redactText(event.network.domain).text;
-  if (event.trace?.urlPath) event.trace.urlPath = redactText(event.trace.urlPath).text;
-  if (event.trace?.urlTemplate) event.trace.urlTemplate = redactText(event.trace.urlTemplate).text;
-  // Cloud audit: the client sets the user agent and names the objects (and a non-resource path);
-  // principals and addresses come from the service's own authentication and are join keys.
-  const cloud = event.cloud;
-  if (cloud) {
-    if (cloud.userAgent) cloud.userAgent = redactText(cloud.userAgent).text;
-    if (cloud.name) cloud.name = redactText(cloud.name).text;
-    if (cloud.resource) cloud.resource = redactText(cloud.resource).text;
-  }
+  const details = event.alert?.details;
+  if (details) event.alert!.details = scrubKeys(details);
+  if (event.content?.excerpt) event.content.excerpt = withoutControls(event.content.excerpt);
   return event;
+}
+
+function scrubObject(o: Record<string, unknown> | unknown[], own?: ReadonlySet<string>, depth = 0): void {
+  if (depth > 8) return;
+  if (Array.isArray(o)) {
+    for (let i = 0; i < o.length; i++) {
+      const v = o[i];
+      if (typeof v === 'string') o[i] = scrub(v);
+      else if (v !== null && typeof v === 'object') scrubObject(v as Record<string, unknown>, undefined, depth + 1);
+    }
+    return;
+  }
+  for (const k in o) {
+    const v = o[k];
+    if (typeof v === 'string') {
+      if (own === undefined || !own.has(k)) o[k] = scrub(v);
+    } else if (v !== null && typeof v === 'object') scrubObject(v as Record<string, unknown>, undefined, depth + 1);
+  }
+}
+
+/** Alert details are keyed by record text (Falcosidekick custom fields, Defender extended properties). */
+function scrubKeys(details: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(details)) out[scrub(k)] = v;
+  return out;
 }

@@ -8,6 +8,7 @@ import type { RuntimeEvent, WorkloadIdentity } from '../model/event.ts';
 import type { WorkloadRole } from '../signals/engine.ts';
 import { BoundedMap } from '../common/boundedMap.ts';
 import { Ring } from '../common/ring.ts';
+import { eventInWindow, inWindow, optionalInWindow, type TimeWindow } from '../common/timeWindow.ts';
 import { WorkloadState, type EpisodeState, type ProcNode, type StateLimits, type TaggedHit } from './state.ts';
 
 export interface WorkloadSnapshot {
@@ -173,4 +174,58 @@ export function restoreWorkloads(
     workloads.set(s.key, w);
   }
   return { workloads, watermark: snapshot.watermark, lastOffset: snapshot.lastOffset };
+}
+
+/**
+ * Drops from a snapshot, before it is restored, every value no stage could have produced: a time
+ * outside the sane range (stage ① rejects those, so one here was written by an older version or
+ * altered at rest). What goes is counted, so a poisoned snapshot costs its bad values once instead
+ * of failing every batch after every restart. Returns how many values were dropped.
+ */
+export function sanitiseWorkloadSnapshot(snapshot: WorkloadSnapshot, window: TimeWindow): number {
+  let dropped = 0;
+  const keep = <T>(list: T[] | undefined, ok: (x: T) => boolean): T[] => {
+    const out = (list ?? []).filter(ok);
+    dropped += (list?.length ?? 0) - out.length;
+    return out;
+  };
+  if (snapshot.watermark !== 0 && !inWindow(snapshot.watermark, window)) {
+    snapshot.watermark = 0;
+    dropped++;
+  }
+  snapshot.workloads = keep(snapshot.workloads, (w) => inWindow(w.firstSeen, window) && inWindow(w.lastSeen, window));
+  for (const w of snapshot.workloads) {
+    w.seen = keep(w.seen, ([, t]) => inWindow(t, window));
+    w.processes = keep(
+      w.processes,
+      (p) =>
+        inWindow(p.start, window) &&
+        optionalInWindow(p.exited, window) &&
+        optionalInWindow(p.lastActive, window) &&
+        (p.exec === undefined || eventInWindow(p.exec, window)),
+    );
+    for (const buffer of w.buffers ?? []) buffer[1] = keep(buffer[1], (e) => eventInWindow(e, window));
+    w.episodes = keep(
+      w.episodes,
+      (e) => inWindow(e.start, window) && inWindow(e.end, window) && optionalInWindow(e.lastActive, window),
+    );
+    for (const e of w.episodes) {
+      e.evidence = keep(e.evidence, (x) => eventInWindow(x, window));
+      e.signals = keep(e.signals, (s) => inWindow(s.time, window));
+    }
+    w.tagged = keep(w.tagged, (t) => inWindow(t.time, window));
+    w.firstSeenKeys = keep(w.firstSeenKeys, ([, t]) => inWindow(t, window));
+    w.parked = keep(w.parked, ([, v]) => inWindow(v.since, window));
+    for (const [, v] of w.parked) v.events = keep(v.events, (e) => eventInWindow(e, window));
+    w.profiles = keep(w.profiles, (p) =>
+      [
+        p.learningStartedAt,
+        p.learningEndsAt,
+        p.coverage?.firstEvent,
+        p.coverage?.lastEvent,
+        p.coverage?.watchedUntil,
+      ].every((t) => optionalInWindow(t, window)),
+    );
+  }
+  return dropped;
 }

@@ -44,6 +44,8 @@ export interface WorkloadStageOptions {
   limits: StateLimits;
   /** Imported baselines (Kubescape), used instead of learning for their containers. */
   baselines?: readonly Profile[];
+  /** Told of a fault on one event (a bug): the event is counted errored, its neighbours go on. */
+  onFault?: (error: unknown, eventId: string) => void;
 }
 
 /** What one batch, tick or flush gives: changed episodes, profile rows and the batch report. */
@@ -116,8 +118,14 @@ export class WorkloadStage {
         continue;
       }
       w.seen.set(seenKey, event.time);
-      this.accept(w, event);
-      count(report, 'delivered', 'ok');
+      // One event's fault costs that event, not the batch and not the partition's state.
+      try {
+        this.accept(w, event);
+        count(report, 'delivered', 'ok');
+      } catch (e) {
+        count(report, 'errored', 'stage-failed');
+        this.options.onFault?.(e, event.id);
+      }
     }
     for (const w of this.parking.parkedIn) if (releaseExpired(w, this.parking)) touched.add(w);
     if (offset !== undefined) this.lastOffset = offset;

@@ -64,11 +64,10 @@ describe('causeway replay', () => {
     const r = await quietly(() => main(['replay', garbage, '--out', join(dir, 'out')], {}));
     expect(r.code).toBe(0);
     const dead = readRows(join(dir, 'out'), 'CausewayPipeline_CL');
-    expect(dead.map((d) => d.ReasonCode).sort()).toEqual([
-      'malformed-json',
-      'malformed-json',
-      'unknown-format',
-      'unknown-format',
+    // One row per reason per body, each counting its records.
+    expect(dead.map((d) => [d.ReasonCode, d.RecordCount]).sort()).toEqual([
+      ['malformed-json', 2],
+      ['unknown-format', 2],
     ]);
     for (const row of dead) checkRow('CausewayPipeline_CL', row);
     // Reasons say what and where, never the payload (V8 quotes it in its JSON errors).

@@ -2,13 +2,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SERVED_CSP } from '../../viewer/page.ts';
 
-export function json(res: ServerResponse, status: number, body: unknown): void {
-  send(res, status, 'application/json', JSON.stringify(body));
+export function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  send(res, status, 'application/json', JSON.stringify(body), headers);
 }
 
 /** Every response carries the strict CSP and no-sniff, whatever it is. */
-export function send(res: ServerResponse, status: number, type: string, text: string | Buffer): void {
+export function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  text: string | Buffer,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, {
+    ...headers,
     'content-type': type,
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',
@@ -19,8 +26,16 @@ export function send(res: ServerResponse, status: number, type: string, text: st
   res.end(text);
 }
 
-/** Reads a body up to `max` bytes; answers early on Content-Length and stops keeping bytes past the limit. */
-export function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too-large'> {
+/**
+ * Reads a body up to `max` bytes; answers early on Content-Length and stops keeping bytes past the
+ * limit. `reserve` is asked for every chunk kept (the host's budget of bytes in flight): when it
+ * refuses, the rest is drained and the body is `busy`; the caller releases what it granted.
+ */
+export function readBody(
+  req: IncomingMessage,
+  max: number,
+  reserve: (bytes: number) => boolean = () => true,
+): Promise<Buffer | 'too-large' | 'busy'> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > max) {
     req.resume();
@@ -29,13 +44,16 @@ export function readBody(req: IncomingMessage, max: number): Promise<Buffer | 't
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let over = false;
+    let refused: 'too-large' | 'busy' | undefined;
     req.on('data', (c: Buffer) => {
+      if (refused) return;
       size += c.length;
-      if (size > max) over = true;
+      if (size > max) refused = 'too-large';
+      else if (!reserve(c.length)) refused = 'busy';
       else chunks.push(c);
+      if (refused) chunks.length = 0;
     });
-    req.on('end', () => resolve(over ? 'too-large' : Buffer.concat(chunks)));
+    req.on('end', () => resolve(refused ?? Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

@@ -31,7 +31,7 @@ export interface OtlpNegotiation {
 const CONTENT_TYPE: Record<OtlpEncoding, string> = { json: 'application/json', protobuf: 'application/x-protobuf' };
 
 /** gRPC codes for the Status body (google/rpc/code.proto), by HTTP status. */
-const RPC_CODE: Record<number, number> = { 400: 3, 404: 5, 405: 12, 413: 3, 415: 3, 500: 13, 503: 14 };
+const RPC_CODE: Record<number, number> = { 400: 3, 404: 5, 405: 12, 413: 3, 415: 3, 429: 8, 500: 13, 503: 14 };
 
 /** Longest errorMessage / Status message sent back (the client logs it whole). */
 const MAX_MESSAGE = 2000;
@@ -120,10 +120,11 @@ export function otlpExportAnswer(
   };
 }
 
-/** `schema-mismatch ×2: record 3: …; too-large: span 9 is … bytes; …` from the dead letters' reasons. */
+/** `record 3: … (schema-mismatch ×2); span 9 is … bytes (too-large); …` from the dead letters' reasons. */
 function describe(rejected: number, deadLetters: readonly DeadLetter[]): string {
-  const quoted = deadLetters.slice(0, DETAILS_QUOTED).map((d) => `${d.reason} (${d.reasonCode})`);
-  const rest = rejected - quoted.length;
+  const shown = deadLetters.slice(0, DETAILS_QUOTED);
+  const quoted = shown.map((d) => `${d.reason} (${d.reasonCode}${(d.count ?? 1) > 1 ? ` ×${d.count}` : ''})`);
+  const rest = rejected - shown.reduce((n, d) => n + (d.count ?? 1), 0);
   return truncate(quoted.join('; ') + (rest > 0 ? `; and ${rest} more` : ''));
 }
 

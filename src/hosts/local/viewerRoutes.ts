@@ -1,18 +1,18 @@
 /**
  * The story viewer's routes on the local host: the list, story pages, the list as JSON for live
- * updates, static assets. Stories come from what the host has written.
+ * updates, static assets. Stories are table rows (what the host wrote, and what the tables held
+ * when it started), as the Sentinel parsers and the HTML report see them.
  */
-import type { Story } from '../../model/story.ts';
-import { storyRow } from '../../sinks/rows.ts';
 import type { Row } from '../../sinks/tables.ts';
 import { graphScript, liveScript, stylesheet } from '../../viewer/page.ts';
 import { renderStoryPage } from '../../viewer/render.ts';
 import { renderIndex } from '../../viewer/storyIndex.ts';
 
 export interface StoryView {
-  /** Stories that stand, highest risk first. */
-  live(): Story[];
-  get(storyId: string): Story | undefined;
+  /** The latest row of every story that stands, highest risk first. */
+  live(): Row[];
+  /** The latest row of one story. */
+  get(storyId: string): Row | undefined;
   /** Every evidence row written for the story (versions carry only their new evidence). */
   evidence(storyId: string): Row[];
 }
@@ -31,7 +31,7 @@ export async function viewerPage(path: string, view: StoryView): Promise<Page | 
     return {
       status: 200,
       type: HTML,
-      body: renderIndex(view.live().map(storyRow), { live: true, href: (id) => `/story/${encodeURIComponent(id)}` }),
+      body: renderIndex(view.live(), { live: true, href: (id) => `/story/${encodeURIComponent(id)}` }),
     };
   if (path === '/api/stories')
     return { status: 200, type: 'application/json', body: JSON.stringify(view.live().map(summary)) };
@@ -48,19 +48,19 @@ export async function viewerPage(path: string, view: StoryView): Promise<Page | 
   }
   const story = view.get(id);
   if (!story) return { status: 404, type: TEXT, body: 'No such story' };
-  return { status: 200, type: HTML, body: await renderStoryPage(storyRow(story), view.evidence(story.storyId)) };
+  return { status: 200, type: HTML, body: await renderStoryPage(story, view.evidence(String(story.StoryId))) };
 }
 
-function summary(s: Story) {
+function summary(r: Row) {
   return {
-    storyId: s.storyId,
-    severity: s.severity,
-    riskScore: s.riskScore,
-    title: s.title,
-    workloads: s.workloads,
-    layers: s.layers,
-    firstSeen: new Date(s.firstSeen).toISOString(),
-    lastSeen: new Date(s.lastSeen).toISOString(),
-    version: s.version,
+    storyId: r.StoryId,
+    severity: r.Severity,
+    riskScore: r.RiskScore,
+    title: r.StoryTitle,
+    workloads: r.Workloads,
+    layers: r.Layers,
+    firstSeen: r.FirstSeen,
+    lastSeen: r.LastSeen,
+    version: r.Version,
   };
 }

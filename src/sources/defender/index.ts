@@ -14,7 +14,9 @@ import type { Layer, RuntimeEvent, Severity, WorkloadIdentity } from '../../mode
 import { PermanentError } from '../../errors.ts';
 import { normaliseTactics, normaliseTechniques } from '../../model/mitre.ts';
 import { describeErrors, validator } from '../../schemas.ts';
-import { normaliseIp, parseTime, processKey } from '../../transforms/normalise.ts';
+import { normaliseIp, processKey } from '../../transforms/normalise.ts';
+import { redactText } from '../../transforms/redact.ts';
+import { timeField } from '../eventTime.ts';
 import { compact, obj, result, str, type DecodeContext, type DecodeResult, type Json, type Source } from '../source.ts';
 import { ci, jsonValue, pick } from './caseInsensitive.ts';
 import { clusterFromResourceId, EntityGraph } from './entities.ts';
@@ -69,14 +71,13 @@ export const defender: Source = {
     const shape = shapeOf(record);
     if (!shape) throw new PermanentError('not a Defender alert', 'unknown-format');
     if (shape === 'non-alert') {
-      const v = ci(record);
-      const what = str(v.get('category')) ?? str(v.get('type')) ?? 'continuous-export record';
       return result(
         [],
         [
           {
             reason: 'defender-non-alert',
-            detail: `${what} is not an alert (assessments, scores and compliance records are not part of the attack model)`,
+            detail:
+              'a Defender export that is not an alert (assessments, scores and compliance records are not part of the attack model)',
           },
         ],
       );
@@ -107,11 +108,14 @@ interface AlertView {
   description?: string;
   severity: Severity;
   timeText: string;
-  time?: number;
+  /** The field the time was read from, as the documentation spells it. */
+  timeName: string;
   tactics: string[];
   techniques: string[];
   entities: EntityGraph;
   extended: Map<string, unknown>;
+  /** The extended properties as sent (keys in their own case: details keep them, so redaction sees them). */
+  extendedObject?: Json;
   compromisedEntity?: string;
   resourceId?: string;
   productComponent?: string;
@@ -122,7 +126,7 @@ function readView(record: Json, shape: Shape): AlertView {
   const top = ci(record);
   if (shape === 'xdr-alertinfo' || shape === 'xdr-alertevidence') {
     const p = ci(obj(top.get('properties')));
-    const timeText = str(pick(p, 'timestamp')) ?? str(top.get('time')) ?? '';
+    const [timeName, timeText] = timeOf([p, 'timestamp'], [top, 'time']);
     const alertId = str(p.get('alertid')) ?? '';
     return {
       alertType: `XDR:${str(p.get('servicesource')) ?? 'unknown'}:${str(p.get('detectionsource')) ?? str(p.get('category')) ?? (shape === 'xdr-alertevidence' ? 'evidence' : 'alert')}`,
@@ -134,17 +138,18 @@ function readView(record: Json, shape: Shape): AlertView {
           : `Alert ${alertId}`),
       severity: SEVERITIES[String(p.get('severity') ?? '').toLowerCase()] ?? 'Informational',
       timeText,
-      time: parseTime(timeText),
+      timeName: `properties.${timeName}`,
       tactics: normaliseTactics(str(p.get('category')) ?? ''),
       techniques: normaliseTechniques(jsonValue(p.get('attacktechniques'))),
       entities: new EntityGraph([]),
       extended: ci(obj(jsonValue(p.get('additionalfields')))),
+      extendedObject: obj(jsonValue(p.get('additionalfields'))),
       xdr: p,
     };
   }
   if (shape === 'activity-log') {
     const p = ci(obj(top.get('properties')));
-    const timeText = str(top.get('eventtimestamp')) ?? str(top.get('submissiontimestamp')) ?? '';
+    const [timeName, timeText] = timeOf([top, 'eventtimestamp'], [top, 'submissiontimestamp']);
     const name = str(ci(obj(top.get('eventname'))).get('value')) ?? str(top.get('description')) ?? 'Defender alert';
     return {
       alertType: str(p.get('alerttype')) ?? `ActivityLog:${name}`,
@@ -153,18 +158,25 @@ function readView(record: Json, shape: Shape): AlertView {
       description: str(top.get('description')),
       severity: SEVERITIES[String(p.get('severity') ?? top.get('level') ?? '').toLowerCase()] ?? 'Informational',
       timeText,
-      time: parseTime(timeText),
+      timeName,
       tactics: normaliseTactics(jsonValue(p.get('intent'))),
       techniques: normaliseTechniques(jsonValue(p.get('techniques'))),
       entities: new EntityGraph(p.get('entities')),
       extended: p,
+      extendedObject: obj(top.get('properties')),
       compromisedEntity: str(p.get('compromisedentity')),
       resourceId: str(top.get('resourceid')),
     };
   }
   const v = shape === 'arm' ? ci(obj(top.get('properties'))) : top;
-  const timeText = str(pick(v, 'starttimeutc', 'starttime', 'timegeneratedutc', 'timegenerated')) ?? '';
-  const extended = ci(obj(jsonValue(v.get('extendedproperties'))));
+  const [timeName, timeText] = timeOf(
+    [v, 'starttimeutc'],
+    [v, 'starttime'],
+    [v, 'timegeneratedutc'],
+    [v, 'timegenerated'],
+  );
+  const extendedObject = obj(jsonValue(v.get('extendedproperties')));
+  const extended = ci(extendedObject);
   return {
     alertType: str(v.get('alerttype')) ?? '',
     alertId: str(v.get('systemalertid')) ?? str(top.get('name')) ?? '',
@@ -173,7 +185,7 @@ function readView(record: Json, shape: Shape): AlertView {
     severity:
       SEVERITIES[String(pick(v, 'severity', 'alertseverity', 'reportedseverity') ?? '').toLowerCase()] ?? 'Medium',
     timeText,
-    time: parseTime(timeText),
+    timeName: shape === 'arm' ? `properties.${timeName}` : timeName,
     tactics: normaliseTactics(jsonValue(pick(v, 'tactics', 'intent')) ?? ''),
     techniques: normaliseTechniques([
       ...asList(jsonValue(v.get('techniques'))),
@@ -181,11 +193,33 @@ function readView(record: Json, shape: Shape): AlertView {
     ]),
     entities: new EntityGraph(v.get('entities')),
     extended,
+    extendedObject,
     compromisedEntity: str(v.get('compromisedentity')),
     resourceId:
       str(pick(v, 'azureresourceid', 'resourceid')) ?? resourceIdFromIdentifiers(v.get('resourceidentifiers')),
     productComponent: str(v.get('productcomponentname')),
   };
+}
+
+/** Documented spellings of the time fields (keys are matched case-insensitively). */
+const TIME_FIELDS: Record<string, string> = {
+  timestamp: 'Timestamp',
+  time: 'time',
+  eventtimestamp: 'eventTimestamp',
+  submissiontimestamp: 'submissionTimestamp',
+  starttimeutc: 'StartTimeUtc',
+  starttime: 'StartTime',
+  timegeneratedutc: 'TimeGeneratedUtc',
+  timegenerated: 'TimeGenerated',
+};
+
+/** The first time field present, as [its documented name, its text]; ['', ''] when none is. */
+function timeOf(...candidates: [Map<string, unknown>, string][]): [string, string] {
+  for (const [view, key] of candidates) {
+    const text = str(view.get(key));
+    if (text !== undefined) return [TIME_FIELDS[key] ?? key, text];
+  }
+  return [TIME_FIELDS[candidates[0]![1]] ?? candidates[0]![1], ''];
 }
 
 function asList(v: unknown): string[] {
@@ -219,11 +253,9 @@ function extendedValue(extended: Map<string, unknown>, pattern: RegExp): string 
 }
 
 function toEvent(view: AlertView, shape: Shape, ctx: DecodeContext): RuntimeEvent {
-  if (view.time === undefined)
-    throw new PermanentError(
-      `Defender alert ${view.alertId} has an unreadable time "${view.timeText}"`,
-      'schema-mismatch',
-    );
+  const time = timeField(view.timeText, view.timeName, 'Defender alert', ctx);
+  if (time === undefined)
+    throw new PermanentError(`Defender alert has no time ("${view.timeName}")`, 'schema-mismatch');
   const facts = view.entities.facts();
   const ai = isAiAlert(view.alertType);
   const containers = /^K8S/i.test(view.alertType) || view.productComponent?.toLowerCase() === 'containers';
@@ -263,13 +295,16 @@ function toEvent(view: AlertView, shape: Shape, ctx: DecodeContext): RuntimeEven
       ? `${view.alertId}:evidence:${str(xdr?.get('entitytype')) ?? ''}:${str(xdr?.get('filename')) ?? str(xdr?.get('remoteip')) ?? ''}`
       : view.alertId;
   const details: Record<string, string> = {};
-  for (const [k, v] of view.extended)
-    if (typeof v === 'string' && v.length < 512 && !/investigation steps/.test(k)) details[k] = v ?? '';
+  // Keys are matched lower-cased; a key is redacted in its own case first (lower-casing a secret
+  // would hide its shape from the redactor).
+  for (const [k, v] of Object.entries(view.extendedObject ?? {}))
+    if (typeof v === 'string' && v.length < 512 && !/investigation steps/i.test(k))
+      details[redactText(k).text.toLowerCase()] = v;
   return compact<RuntimeEvent>({
     id: `defender:${nativeId}`,
     layer,
     kind: 'alert',
-    time: view.time,
+    time,
     source: { product: 'defender', format: `defender.${shape}`, nativeId },
     workload,
     process:

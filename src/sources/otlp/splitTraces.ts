@@ -6,6 +6,7 @@
  * and scope (shared objects, not copies), so the OTLP decoder needs no second entry point.
  */
 import type { EnvelopeLimits, Unwrapped } from '../envelope.ts';
+import { serialise, valueExceedsDepth } from '../jsonText.ts';
 
 /** An OTLP traces request in the JSON mapping (or decoded from protobuf into it). */
 export interface OtlpTracesRequest {
@@ -48,8 +49,11 @@ export function splitTraces(
   const measure = options.measure || options.deep || options.bodyBytes > limits.maxRecordBytes;
   const approxSize = Math.round(options.bodyBytes / Math.max(1, total));
   let n = 0;
+  let added = 0;
   const add = (record: Record<string, unknown>, span?: unknown, wrapperTooDeep = false) => {
     const position = options.position ?? ++n;
+    added++;
+    if (!out.budget.take()) return;
     if (!measure) {
       out.records.push({ value: record, size: approxSize, position });
       return;
@@ -63,7 +67,8 @@ export function splitTraces(
       out.rejections.push({
         reason: 'too-deep',
         detail: `span ${position} nests deeper than ${limits.maxDepth} levels with its request around it (limits.maxDepth)`,
-        text: serialise(span ?? record),
+        // Never serialised: a span nested past the stack would overflow it.
+        text: '',
         position,
       });
       return;
@@ -111,15 +116,9 @@ export function splitTraces(
         );
     }
   }
-}
-
-/** JSON text of a value for sizing and hashing; never throws (a value too deep for the stack hashes as empty). */
-function serialise(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? 'null';
-  } catch {
-    return '';
-  }
+  // An export with no span in it still ends with a status.
+  if (!added)
+    out.drops.push({ reason: 'empty', detail: 'the OTLP export holds no spans', position: options.position ?? 1 });
 }
 
 function plain(v: unknown): Record<string, unknown> | undefined {
@@ -175,15 +174,4 @@ export function measureValue(value: unknown, maxDepth: number, maxChars: number)
   return state;
 }
 
-/**
- * Whether a decoded value nests deeper than `max` (objects and arrays): the protobuf path has no
- * text to scan. Stops descending at the limit, so a hostile body costs no more than a shallow one.
- */
-export function valueExceedsDepth(value: unknown, max: number, depth = 1): boolean {
-  if (value === null || typeof value !== 'object') return false;
-  if (depth > max) return true;
-  const children = Array.isArray(value) ? value : Object.values(value);
-  for (const child of children)
-    if (child !== null && typeof child === 'object' && valueExceedsDepth(child, max, depth + 1)) return true;
-  return false;
-}
+export { valueExceedsDepth } from '../jsonText.ts';
