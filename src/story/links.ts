@@ -49,15 +49,14 @@ export function edgeForKey(key: string, a: Episode, b: Episode): Link {
   const [kind, ...rest] = key.split(':');
   const value = rest.join(':');
   if (kind === 'trace') {
+    if (a.kind !== 'agent-turn' && b.kind !== 'agent-turn')
+      return siblingCall(value, a, b) ?? siblingCall(value, b, a) ?? callLink(value, undefined);
     const [caller, callee] = a.kind === 'agent-turn' ? [a, b] : [b, a];
     const server = callee.evidence.find((e) => e.trace?.traceId === value && e.trace.spanKind === 'SERVER');
     const fromCaller = (e: Episode['evidence'][number]): boolean =>
       e.trace?.traceId === value && e.trace.spanKind !== 'SERVER';
-    // Two tool calls in one trace are siblings: they share the story, but neither called the other.
     const client =
-      caller.evidence.find(
-        (e) => fromCaller(e) && e.trace?.spanId !== undefined && e.trace.spanId === server?.trace?.parentSpanId,
-      ) ??
+      parentOf(server, caller, value) ??
       caller.evidence
         .filter(
           (e) =>
@@ -66,13 +65,8 @@ export function edgeForKey(key: string, a: Episode, b: Episode): Link {
             (!server?.trace?.toolName || e.trace?.toolName === server.trace.toolName),
         )
         .at(-1) ??
-      caller.evidence.find(fromCaller);
-    const detail = `trace ${value}${server?.trace?.parentSpanId && client?.trace?.spanId === server.trace.parentSpanId ? ` (MCP client span ${client.trace.spanId} is the server span's parent via params._meta.traceparent)` : ''}`;
-    return {
-      reason: 'called',
-      detail,
-      edge: client && server ? { from: client.id, to: server.id, reason: 'called', detail } : undefined,
-    };
+      (server?.trace?.toolName ? undefined : caller.evidence.find(fromCaller));
+    return callLink(value, client, server);
   }
   if (kind === 'server')
     return { reason: 'ran-in-tool', detail: 'the tool call was served by the process the other signal is about' };
@@ -109,6 +103,42 @@ export function edgeForKey(key: string, a: Episode, b: Episode): Link {
     detail,
     edge: from && to ? { from: from.id, to: to.id, reason: 'alerted', detail } : undefined,
   };
+}
+
+/** The caller's span that is the server span's parent (params._meta.traceparent). */
+function parentOf(server: Episode['evidence'][number] | undefined, caller: Episode, trace: string) {
+  const parent = server?.trace?.parentSpanId;
+  if (!parent) return undefined;
+  return caller.evidence.find(
+    (e) => e.trace?.traceId === trace && e.trace.spanKind !== 'SERVER' && e.trace.spanId === parent,
+  );
+}
+
+function callLink(
+  trace: string,
+  client: Episode['evidence'][number] | undefined,
+  server?: Episode['evidence'][number],
+): Link {
+  const viaParent = server?.trace?.parentSpanId !== undefined && client?.trace?.spanId === server.trace.parentSpanId;
+  const detail = `trace ${trace}${viaParent ? ` (MCP client span ${client!.trace!.spanId} is the server span's parent via params._meta.traceparent)` : ''}`;
+  return {
+    reason: 'called',
+    detail,
+    edge: client && server ? { from: client.id, to: server.id, reason: 'called', detail } : undefined,
+  };
+}
+
+/**
+ * Two tool calls of one trace are siblings: they share the story, but neither called the other.
+ * An edge only when one's span is the parent of the other's server span (a tool that calls a tool).
+ */
+function siblingCall(trace: string, caller: Episode, callee: Episode): Link | undefined {
+  for (const server of callee.evidence) {
+    if (server.trace?.traceId !== trace || server.trace.spanKind !== 'SERVER') continue;
+    const client = parentOf(server, caller, trace);
+    if (client) return callLink(trace, client, server);
+  }
+  return undefined;
 }
 
 /**

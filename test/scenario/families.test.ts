@@ -16,21 +16,8 @@ import { ARRIVAL_ORDERS, type ArrivalOrder } from '../corpus/arrival.ts';
 import { FAMILIES } from '../corpus/catalogue.ts';
 import { generateScenario } from '../corpus/scenario.ts';
 
-/** Targets each family misses with today's correlation (measured with seed 1, any arrival order). */
-const KNOWN_FAILING: Record<string, Target[]> = {
-  'ipi-exfil': ['precision', 'benignPerHour'],
-  'ipi-stdio': ['storiesPerAttack', 'factRecall', 'precision', 'benignPerHour'],
-  'tool-update': ['storiesPerAttack', 'precision', 'benignPerHour'],
-  'reverse-shell': ['storiesPerAttack', 'factRecall', 'benignPerHour'],
-  imds: ['precision', 'benignPerHour'],
-  miner: ['storiesPerAttack', 'factRecall', 'benignPerHour'],
-  'sa-token': ['storiesPerAttack', 'factRecall', 'precision', 'benignPerHour'],
-  'allowed-tool-export': ['storiesPerAttack', 'benignPerHour'],
-  'tool-drift': ['storiesPerAttack', 'factRecall', 'precision', 'benignPerHour'],
-  concurrent: ['storiesPerAttack', 'factRecall', 'precision', 'benignPerHour', 'merged'],
-  slow: ['precision', 'benignPerHour'],
-  'late-alerts': ['storiesPerAttack', 'factRecall', 'benignPerHour'],
-};
+/** Targets a family misses with today's correlation (seed 1, any arrival order): none at present. */
+const KNOWN_FAILING: Record<string, Target[]> = {};
 
 const SEED = 1;
 const runKnownFailing = process.env.CORPUS_KNOWN_FAILING === 'run';
