@@ -6,7 +6,7 @@
  */
 import type { RuntimeEvent } from '../model/event.ts';
 import type { Story } from '../model/story.ts';
-import type { Row } from '../sinks/tables.ts';
+import type { Row } from '../model/row.ts';
 import type { AddressBook } from './egressVerdict.ts';
 import { FlowLedger, flowsOfEvent, type FlowWorkload, type ObservedFlow } from './observedFlow.ts';
 import type { StoryInfo, Window } from './policyCheck.ts';

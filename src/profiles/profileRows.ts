@@ -2,7 +2,7 @@
  * Profiles back from `CausewayProfiles_CL` rows (a local tables directory or a Log Analytics
  * export): the latest snapshot per profile, with what it learned and how much it saw.
  */
-import type { Row } from '../sinks/tables.ts';
+import type { Row } from '../model/row.ts';
 import { withDefaults, type Egress, type Profile, type ProfileCoverage } from './profile.ts';
 
 /** The latest snapshot row per profile id, as profiles; deviation rows are left to the caller. */

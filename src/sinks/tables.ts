@@ -33,4 +33,4 @@ export function streamName(table: TableName): string {
   return `Custom-${table}`;
 }
 
-export type Row = Record<string, unknown>;
+export type { Row } from '../model/row.ts';
