@@ -39,7 +39,7 @@ interface LaidOut {
   }[];
 }
 
-const LAYER_ORDER = ['prompt', 'agent', 'protocol', 'tool', 'process', 'file', 'network', 'alert'];
+const LAYER_ORDER = ['prompt', 'agent', 'protocol', 'tool', 'process', 'file', 'network', 'cloud', 'alert'];
 /** Width of one character of the 12 px monospace label font, and of the 11 px edge labels. */
 const CHAR_W = 7.3;
 const EDGE_CHAR_W = 6.7;
