@@ -59,6 +59,15 @@ resource storyGroup 'Microsoft.EventHub/namespaces/eventhubs/consumergroups@2024
   name: 'causeway-story'
 }
 
+// The Functions host reads back the events between a partition's last snapshot and its next batch
+// (functions.snapshotSeconds) in a group of its own: the triggers' groups hold epoch receivers.
+resource replayGroups 'Microsoft.EventHub/namespaces/eventhubs/consumergroups@2024-01-01' = [
+  for (hub, i) in internalHubs: {
+    parent: hubs[length(inputHubs) + i]
+    name: 'causeway-replay'
+  }
+]
+
 output namespaceName string = namespace.name
 output fullyQualifiedNamespace string = '${namespace.name}.servicebus.windows.net'
 output inputHubs array = inputHubs

@@ -28,6 +28,8 @@ export type ReasonCode =
   | 'stage-failed'
   // stages: a value in a restored snapshot that no stage could have produced (an invalid time): dropped
   | 'invalid-state'
+  // stages: events between a partition's snapshot and its next batch that the hub no longer has (or past functions.maxReplayEvents)
+  | 'state-gap'
   // ingest: dropped (deliberate)
   | 'duplicate'
   | 'falco-internal'

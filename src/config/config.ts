@@ -80,6 +80,17 @@ export interface CausewayConfig {
       maxAttempts: number;
     };
   };
+  functions: {
+    /**
+     * Snapshot a partition at most this often (0 = after every batch). A new owner reads the events
+     * between the last snapshot and the batch it is given from the hub again (replayConsumerGroup).
+     */
+    snapshotSeconds: number;
+    /** Consumer group the gap between a snapshot and a batch is read with (not the trigger's: it holds an epoch). */
+    replayConsumerGroup: string;
+    /** A gap longer than this is not read back (counted and logged): the partition goes on from what it has. */
+    maxReplayEvents: number;
+  };
   kafka: {
     brokers?: string[];
     clientId: string;
@@ -142,6 +153,9 @@ export const ENVIRONMENT: Record<string, { path: string; type: 'string' | 'integ
   CAUSEWAY_DCR_IMMUTABLE_ID: { path: 'sink.logAnalytics.dcrImmutableId', type: 'string' },
   AZURE_CLIENT_ID: { path: 'sink.logAnalytics.managedIdentityClientId', type: 'string' },
   CAUSEWAY_FEEDS_LEARN_MINUTES: { path: 'feeds.learnMinutes', type: 'integer' },
+  CAUSEWAY_FUNCTIONS_SNAPSHOT_SECONDS: { path: 'functions.snapshotSeconds', type: 'integer' },
+  CAUSEWAY_FUNCTIONS_REPLAY_CONSUMER_GROUP: { path: 'functions.replayConsumerGroup', type: 'string' },
+  CAUSEWAY_FUNCTIONS_MAX_REPLAY_EVENTS: { path: 'functions.maxReplayEvents', type: 'integer' },
   CAUSEWAY_KAFKA_BROKERS: { path: 'kafka.brokers', type: 'list' },
   CAUSEWAY_KAFKA_TLS: { path: 'kafka.tls', type: 'boolean' },
   CAUSEWAY_KAFKA_GROUP_PREFIX: { path: 'kafka.groupPrefix', type: 'string' },

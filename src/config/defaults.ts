@@ -43,6 +43,7 @@ export const DEFAULTS: CausewayConfig = {
     type: 'local',
     logAnalytics: { flushIntervalMs: 1000, maxBatchBytes: 1_000_000, maxAttempts: 6 },
   },
+  functions: { snapshotSeconds: 30, replayConsumerGroup: 'causeway-replay', maxReplayEvents: 200_000 },
   kafka: {
     clientId: 'causeway',
     groupPrefix: 'causeway',

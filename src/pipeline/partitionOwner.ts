@@ -125,6 +125,8 @@ export class PartitionOwner {
 
   snapshotDue(owned: Owned): boolean {
     const every = this.deps.snapshotEveryMs ?? 0;
+    // Where gaps are read back, a partition's first snapshot comes at once: the gap starts there.
+    if (this.deps.gaps && owned.savedSequence < 0) return true;
     return every <= 0 || (Number.isFinite(every) && this.deps.clock() - owned.savedAt >= every);
   }
 

@@ -1,6 +1,7 @@
 /** What a host gives the stage runner: configuration, the stages' rules, and its transport. */
 import type { Sink } from '../sinks/sink.ts';
 import type { Logger } from '../telemetry/log.ts';
+import type { GapReader } from './gapReader.ts';
 import type { Publisher } from './publisher.ts';
 import type { StageSettings } from './stages.ts';
 import type { StateStore } from './stateStore.ts';
@@ -25,4 +26,12 @@ export interface RunnerDeps extends StageSettings {
    * checkpoints each batch. The local host and replay flush on their timer and at the end instead.
    */
   flushRowsEachBatch?: boolean;
+  /**
+   * Reads back what came between a restored snapshot and the first batch after it, where the
+   * transport checkpoints past snapshots (Functions); absent where it never does (Kafka commits
+   * only what a snapshot covers, the local host owns its whole log).
+   */
+  gaps?: GapReader;
+  /** The longest gap read back; a longer one is counted as `state-gap` and skipped. */
+  maxReplayEvents?: number;
 }

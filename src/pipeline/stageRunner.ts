@@ -110,6 +110,7 @@ export class StageRunner {
     if (batch.stage === 'ingest') await this.guard(batch, result, undefined, () => this.ingest(batch, result));
     else {
       const owned = await this.owner.own(batch.stage, batch.partition, batch.messages[0]?.sequence);
+      batch = await this.withGap(batch, owned, result);
       if (owned.invalidState) {
         count(result.report, 'dropped', 'invalid-state', owned.invalidState);
         this.deps.logger.event('warn', 'state.invalid-dropped', {
@@ -125,6 +126,28 @@ export class StageRunner {
     }
     mergeReports(this.totals, result.report);
     return result;
+  }
+
+  /**
+   * The batch with the events between the restored snapshot and its first message in front, read
+   * back from the hub (RunnerDeps.gaps); what cannot be read back is counted as `state-gap`.
+   */
+  private async withGap(batch: StageBatch, owned: Owned, result: StageResult): Promise<StageBatch> {
+    const first = batch.messages[0]?.sequence;
+    const gaps = this.deps.gaps;
+    if (!gaps || first === undefined || owned.lastSequence < 0 || first <= owned.lastSequence + 1) return batch;
+    const stage = batch.stage as 'workload' | 'story';
+    const [from, to] = [owned.lastSequence + 1, first - 1];
+    const missing = to - from + 1;
+    const read =
+      missing <= (this.deps.maxReplayEvents ?? Infinity) ? await gaps.read(stage, batch.partition, from, to) : [];
+    const gap = read.filter((m) => m.sequence !== undefined && m.sequence >= from && m.sequence <= to);
+    const fields = { stage, partition: batch.partition, from, to, read: gap.length };
+    if (gap.length < missing) {
+      count(result.report, 'dropped', 'state-gap', missing - gap.length);
+      this.deps.logger.event('warn', 'state.gap-unread', { ...fields, unread: missing - gap.length });
+    } else this.deps.logger.event('info', 'state.gap-read', fields);
+    return { ...batch, messages: [...gap, ...batch.messages] };
   }
 
   /**

@@ -6,11 +6,13 @@
 import { BROADCAST } from '../../src/model/episode.ts';
 import { partitionOf } from '../../src/ingest/route.ts';
 import type { TriggerMetadata } from '../../src/hosts/functions/trigger.ts';
+import type { GapReader } from '../../src/pipeline/gapReader.ts';
+import type { StageMessage } from '../../src/pipeline/stageRunner.ts';
 import { PUBLISHED_ALL, type KeyedMessage, type Publisher, type PublishResult } from '../../src/pipeline/publisher.ts';
 
 type Hub = 'workload-events' | 'episodes';
 
-export class MemoryHubs implements Publisher {
+export class MemoryHubs implements Publisher, GapReader {
   readonly partitions: Record<Hub, { sequence: number; body: Buffer; key: string }[][]>;
   private readonly next: Record<Hub, number[]>;
   failNext = 0;
@@ -39,6 +41,19 @@ export class MemoryHubs implements Publisher {
     }
     return PUBLISHED_ALL;
   }
+
+  /** What the hub still holds of a partition, `from`..`to` (it keeps everything: retention is days). */
+  async read(stage: 'workload' | 'story', partition: string, from: number, to: number): Promise<StageMessage[]> {
+    const hub: Hub = stage === 'story' ? 'episodes' : 'workload-events';
+    this.reads.push({ hub, partition: Number(partition), from, to });
+    return this.partitions[hub][Number(partition)]!.filter((x) => x.sequence >= from && x.sequence <= to).map((x) => ({
+      body: x.body,
+      sequence: x.sequence,
+    }));
+  }
+
+  /** The gaps read back, in order. */
+  readonly reads: { hub: Hub; partition: number; from: number; to: number }[] = [];
 
   /** The next batch of a partition after `after`, with Event Hubs trigger metadata. */
   batch(

@@ -12,6 +12,7 @@ import { ConfigError } from '../../errors.ts';
 import { SignalEngine } from '../../signals/engine.ts';
 import { createLogAnalyticsSink } from '../../sinks/logAnalytics.ts';
 import { createLogger } from '../../telemetry/log.ts';
+import { EventHubsGapReader } from './eventHubsGapReader.ts';
 import { EventHubsPublisher } from './eventHubsPublisher.ts';
 import { StageRunner } from '../../pipeline/stageRunner.ts';
 import { BlobStateStore } from './blobStateStore.ts';
@@ -46,7 +47,10 @@ export function functionsRuntime(env: Record<string, string | undefined> = proce
   const logger = createLogger({ level: config.logLevel, fields: { host: 'functions' } });
   const namespace = env.CAUSEWAY_EVENTHUBS_NAMESPACE!;
   runtime = new StageRunner({
-    snapshotEveryMs: 0,
+    // Snapshots every functions.snapshotSeconds; a new owner reads the rest back from the hub.
+    snapshotEveryMs: config.functions.snapshotSeconds * 1000,
+    gaps: new EventHubsGapReader(namespace, config.functions.replayConsumerGroup, credential),
+    maxReplayEvents: config.functions.maxReplayEvents,
     flushRowsEachBatch: true,
     baselines: loadBaselines(config),
     config,
