@@ -39,13 +39,13 @@ function readRange(
 ): Promise<StageMessage[]> {
   const out: StageMessage[] = [];
   return new Promise((resolve, reject) => {
-    let subscription: Subscription | undefined;
+    const subscription: { current?: Subscription } = {};
     const finish = (error?: unknown) => {
-      void subscription?.close().catch(() => undefined);
+      void subscription.current?.close().catch(() => undefined);
       if (error) reject(error instanceof Error ? error : new Error(String(error)));
       else resolve(out);
     };
-    subscription = client.subscribe(
+    subscription.current = client.subscribe(
       partition,
       {
         processEvents: async (events: ReceivedEventData[]) => {
