@@ -5,6 +5,7 @@
  * from the `kubescape.io/workload-*` labels; `⋯` wildcards are kept as they are (profile.ts
  * matches them).
  */
+import { normaliseWorkloadKind } from '../sources/workloadKind.ts';
 import { parseAllDocuments } from 'yaml';
 import { emptyProfile, mergeProfiles, type Egress, type Profile } from './profile.ts';
 
@@ -69,7 +70,8 @@ export function importKubescape(text: string, name: string, cluster: string): Pr
       throw new ProfileImportError(
         `${name}: ${o.kind} ${o.metadata?.name ?? ''} lacks the kubescape.io/workload-namespace, -kind and -name labels that say which workload it is for`,
       );
-    const kind = workloadKind.charAt(0).toUpperCase() + workloadKind.slice(1);
+    // Kubescape labels the kind in lower case (`statefulset`); the sensors' events use `StatefulSet`.
+    const kind = normaliseWorkloadKind(workloadKind)!;
     const source = `kubescape ${o.kind} ${o.metadata?.namespace ?? namespace}/${o.metadata?.name ?? workloadName}`;
     const containers = [
       ...(o.spec?.containers ?? []),

@@ -97,6 +97,15 @@ describe('Kubescape import', () => {
     expect(migrate!.syscalls).toEqual(['connect', 'execve', 'openat', 'read', 'write']);
   });
 
+  it('names the workload kind as the sensors do, whatever case the Kubescape label has', () => {
+    const text = read('ap-payments-api.yaml').replace(
+      /kubescape\.io\/workload-kind: \S+/,
+      'kubescape.io/workload-kind: statefulset',
+    );
+    expect(text).toContain('workload-kind: statefulset');
+    for (const p of importKubescape(text, 'ap', 'aks-demo')) expect(p.identity.workloadKind).toBe('StatefulSet');
+  });
+
   it('reads NetworkNeighborhoods: selectors, IPs and CIDRs, DNS names without the trailing dot, one entry per port', () => {
     const [, nn] = paymentsApi();
     expect(nn!.podLabels).toEqual({ app: 'payments-api' });
