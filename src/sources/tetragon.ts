@@ -264,11 +264,13 @@ function processOf(proc: Json, parent: Json | undefined, withTimes: boolean): Pr
   if (commandLine) p.commandLine = commandLine;
   const parentBinary = str(parent?.binary);
   if (parentBinary) p.parentBinary = parentBinary;
+  // Every event's process start: an effect that arrives before its exec waits for it only while
+  // the process is young (lineage.execExpected). The parent's only on an exec (parentExpected).
+  const start = parseTime(proc.start_time);
+  if (start !== undefined) p.startTime = start;
   if (withTimes) {
     const parentStart = parseTime(parent?.start_time);
     if (parentStart !== undefined) p.parentStartTime = parentStart;
-    const start = parseTime(proc.start_time);
-    if (start !== undefined) p.startTime = start;
   }
   if (typeof proc.uid === 'number') {
     p.uid = proc.uid;

@@ -38,6 +38,19 @@ export function parentExpected(event: RuntimeEvent, parkingTimeoutMs: number): b
   return p.parentStartTime === undefined || event.time - p.parentStartTime <= parkingTimeoutMs;
 }
 
+/**
+ * Whether a Tetragon effect (a kprobe: file, network) names a process whose exec may still come:
+ * it started within the parking timeout and it is not the container's main process. Its exec and
+ * the effect travel in different bodies, so the effect can arrive first.
+ */
+export function execExpected(event: RuntimeEvent, parkingTimeoutMs: number): boolean {
+  const p = event.process;
+  if (event.source.product !== 'tetragon' || event.kind === 'process.exec' || event.kind === 'process.exit')
+    return false;
+  if (!p?.key || p.startTime === undefined || !p.parentBinary || RUNTIME_PARENT.test(p.parentBinary)) return false;
+  return event.time - p.startTime <= parkingTimeoutMs;
+}
+
 /** A known process an event names, and by which key it was matched (for the `alerted` edge). */
 export interface ResolvedProcess {
   proc: ProcNode;

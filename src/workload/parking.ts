@@ -1,11 +1,12 @@
 /**
  * The parking area (as in Tetragon): events that arrive before the process they name wait here,
  * bounded in number and in event time, then go on when that process arrives, or with the gap
- * recorded when it never does. Two kinds wait: children for their parent's exec (keyed by the
- * parent's process key) and runtime alerts for the process they name by pid.
+ * recorded when it never does. Three kinds wait: children for their parent's exec (keyed by the
+ * parent's process key), a process's effects for its own exec (keyed by its key) and runtime alerts
+ * for the process they name by pid.
  */
 import type { RuntimeEvent } from '../model/event.ts';
-import { parentExpected, resolveProcess } from './lineage.ts';
+import { execExpected, parentExpected, resolveProcess } from './lineage.ts';
 import type { WorkloadState } from './state.ts';
 
 /** What parking needs from the stage. */
@@ -35,6 +36,12 @@ export function parkIfWaiting(w: WorkloadState, event: RuntimeEvent, env: Parkin
     parentExpected(event, env.parkingTimeoutMs)
   ) {
     park(w, event, p.parentKey, env);
+    return true;
+  }
+  // An effect of a process whose exec has not arrived yet waits for it, so it joins what the process
+  // joins (a tree episode that opens later shows the file it wrote before).
+  if (p && !w.processes.has(p.key) && execExpected(event, env.parkingTimeoutMs)) {
+    park(w, event, p.key, env);
     return true;
   }
   // A runtime alert that names a process we have not seen start yet (it came first through
@@ -94,7 +101,9 @@ function park(w: WorkloadState, event: RuntimeEvent, parentKey: string, env: Par
   if (!entry) w.parked.set(parentKey, (entry = { since: event.time, events: [] }));
   env.parkedIn.add(w);
   entry.events.push(event);
-  if (event.process) w.parkedProcesses.add(event.process.key);
+  // A parked exec parks its process: its later events wait with it. (An effect waiting for its
+  // own exec does not: the exec must go on and release it.)
+  if (event.kind === 'process.exec' && event.process) w.parkedProcesses.add(event.process.key);
   let total = 0;
   for (const e of w.parked.values()) total += e.events.length;
   if (total > env.maxParked) {

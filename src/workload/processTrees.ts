@@ -89,14 +89,32 @@ function addEffect(w: WorkloadState, ep: EpisodeState, proc: ProcNode, event: Ru
   return true;
 }
 
-/** Remembers a process's notable effect (see ProcNode.effects). */
+/** Processes whose exec is awaited with effects remembered (see WorkloadState.orphanEffects). */
+const MAX_ORPHAN_EFFECTS = 256;
+
+/**
+ * Remembers a process's notable effect (see ProcNode.effects). An effect of a process whose exec
+ * has not arrived (it came minutes late, past the parking timeout) is kept for it, bounded: the
+ * exec takes it over (adoptOrphanEffects), so the tree episode it joins shows what it did before.
+ */
 export function rememberEffect(w: WorkloadState, event: RuntimeEvent): void {
   if (!NOTABLE.has(event.kind) || !event.process) return;
   const proc = w.processes.get(event.process.key);
-  if (!proc) return;
-  const effects = (proc.effects ??= []);
+  let effects = proc ? (proc.effects ??= []) : w.orphanEffects.get(event.process.key);
+  if (!effects) {
+    w.orphanEffects.set(event.process.key, (effects = []));
+    while (w.orphanEffects.size > MAX_ORPHAN_EFFECTS) w.orphanEffects.delete(w.orphanEffects.keys().next().value!);
+  }
   if (effects.length >= MAX_EFFECTS) effects.shift();
   effects.push(event);
+}
+
+/** A process started: the effects remembered before its exec arrived are its own now. */
+export function adoptOrphanEffects(w: WorkloadState, proc: ProcNode): void {
+  const early = w.orphanEffects.get(proc.key);
+  if (!early) return;
+  w.orphanEffects.delete(proc.key);
+  proc.effects = [...early, ...(proc.effects ?? [])].slice(-MAX_EFFECTS);
 }
 
 /**

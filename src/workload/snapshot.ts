@@ -68,6 +68,7 @@ interface SerialWorkload {
   serving?: [string, string[]][];
   orphanAlerts?: [string, { alert: RuntimeEvent; episodeId: string }[]][];
   orphanChildren?: [string, string[]][];
+  orphanEffects?: [string, RuntimeEvent[]][];
   treeAlias?: [string, string][];
 }
 
@@ -113,6 +114,7 @@ export function snapshotWorkloads(
       serving: [...w.serving].map(([c, keys]) => [c, [...keys]]),
       orphanAlerts: [...w.orphanAlerts],
       orphanChildren: [...w.orphanChildren],
+      orphanEffects: [...w.orphanEffects],
       treeAlias: [...w.treeAlias],
     })),
   };
@@ -163,13 +165,14 @@ export function restoreWorkloads(
     for (const [k, t] of s.firstSeenKeys) w.firstSeenKeys.set(k, t);
     for (const [k, v] of s.parked) {
       w.parked.set(k, v);
-      for (const e of v.events) if (e.process) w.parkedProcesses.add(e.process.key);
+      for (const e of v.events) if (e.kind === 'process.exec' && e.process) w.parkedProcesses.add(e.process.key);
     }
     w.profiles.restore(s.profiles ?? []);
     for (const k of s.mainProcesses ?? []) w.mainProcesses.add(k);
     for (const [c, keys] of s.serving ?? []) w.serving.set(c, new Set(keys));
     w.orphanAlerts = new Map(s.orphanAlerts ?? []);
     w.orphanChildren = new Map(s.orphanChildren ?? []);
+    w.orphanEffects = new Map(s.orphanEffects ?? []);
     w.treeAlias = new Map(s.treeAlias ?? []);
     workloads.set(s.key, w);
   }
@@ -204,6 +207,9 @@ export function sanitiseWorkloadSnapshot(snapshot: WorkloadSnapshot, window: Tim
         optionalInWindow(p.lastActive, window) &&
         (p.exec === undefined || eventInWindow(p.exec, window)),
     );
+    for (const p of w.processes) if (p.effects) p.effects = keep(p.effects, (e) => eventInWindow(e, window));
+    for (const entry of w.orphanEffects ?? []) entry[1] = keep(entry[1], (e) => eventInWindow(e, window));
+    for (const entry of w.orphanAlerts ?? []) entry[1] = keep(entry[1], (o) => eventInWindow(o.alert, window));
     for (const buffer of w.buffers ?? []) buffer[1] = keep(buffer[1], (e) => eventInWindow(e, window));
     w.episodes = keep(
       w.episodes,

@@ -129,6 +129,8 @@ export class WorkloadState {
   orphanAlerts = new Map<string, { alert: RuntimeEvent; episodeId: string }[]>();
   /** Processes whose parent was not known yet, by the parent's key (lateArrivals.ts). */
   orphanChildren = new Map<string, string[]>();
+  /** Notable effects of processes whose exec was not known yet, by process key (processTrees.ts). */
+  orphanEffects = new Map<string, RuntimeEvent[]>();
   /** A tree root → the episode that holds its tree, when that episode was opened under another root. */
   treeAlias = new Map<string, string>();
   /** Per container (12-character id), the processes seen serving tool calls. */

@@ -19,7 +19,7 @@ import { pendingVersion, toEpisode } from './episodes.ts';
 import { expire } from './expiry.ts';
 import { parkIfWaiting, releaseAll, releaseExpired, releaseWaitingOn, type ParkingEnv } from './parking.ts';
 import { evaluate, type FilingEnv } from './signalFiling.ts';
-import { growTree, rememberEffect } from './processTrees.ts';
+import { adoptOrphanEffects, growTree, rememberEffect } from './processTrees.ts';
 import { adoptOrphanAlerts, adoptOrphans, joinEarlierEpisode, rememberOrphan } from './lateArrivals.ts';
 import { claimLateChildren } from './lateChildren.ts';
 import { ROUTINE_KINDS } from '../profiles/routine.ts';
@@ -236,6 +236,7 @@ export class WorkloadStage {
     if (event.kind === 'process.exec' && p) {
       const node = newProcess(w, event, pod);
       w.addProcess(node);
+      adoptOrphanEffects(w, node);
       rememberOrphan(w, node, event);
       lateChildren = adoptOrphans(w, node);
     } else if (event.kind === 'process.exit' && p) {

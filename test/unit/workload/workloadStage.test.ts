@@ -59,6 +59,42 @@ describe('workload stage: lineage and parking', () => {
     expect(edgeOf(ep, child, secret)).toMatchObject({ reason: 'accessed' });
   });
 
+  /** A Tetragon write by process `key` (started at `start`), as a kprobe names it: with its parent. */
+  const write = (id: string, key: string, at: number, start: number, path: string): RuntimeEvent => ({
+    ...read(id, key, at, path),
+    kind: 'file.write',
+    file: { path, operation: 'write' },
+    process: { key, parentKey: 'sh', parentBinary: '/bin/sh', startTime: T0 + start, binary: '/usr/bin/wget' },
+  });
+  const shell = () => exec('sh', 1_000, OLD_SERVER);
+  const wget = () =>
+    exec('wget', 1_100, { parentKey: 'sh', parentBinary: '/bin/sh', parentStart: 1_000, binary: '/usr/bin/wget' });
+  const dropped = () =>
+    exec('payload', 3_000, { parentKey: 'sh', parentBinary: '/bin/sh', parentStart: 1_000, binary: '/tmp/payload' });
+  const payloadRead = () => read('r-payload', 'payload', 3_100, '/secrets/token');
+
+  it("keeps a process's effect that arrives before its exec, and the tree episode shows it", () => {
+    const s = stage();
+    const w = write('w1', 'wget', 1_300, 1_100, '/tmp/payload');
+    s.process(keyed(w));
+    expect(s.stats.parked).toBe(1);
+    const out = s.process(keyed(shell(), wget(), dropped(), payloadRead()));
+    const ep = only(out.episodes, 'signal');
+    expect(ep.evidence.map((e) => e.id)).toContain('w1');
+    expect(ep.edges.find((e) => e.to === 'w1')).toMatchObject({ from: 'tetragon:exec:wget', reason: 'accessed' });
+  });
+
+  it('keeps it when the exec comes minutes later, past the parking timeout', () => {
+    const s = stage();
+    s.process(keyed(shell(), write('w1', 'wget', 1_300, 1_100, '/tmp/payload')));
+    // Other events move the workload's time past the parking timeout: the write goes on alone.
+    s.process(keyed(read('noise', 'sh', 60_000, '/etc/hosts')));
+    expect(s.stats.parked).toBe(0);
+    const out = s.process(keyed(wget(), dropped(), payloadRead()));
+    const ep = only(out.episodes, 'signal');
+    expect(ep.evidence.map((e) => e.id)).toEqual(expect.arrayContaining(['tetragon:exec:wget', 'w1']));
+  });
+
   it('does not wait for a parent outside the container or one that started long before our data', () => {
     const s = stage();
     s.process(keyed(exec('a', 1_000, SHIM), exec('b', 1_000, { ...OLD_SERVER, parentKey: 'old' })));
