@@ -15,6 +15,8 @@ const EXITED_TTL_MS = 60_000;
  * role).
  */
 const ATTRIBUTION_LOOKBACK_MS = 10 * 60_000;
+/** An exited orphan is kept this long for its parent (the parent's exec may arrive that late). */
+const ORPHAN_TTL_MS = ATTRIBUTION_LOOKBACK_MS;
 /** Long-lived processes looked at per expiry pass. */
 const IDLE_SCAN = 64;
 /** How often (event time) a workload's state is swept for expired entries. */
@@ -30,12 +32,18 @@ export function expire(w: WorkloadState, now: number, allowedLatenessMs: number,
   w.lastExpired = now;
   const horizon = now - allowedLatenessMs;
   let n = 0;
+  const waiting: { key: string; at: number }[] = [];
   while (n < w.exited.length && now - w.exited[n]!.at > EXITED_TTL_MS) {
     const { key } = w.exited[n++]!;
     const p = w.processes.get(key);
-    if (p?.exited !== undefined && !w.procEpisodes.has(key)) w.removeProcess(key);
+    if (p?.exited === undefined || w.procEpisodes.has(key)) continue;
+    // An orphan waits for its parent's exec, which may come minutes late: its tree is the parent's.
+    if (awaitsParent(w, key) && now - p.exited < ORPHAN_TTL_MS) waiting.push({ key, at: now });
+    else w.removeProcess(key);
   }
   if (n) w.exited.splice(0, n);
+  // Checked again after another TTL (`now` is at least every exit time: the list stays in order).
+  w.exited.push(...waiting);
   // Processes that never exit in our data (daemons, lost exit events) and stayed quiet past the
   // allowed lateness, in no episode, go too: a few per pass, oldest first; an active one moves to
   // the back, so the scan stays short.
@@ -63,4 +71,10 @@ export function expire(w: WorkloadState, now: number, allowedLatenessMs: number,
     if (t >= horizon) break;
     w.seen.delete(k);
   }
+}
+
+/** The process's parent has not arrived, and it is remembered as one of that parent's orphans. */
+function awaitsParent(w: WorkloadState, key: string): boolean {
+  const parentKey = w.processes.get(key)?.parentKey;
+  return parentKey !== undefined && !w.processes.has(parentKey) && !!w.orphanChildren.get(parentKey)?.includes(key);
 }

@@ -90,6 +90,9 @@ export function adoptOrphans(w: WorkloadState, parent: ProcNode): ProcNode[] {
   if (isService(w, parent, parent.start)) return [];
   const newRoot = parent.rootKey ?? parent.key;
   const adopted: ProcNode[] = [];
+  // Subtrees without an episode join the parent tree's after every orphan's episode has moved:
+  // an earlier sibling must not miss an episode a later one brings.
+  const withoutEpisode: ProcNode[][] = [];
   for (const childKey of children) {
     const child = w.processes.get(childKey);
     if (!child || child.rootKey !== child.key || isService(w, parent, child.start)) continue;
@@ -106,11 +109,7 @@ export function adoptOrphans(w: WorkloadState, parent: ProcNode): ProcNode[] {
     const childEpisode = w.episodes.get(w.treeAlias.get(oldRoot) ?? treeEpisodeId(w, pod, oldRoot));
     const parentEpisodeId = w.treeAlias.get(newRoot) ?? treeEpisodeId(w, pod, newRoot);
     if (!childEpisode) {
-      // The parent's tree already has an episode: the subtree grows it, as if it had come in order.
-      const treeEp = w.episodes.get(parentEpisodeId);
-      if (!treeEp || isServiceTree(w, treeEp)) continue;
-      joinProcess(w, treeEp, parent);
-      for (const p of subtree.sort((a, b) => a.start - b.start)) joinProcess(w, treeEp, p);
+      withoutEpisode.push(subtree);
       continue;
     }
     if (!w.episodes.has(parentEpisodeId)) w.treeAlias.set(newRoot, childEpisode.id);
@@ -118,6 +117,13 @@ export function adoptOrphans(w: WorkloadState, parent: ProcNode): ProcNode[] {
     const parentEpisode = w.episodes.get(parentEpisodeId);
     // Both trees had episodes: the parent is in both, so the story stage joins them (process key).
     if (parentEpisode && parentEpisode !== childEpisode) joinProcess(w, parentEpisode, child);
+  }
+  // The parent's tree has an episode (its own, or one an orphan brought): the subtree grows it, as
+  // if it had come in order.
+  const treeEp = w.episodes.get(w.treeAlias.get(newRoot) ?? treeEpisodeId(w, parent.pod ?? '-', newRoot));
+  if (treeEp && !isServiceTree(w, treeEp) && withoutEpisode.length) {
+    joinProcess(w, treeEp, parent);
+    for (const p of withoutEpisode.flat().sort((a, b) => a.start - b.start)) joinProcess(w, treeEp, p);
   }
   return adopted.sort((a, b) => a.start - b.start);
 }
