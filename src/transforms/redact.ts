@@ -41,10 +41,12 @@ const DETECTORS: Detector[] = [
   { tag: 'google-api-key', pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g },
   { tag: 'openai-key', pattern: /\bsk-(?:proj-|svcacct-)?[A-Za-z0-9_-]{20,}\b/g },
   { tag: 'bearer-token', pattern: /\b(?:Bearer|Basic)\s+([A-Za-z0-9._~+/=-]{12,})/g, group: 1 },
+  // A keyword at the start of a word or after `_` (DB_PASSWORD=…), never inside a path
+  // (`/root/.aws/credentials:` names a file, it does not assign one).
   {
     tag: 'password',
     pattern:
-      /\b((?:pass(?:word|wd)?|pwd|secret|client[_-]?secret|token|api[_-]?key|apikey|access[_-]?key|auth(?:orization)?|credentials?)(?:["']?\s*[=:]\s*|\s+--?\w*\s*=?\s*(?=\S)))(["']?)([^\s"'&;,]{3,})\2/gi,
+      /(?<![A-Za-z0-9/.\\])((?:pass(?:word|wd)?|pwd|secret|client[_-]?secret|token|api[_-]?key|apikey|access[_-]?key|auth(?:orization)?|credentials?)(?:["']?\s*[=:]\s*|\s+--?\w*\s*=?\s*(?=\S)))(["']?)([^\s"'&;,]{3,})\2/gi,
     group: 3,
   },
   // One slash or two: path normalisation collapses `//` before the redaction pass sees a value.

@@ -55,6 +55,18 @@ describe('redactText', () => {
     });
   }
 
+  it('finds a keyword after an underscore (environment names) but not as a file name in a path', () => {
+    expect(redactText('export DB_PASSWORD=Hunter2Hunter2 AWS_SECRET_ACCESS_KEY=abcDEF123456').text).toBe(
+      'export DB_PASSWORD=[REDACTED:password] AWS_SECRET_ACCESS_KEY=[REDACTED:password]',
+    );
+    for (const path of [
+      'R0010:1313b6d4fa3c:878576:.x_/root/.aws/credentials:2026-05-09T13:50:34.531549012Z',
+      'open /var/run/secrets/azure/tokens/azure-identity-token:r',
+      'C:\\Users\\svc\\token:ro',
+    ])
+      expect(redactText(path).text).toBe(path);
+  });
+
   it('returns clean text unchanged', () => {
     const s = '/usr/bin/curl -s https://example.com/index.html';
     expect(redactText(s)).toEqual({ text: s, tags: [] });
