@@ -90,9 +90,10 @@ function nearestCall(exec: RuntimeEvent, candidates: EpisodeState[]): EpisodeSta
     (ep) => ep.processKeys.has(p.key) || (!!p.parentKey && ep.processKeys.has(p.parentKey)),
   );
   if (owning.length) return owning;
-  const started = candidates.filter((ep) => ep.start - SPAN_SLACK_MS <= exec.time);
+  const started = candidates.filter((ep) => (ep.callStart ?? ep.start) - SPAN_SLACK_MS <= exec.time);
   const pool = started.length ? started : candidates;
-  const best = pool.reduce((a, b) => (b.start > a.start || (b.start === a.start && b.id < a.id) ? b : a));
+  const at = (ep: EpisodeState) => ep.callStart ?? ep.start;
+  const best = pool.reduce((a, b) => (at(b) > at(a) || (at(b) === at(a) && b.id < a.id) ? b : a));
   return [best];
 }
 
@@ -241,8 +242,7 @@ function byServer(w: WorkloadState, ep: EpisodeState, event: RuntimeEvent): bool
 /** Inside the call's window (with slack), in the call's container when both are known. */
 function inWindow(ep: EpisodeState, event: RuntimeEvent): boolean {
   return (
-    event.time >= ep.start - SPAN_SLACK_MS &&
-    event.time <= ep.end + SPAN_SLACK_MS &&
+    duringCall(ep, event.time) &&
     (ep.containerId === undefined ||
       !event.workload.containerId ||
       sameContainer(ep.containerId, event.workload.containerId))
@@ -258,13 +258,14 @@ function toolEpisodesFor(w: WorkloadState, event: RuntimeEvent, pod: string): Ep
   const out: EpisodeState[] = [];
   for (const ep of w.episodes.values()) {
     if (ep.kind !== 'tool') continue;
-    if (
-      ids.has(ep.id) ||
-      (ep.pod === pod && event.time >= ep.start - SPAN_SLACK_MS && event.time <= ep.end + SPAN_SLACK_MS)
-    )
-      out.push(ep);
+    if (ids.has(ep.id) || (ep.pod === pod && duringCall(ep, event.time))) out.push(ep);
   }
   return out;
+}
+
+/** Within the call's own window (its spans), with slack: not the span of what it went on to cause. */
+function duringCall(ep: EpisodeState, time: number): boolean {
+  return time >= (ep.callStart ?? ep.start) - SPAN_SLACK_MS && time <= (ep.callEnd ?? ep.end) + SPAN_SLACK_MS;
 }
 
 /** Container ids compare by prefix: some sources give only the first 12 characters. */

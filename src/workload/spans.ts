@@ -74,6 +74,8 @@ function openToolEpisode(w: WorkloadState, span: RuntimeEvent, pod: string, env:
   addEvidence(ep, span, w.limits.maxEvidence, true);
   ep.start = span.trace?.startTime ?? span.time;
   ep.end = Math.max(ep.end, span.trace?.endTime ?? span.time);
+  ep.callStart = Math.min(ep.callStart ?? Infinity, span.trace?.startTime ?? span.time);
+  ep.callEnd = Math.max(ep.callEnd ?? -Infinity, span.trace?.endTime ?? span.time);
   ep.lastActive = span.time;
   w.dirty.add(id);
   // Kernel events usually arrive before the span (it is exported when the call ends): attribute

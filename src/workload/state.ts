@@ -43,6 +43,13 @@ export interface EpisodeState {
   end: number;
   /** The span that defines a tool episode (MCP server span or in-process execute_tool). */
   spanEventId?: string;
+  /**
+   * A tool episode's call window: its spans' start and end. `start`/`end` cover its evidence, which
+   * outlives the call (a dropped binary beaconing for an hour); only the call's own window lets
+   * the server's later work in.
+   */
+  callStart?: number;
+  callEnd?: number;
   /** The process that serves a tool episode's calls (stdio MCP server child), when known. */
   serverKey?: string;
   /** A process-tree episode's root process key. */
