@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../errors.ts';
+import { isCidr } from '../common/ipAddress.ts';
 import { describeErrors, validator } from '../schemas.ts';
 import { DEFAULTS } from './defaults.ts';
 
@@ -59,6 +60,19 @@ export interface CausewayConfig {
   cloud: {
     /** Sensor cluster name per AKS cluster (resource name or id, any case), for kube-audit records. */
     clusterNames: Record<string, string>;
+    /**
+     * The service account of a workload (`<namespace>/<workload>` → service-account name), where the
+     * sensors do not name it: a token read in the workload then joins API requests made as that account
+     * even when kube-audit carries no bound-pod name (story/credentialLinks.ts).
+     */
+    serviceAccounts: Record<string, string>;
+    /** Entra client id of a workload identity, by `<namespace>/<serviceaccount>` (or `<namespace>/<workload>`). */
+    workloadIdentities: Record<string, string>;
+    /**
+     * The cluster's own outbound addresses (CIDRs or single addresses: the outbound load balancer or NAT
+     * gateway IPs, the node subnet): an identity acting from one of them is the cluster at work.
+     */
+    egressAddresses: string[];
   };
   /** Feed watch (pipeline/feedTracker.ts): which feeds each scope must keep sending, and how often. */
   feeds: {
@@ -335,6 +349,14 @@ function crossFieldProblems(config: CausewayConfig, origins: Map<string, string>
       fix: 'set kafka.sasl.passwordEnv to the NAME of the environment variable that holds it (the secret itself never goes in the file)',
     });
   }
+  config.cloud.egressAddresses.forEach((cidr, i) => {
+    if (isCidr(cidr)) return;
+    problems.push({
+      setting: `${originName(origins, 'cloud.egressAddresses')}[${i}]`,
+      problem: 'is not an IP address or CIDR block',
+      fix: 'use an IPv4 or IPv6 address (20.50.1.7) or a CIDR block (20.50.1.0/28, 10.224.0.0/16)',
+    });
+  });
   return problems;
 }
 
