@@ -141,7 +141,8 @@ export class CredentialLinks {
     if (!within(e.time, read.event.time, this.settings.windowMs)) return undefined;
     const request = [c.operation, c.resource].filter(Boolean).join(' ');
     const token = byPod ? `the token bound to pod ${read.pod}` : `service account ${c.serviceAccountName}`;
-    const foreign = c.sourceIp !== undefined && this.foreign(c.sourceIp, holder);
+    // Without the bound pod any replica of the workload may have sent it: only an address outside the cluster is foreign.
+    const foreign = c.sourceIp !== undefined && this.foreign(c.sourceIp, holder, !byPod);
     if (foreign)
       return edge(
         read.event,
@@ -196,10 +197,13 @@ export class CredentialLinks {
     return best;
   }
 
-  /** Neither the pod's own address nor the cluster's egress; a private address is only foreign when the pod's is known. */
-  private foreign(ip: string, holder: Episode): boolean {
+  /**
+   * Neither the pod's own address nor the cluster's egress. A private address is foreign only when the
+   * pod's own is known and `outsideOnly` is not set (the request may come from any pod of the workload).
+   */
+  private foreign(ip: string, holder: Episode, outsideOnly = false): boolean {
     if (holder.podIps.includes(ip) || this.egress.has(ip)) return false;
-    return holder.podIps.length > 0 || !isPrivateIp(ip);
+    return !isPrivateIp(ip) || (!outsideOnly && holder.podIps.length > 0);
   }
 
   /** The account made the same request from its own address before the read: routine, not the theft. */
