@@ -129,7 +129,7 @@ function request(
   ip: string,
   verb: string,
   resource: string,
-  boundPod: string | null = MCP.pod,
+  boundPod: string | null = MCP.pod!,
 ) {
   return cloudEpisode(id, at, 'cloud.api-request', 'aks', {
     principal: 'system:serviceaccount:tools:mcp-sa',
