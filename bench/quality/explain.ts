@@ -22,6 +22,7 @@ if (!name) {
 const scenario = generateScenario(family(name), Number(seedText));
 const rows = await runPipeline(arrive(scenario.records, order as ArrivalOrder, `${name}/${seedText}`), {
   cluster: scenario.cluster,
+  settings: scenario.config,
 });
 const label = (r: Row): Label | undefined => scenario.labels.get(labelKey(String(r.Source), String(r.SourceRecordId)));
 const tag = (l: Label | undefined) => (l === undefined ? '??' : l === 'benign' ? 'benign' : `${l.attack}:${l.role}`);

@@ -11,7 +11,7 @@ import { scoreRun, type RunScore } from './score.ts';
 /** Delivers a scenario in one arrival order through a fresh pipeline and scores the rows. */
 export async function replay(scenario: Scenario, order: ArrivalOrder): Promise<RunScore> {
   const deliveries = arrive(scenario.records, order, `${scenario.family}/${scenario.seed}`);
-  const rows = await runPipeline(deliveries, { cluster: scenario.cluster });
+  const rows = await runPipeline(deliveries, { cluster: scenario.cluster, settings: scenario.config });
   return scoreRun(scenario, rows, order);
 }
 

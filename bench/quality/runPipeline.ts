@@ -44,9 +44,12 @@ let signals: SignalEngine | undefined;
 /** Replays deliveries in order through a fresh pipeline configured for `cluster` (all defaults otherwise). */
 export async function runPipeline(
   deliveries: readonly PipelineDelivery[],
-  options: { cluster: string },
+  options: { cluster: string; settings?: Record<string, unknown> },
 ): Promise<PipelineRows> {
-  const { config } = loadConfig({ env: { CAUSEWAY_CLUSTER: options.cluster } });
+  const flags = Object.fromEntries(
+    Object.entries(options.settings ?? {}).map(([path, value]) => [path, { value, flag: `scenario: ${path}` }]),
+  );
+  const { config } = loadConfig({ env: { CAUSEWAY_CLUSTER: options.cluster }, flags });
   const sink = new RowSink();
   const pipeline = new InProcessPipeline({
     config,

@@ -44,6 +44,39 @@ export function ipInCidr(ip: string, cidr: string): boolean {
   return list !== null && list.check(ip, family);
 }
 
+/** Is the text one IP address or a CIDR block (`a.b.c.d/n`, `x::/n`)? */
+export function isCidr(cidr: string): boolean {
+  return blockListOf(cidr) !== null;
+}
+
+/**
+ * A set of addresses given as CIDR blocks or single addresses (configuration: a cluster's egress
+ * addresses), checked in one BlockList. Malformed entries are left out (the config check names them).
+ */
+export class CidrSet {
+  private readonly list = new BlockList();
+  readonly size: number;
+
+  constructor(cidrs: readonly string[]) {
+    let n = 0;
+    for (const cidr of cidrs) {
+      const slash = cidr.indexOf('/');
+      const net = slash < 0 ? cidr : cidr.slice(0, slash);
+      const family = ipFamily(net);
+      if (!family || !isCidr(cidr)) continue;
+      if (slash < 0) this.list.addAddress(net, family);
+      else this.list.addSubnet(net, Number(cidr.slice(slash + 1)), family);
+      n++;
+    }
+    this.size = n;
+  }
+
+  has(ip: string): boolean {
+    const family = ipFamily(ip);
+    return family !== undefined && this.list.check(ip, family);
+  }
+}
+
 function blockListOf(cidr: string): BlockList | null {
   const slash = cidr.indexOf('/');
   const net = slash < 0 ? cidr : cidr.slice(0, slash);

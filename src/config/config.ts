@@ -6,7 +6,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../errors.ts';
+import { isCidr } from '../common/ipAddress.ts';
 import { describeErrors, validator } from '../schemas.ts';
+import type { ErrorObject } from 'ajv';
 import { DEFAULTS } from './defaults.ts';
 
 export interface CausewayConfig {
@@ -59,6 +61,19 @@ export interface CausewayConfig {
   cloud: {
     /** Sensor cluster name per AKS cluster (resource name or id, any case), for kube-audit records. */
     clusterNames: Record<string, string>;
+    /**
+     * The service account of a workload (`<namespace>/<workload>` → service-account name), where the
+     * sensors do not name it: a token read in the workload then joins API requests made as that account
+     * even when kube-audit carries no bound-pod name (story/credentialLinks.ts).
+     */
+    serviceAccounts: Record<string, string>;
+    /** Entra client id of a workload identity, by `<namespace>/<serviceaccount>` (or `<namespace>/<workload>`). */
+    workloadIdentities: Record<string, string>;
+    /**
+     * The cluster's own outbound addresses (CIDRs or single addresses: the outbound load balancer or NAT
+     * gateway IPs, the node subnet): an identity acting from one of them is the cluster at work.
+     */
+    egressAddresses: string[];
   };
   /** Feed watch (pipeline/feedTracker.ts): which feeds each scope must keep sending, and how often. */
   feeds: {
@@ -265,34 +280,78 @@ function readConfigFile(file: string, problems: ConfigProblem[]): Record<string,
 function schemaProblems(config: Record<string, unknown>, origins: Map<string, string>): ConfigProblem[] {
   const validate = validator('config', 'causeway.config.schema.json');
   if (validate(config)) return [];
-  return (validate.errors ?? []).map((e) => {
-    const path = e.instancePath.slice(1).replaceAll('/', '.');
-    const extra =
-      e.keyword === 'additionalProperties'
-        ? String((e.params as { additionalProperty: string }).additionalProperty)
-        : '';
-    const fullPath = extra ? (path ? `${path}.${extra}` : extra) : path;
-    const setting = originName(origins, fullPath);
-    const fix =
-      e.keyword === 'additionalProperties'
-        ? `remove "${extra}" or correct its spelling (see schemas/config/causeway.config.schema.json for the known settings)`
-        : e.keyword === 'enum'
-          ? `use one of: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`
-          : e.keyword === 'pattern' && fullPath.endsWith('dcrImmutableId')
-            ? 'use the DCR immutableId (dcr-<32 hex>, shown as "Immutable Id" on the DCR overview), not its resource id'
-            : e.keyword === 'pattern' && fullPath.endsWith('endpoint')
-              ? 'use the https:// logs ingestion endpoint of the DCR (properties.endpoints.logsIngestion) or its DCE'
-              : e.keyword === 'type'
-                ? `use ${(e.params as { type: string }).type === 'integer' ? 'a whole number' : `a ${String((e.params as { type: string }).type)}`}`
-                : e.keyword === 'minimum' || e.keyword === 'maximum'
-                  ? `use a value ${e.keyword === 'minimum' ? 'of at least' : 'of at most'} ${String((e.params as { limit: number }).limit)}`
-                  : `use a value that matches schemas/config/causeway.config.schema.json (${e.keyword})`;
-    return {
-      setting,
-      problem: `${describeErrors([e]).replace(/^\S+\s/, '')} (got ${JSON.stringify(getPath(config, fullPath))})`,
-      fix,
-    };
-  });
+  const errors = validate.errors ?? [];
+  const cloudMaps = errors.filter((e) => CLOUD_MAP.test(e.instancePath));
+  const problems = cloudMapProblems(cloudMaps, origins);
+  return problems.concat(
+    errors
+      .filter((e) => !cloudMaps.includes(e))
+      .map((e) => {
+        const path = e.instancePath.slice(1).replaceAll('/', '.');
+        const extra =
+          e.keyword === 'additionalProperties'
+            ? String((e.params as { additionalProperty: string }).additionalProperty)
+            : '';
+        const fullPath = extra ? (path ? `${path}.${extra}` : extra) : path;
+        const setting = originName(origins, fullPath);
+        const fix =
+          e.keyword === 'additionalProperties'
+            ? `remove "${extra}" or correct its spelling (see schemas/config/causeway.config.schema.json for the known settings)`
+            : e.keyword === 'enum'
+              ? `use one of: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`
+              : e.keyword === 'pattern' && fullPath.endsWith('dcrImmutableId')
+                ? 'use the DCR immutableId (dcr-<32 hex>, shown as "Immutable Id" on the DCR overview), not its resource id'
+                : e.keyword === 'pattern' && fullPath.endsWith('endpoint')
+                  ? 'use the https:// logs ingestion endpoint of the DCR (properties.endpoints.logsIngestion) or its DCE'
+                  : e.keyword === 'type'
+                    ? `use ${(e.params as { type: string }).type === 'integer' ? 'a whole number' : `a ${String((e.params as { type: string }).type)}`}`
+                    : e.keyword === 'minimum' || e.keyword === 'maximum'
+                      ? `use a value ${e.keyword === 'minimum' ? 'of at least' : 'of at most'} ${String((e.params as { limit: number }).limit)}`
+                      : `use a value that matches schemas/config/causeway.config.schema.json (${e.keyword})`;
+        return {
+          setting,
+          problem: `${describeErrors([e]).replace(/^\S+\s/, '')} (got ${JSON.stringify(getPath(config, fullPath))})`,
+          fix,
+        };
+      }),
+  );
+}
+
+/** The cloud settings keyed by `<namespace>/<name>`: JSON pointers there hold a `/` in the key. */
+const CLOUD_MAP = /^\/cloud\/(workloadIdentities|serviceAccounts)(\/|$)/;
+
+/** One problem per bad key or value of cloud.workloadIdentities / cloud.serviceAccounts, named as written. */
+function cloudMapProblems(errors: readonly ErrorObject[], origins: Map<string, string>): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  for (const e of errors) {
+    const [, , map, ...rest] = e.instancePath.split('/');
+    // Where the map came from (a file names each of its entries; a flag or variable the whole map).
+    const base = `cloud.${map}`;
+    const origin = [...origins].find(([p, o]) => (p === base || p.startsWith(`${base}.`)) && o !== 'default')?.[1];
+    const setting = !origin
+      ? base
+      : origin.includes(': ')
+        ? `${origin.slice(0, origin.indexOf(': '))}: ${base}`
+        : origin;
+    const key = e.propertyName ?? (e.params as { propertyName?: string }).propertyName;
+    if (e.keyword === 'propertyNames') continue; // its nested pattern error says it
+    if (key !== undefined || rest.length === 0)
+      out.push({
+        setting,
+        problem: `the key ${JSON.stringify(key ?? '')} is not <namespace>/<name>`,
+        fix: `name each entry by the namespace and the ${map === 'workloadIdentities' ? 'service account (or workload)' : 'workload'}, in lower case, e.g. "agents/file-tools"`,
+      });
+    else
+      out.push({
+        setting: `${setting}["${rest.join('/').replaceAll('~1', '/').replaceAll('~0', '~')}"]`,
+        problem: map === 'workloadIdentities' ? 'is not an Entra client id' : 'is not a service-account name',
+        fix:
+          map === 'workloadIdentities'
+            ? 'use the application (client) id, a GUID like 5d2f7a10-3c4b-4e8f-9a61-7b0c2d4e6f81 (the azure.workload.identity/client-id annotation of the service account)'
+            : 'use the name of the service account (lower-case letters, digits, - and .)',
+      });
+  }
+  return out;
 }
 
 function crossFieldProblems(config: CausewayConfig, origins: Map<string, string>): ConfigProblem[] {
@@ -349,6 +408,14 @@ function crossFieldProblems(config: CausewayConfig, origins: Map<string, string>
       fix: 'set kafka.sasl.passwordEnv to the NAME of the environment variable that holds it (the secret itself never goes in the file)',
     });
   }
+  config.cloud.egressAddresses.forEach((cidr, i) => {
+    if (isCidr(cidr)) return;
+    problems.push({
+      setting: `${originName(origins, 'cloud.egressAddresses')}[${i}]`,
+      problem: 'is not an IP address or CIDR block',
+      fix: 'use an IPv4 or IPv6 address (20.50.1.7) or a CIDR block (20.50.1.0/28, 10.224.0.0/16)',
+    });
+  });
   return problems;
 }
 

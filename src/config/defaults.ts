@@ -37,7 +37,7 @@ export const DEFAULTS: CausewayConfig = {
   },
   signals: { packs: [], learningPeriodMinutes: 10 },
   profiles: { import: [], classes: {} },
-  cloud: { clusterNames: {} },
+  cloud: { clusterNames: {}, serviceAccounts: {}, workloadIdentities: {}, egressAddresses: [] },
   feeds: { expected: {}, learnMinutes: 60, minIntervalMinutes: 15, intervalMinutes: {} },
   sink: {
     type: 'local',

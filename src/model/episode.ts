@@ -17,7 +17,11 @@ export type EdgeReason =
   | 'alerted'
   | 'same-session'
   | 'descendant-of'
-  | 'led-into';
+  | 'led-into'
+  /** A cloud audit event made with a credential the story read (credentialLinks.ts). */
+  | 'credential-used'
+  /** A workload identity whose token the story read signed in (or acted) from the address the data went to. */
+  | 'identity-used-from-exfil-destination';
 
 export interface Edge {
   /** Event id of the cause. */

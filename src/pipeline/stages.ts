@@ -60,6 +60,12 @@ export function createStoryStage({ config, signals, logger }: StageSettings, par
     maxStories: c.maxStoriesPerPartition,
     partition,
     partitions: c.storyPartitions,
+    credentials: {
+      windowMs: c.allowedLatenessMinutes * 60_000,
+      serviceAccounts: config.cloud.serviceAccounts,
+      workloadIdentities: config.cloud.workloadIdentities,
+      egressAddresses: config.cloud.egressAddresses,
+    },
     onFault: faultLogger(logger, 'story'),
   });
 }

@@ -52,6 +52,9 @@ export function buildStory(input: StoryInput): Story | undefined {
     workloads: workloads.size,
     hasToolCall: input.episodes.some((e) => e.kind === 'tool'),
     vendors,
+    credentialUsed: edgeList.some(
+      (e) => e.reason === 'credential-used' || e.reason === 'identity-used-from-exfil-destination',
+    ),
   });
 
   // The row budget: which events are shown one by one; the rest are counted in groups.

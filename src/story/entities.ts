@@ -34,6 +34,10 @@ export function entitiesOf(evidence: RuntimeEvent[], episodes: readonly Episode[
     add('endUsers', e.alert?.endUser ?? e.trace?.endUser);
     add('sourceIps', e.alert?.sourceIp);
     add('azureResources', e.alert?.azureResourceId);
+    // What a stolen credential did: who acted, from where, on which Azure resource.
+    add('sourceIps', e.cloud?.sourceIp);
+    add('cloudPrincipals', e.cloud?.principal);
+    add('azureResources', e.cloud?.resourceId);
   }
   for (const ep of episodes) for (const ip of ep.podIps) add('podIps', ip);
   return Object.fromEntries(

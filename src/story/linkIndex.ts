@@ -16,6 +16,7 @@ import type { Edge, Episode } from '../model/episode.ts';
 import { SEVERITY_RANK } from '../model/event.ts';
 import { BoundedMap } from '../common/boundedMap.ts';
 import { edgeForKey, linkKeys, promptMatch, type Link } from './links.ts';
+import type { CredentialLinks } from './credentialLinks.ts';
 
 /** Prompt links in snapshots: [prompt-alert episode, agent-turn episode, detail]. */
 export type PromptLinkEntry = [string, string, string];
@@ -29,7 +30,11 @@ export class LinkIndex {
   /** Turns a prompt alert matched (the values of promptLinks), for `active`. */
   private prompted = new Map<string, number>();
 
-  constructor(private readonly maxEpisodes: number) {
+  /** `credentials`: the edges that continue a story into the cloud audit logs (credentialLinks.ts). */
+  constructor(
+    private readonly maxEpisodes: number,
+    private readonly credentials?: CredentialLinks,
+  ) {
     this.episodes = new BoundedMap(maxEpisodes, (id, ep) => this.unindex(id, ep));
   }
 
@@ -63,7 +68,7 @@ export class LinkIndex {
     const known = this.episodes.get(episode.id);
     if (known) this.unindex(known.id, known);
     this.episodes.set(episode.id, episode);
-    for (const key of linkKeys(episode)) {
+    for (const key of this.keysOf(episode)) {
       let set = this.byKey.get(key);
       if (!set) this.byKey.set(key, (set = new Set()));
       for (const other of set) dirty.add(other);
@@ -134,7 +139,7 @@ export class LinkIndex {
     this.byKey = new Map();
     for (const ep of episodes) {
       this.episodes.set(ep.id, ep);
-      for (const key of linkKeys(ep)) {
+      for (const key of this.keysOf(ep)) {
         let set = this.byKey.get(key);
         if (!set) this.byKey.set(key, (set = new Set()));
         set.add(ep.id);
@@ -171,16 +176,21 @@ export class LinkIndex {
     }
   }
 
+  /** The explained-link keys and the credential keys of an episode. */
+  private keysOf(ep: Episode): string[] {
+    return this.credentials ? [...linkKeys(ep), ...this.credentials.keys(ep)] : linkKeys(ep);
+  }
+
   private unindex(id: string, ep: Episode): void {
-    for (const key of linkKeys(ep)) {
+    for (const key of this.keysOf(ep)) {
       const set = this.byKey.get(key);
       set?.delete(id);
       if (set?.size === 0) this.byKey.delete(key);
     }
   }
 
-  /** Neighbours of an episode with the link that explains each (see the class comment). */
-  private neighbours(ep: Episode): [Episode, Link][] {
+  /** Neighbours of an episode with the link that explains each (see the class comment); `cloud`: with credential edges. */
+  private neighbours(ep: Episode, cloud = true): [Episode, Link][] {
     const out: [Episode, Link][] = [];
     const active = this.active(ep);
     const signalled = active || ep.signals.length > 0;
@@ -211,8 +221,26 @@ export class LinkIndex {
       }
       out.push(...this.ledInto(ep, active));
     }
+    if (cloud && this.credentials) out.push(...this.credentials.neighbours(ep, this.credentialView));
     return out;
   }
+
+  /** What credential edges may ask: episodes by key, and a story's reach through the other links. */
+  private readonly credentialView = {
+    withKey: (key: string): Episode[] =>
+      [...(this.byKey.get(key) ?? [])].map((id) => this.episodes.get(id)).filter((e): e is Episode => !!e),
+    reach: (start: Episode): Episode[] => {
+      const seen = new Map([[start.id, start]]);
+      const queue = [start];
+      while (queue.length)
+        for (const [other] of this.neighbours(queue.shift()!, false))
+          if (!seen.has(other.id)) {
+            seen.set(other.id, other);
+            queue.push(other);
+          }
+      return [...seen.values()];
+    },
+  };
 
   /**
    * led-into: an active turn and the turn of its conversation just before it (the one that led

@@ -51,6 +51,7 @@ export function chainOf(
     else if (e.layer === 'file' && flagged) push(e.file?.path ?? 'file');
     else if (e.layer === 'network' && flagged) push(destinationLabel(e));
     else if (e.layer === 'alert' && flagged && e.kind === 'alert') push(`${e.source.product} ${e.alert?.type ?? ''}`);
+    else if (e.layer === 'cloud') push(cloudStep(e));
   }
   const shown = steps.length > MAX_CHAIN_STEPS ? [...steps.slice(0, MAX_CHAIN_STEPS - 1), steps.at(-1)!] : steps;
   return shown;
@@ -66,4 +67,12 @@ export function narrativeOf(steps: readonly StoryStep[]): string {
   const lines = steps.slice(0, MAX_STEPS).map((s) => stepLine(s));
   if (steps.length > MAX_STEPS) lines.push(`… ${steps.length - MAX_STEPS} more steps (see the timeline).`);
   return lines.join('\n');
+}
+
+/** A cloud event in the chain: what the credential did (`sign-in`, `SecretGet`, `create pods/exec`) and from where. */
+function cloudStep(e: RuntimeEvent): string {
+  const c = e.cloud;
+  if (!c) return e.kind;
+  const what = e.kind === 'cloud.sign-in' ? 'sign-in' : [c.operation, c.resource].filter(Boolean).join(' ');
+  return `${what}${c.sourceIp ? ` from ${c.sourceIp}` : ''}`;
 }

@@ -14,6 +14,8 @@ export interface ScoreInput {
   workloads: number;
   hasToolCall: boolean;
   vendors: Set<string>;
+  /** A cloud audit event joined through a credential edge: the stolen credential was used. */
+  credentialUsed?: boolean;
 }
 
 export function riskScore(input: ScoreInput): { score: number; severity: Severity; breakdown: RiskFactor[] } {
@@ -37,6 +39,12 @@ export function riskScore(input: ScoreInput): { score: number; severity: Severit
       factor: 'credential-then-egress',
       points: 15,
       reason: 'credentials were read and data left the cluster',
+    });
+  if (input.credentialUsed)
+    breakdown.push({
+      factor: 'credential-used',
+      points: 20,
+      reason: 'a credential the story read was then used (cloud audit logs)',
     });
   if (input.layers.has('prompt'))
     breakdown.push({ factor: 'prompt-alert', points: 10, reason: 'a prompt-level alert starts the chain' });

@@ -11,6 +11,7 @@ import type { SignalEngine } from '../signals/engine.ts';
 import { buildStory } from './buildStory.ts';
 import { anchorSignal, storyIdFor } from './storyIds.ts';
 import { LinkIndex, type PromptLinkEntry } from './linkIndex.ts';
+import { CredentialLinks, type CredentialSettings } from './credentialLinks.ts';
 import { storySignals } from './storySignals.ts';
 import { StoryVersions, type StoryState } from './storyVersions.ts';
 
@@ -27,6 +28,8 @@ export interface StoryStageOptions {
   /** Broadcast episodes form a story on their own only in their home partition. */
   partition: number;
   partitions: number;
+  /** The cloud audit edges' settings (credentialLinks.ts); without them cloud events join no story. */
+  credentials?: CredentialSettings;
   /** Told of a fault on one story (a bug): it is counted errored, the other stories go on. */
   onFault?: (error: unknown, episodeId: string) => void;
 }
@@ -62,7 +65,7 @@ export class StoryStage {
   lastOffset: string | undefined;
 
   constructor(private readonly options: StoryStageOptions) {
-    this.links = new LinkIndex(options.maxEpisodes);
+    this.links = new LinkIndex(options.maxEpisodes, options.credentials && new CredentialLinks(options.credentials));
     this.versions = new StoryVersions(options.maxStories);
   }
 

@@ -55,6 +55,8 @@ const REASON_ORDER: Edge['reason'][] = [
   'connected',
   'resolved',
   'alerted',
+  'identity-used-from-exfil-destination',
+  'credential-used',
   'same-session',
 ];
 
@@ -78,7 +80,10 @@ export function storySteps(input: StepsInput): StoryStep[] {
   for (const s of input.signals) names.set(s.eventId, [...(names.get(s.eventId) ?? []), s.name.split(': ')[0]!]);
 
   const worthy = worthyOf(input.events);
-  const flagged = input.events.filter((e) => names.has(e.id) || e.layer === 'prompt').map((e) => e.id);
+  // A cloud event is in a story only through a credential edge: what the stolen credential did is a step.
+  const flagged = input.events
+    .filter((e) => names.has(e.id) || e.layer === 'prompt' || e.layer === 'cloud')
+    .map((e) => e.id);
   const selected = new Set<string>();
   const stepWorthy = (e: RuntimeEvent) => worthy(e) && !input.hidden.has(e.id);
   for (const id of flagged) for (const c of causes(id, into)) if (stepWorthy(byId.get(c)!)) selected.add(c);

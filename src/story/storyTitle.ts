@@ -54,6 +54,15 @@ export function storyTitle(input: TitleInput): string {
     const known = effects.get(effect.kind);
     if (!known || effect.time < known.time) effects.set(effect.kind, effect);
   }
+  // A cloud event is in a story only through a credential edge (credentialLinks.ts): the credential was used.
+  const used = input.events.find((e) => e.layer === 'cloud');
+  if (used && !effects.has('credential-use'))
+    effects.set('credential-use', {
+      kind: 'credential-use',
+      rank: 0,
+      time: used.time,
+      text: `stolen credential used${sourceOf(used)}`,
+    });
   const { text: entry, consumes } = entryOf(input, effects, entryTool);
   if (consumes) effects.delete(consumes);
   const ranked = [...effects.values()].sort((a, b) => a.rank - b.rank || a.time - b.time);
@@ -183,7 +192,7 @@ function destination(e: RuntimeEvent): string {
 }
 
 function sourceOf(e: RuntimeEvent): string {
-  const ip = e.network?.srcIp ?? e.alert?.sourceIp ?? e.trace?.clientAddress;
+  const ip = e.network?.srcIp ?? e.alert?.sourceIp ?? e.trace?.clientAddress ?? e.cloud?.sourceIp;
   return ip ? ` from ${v(ip)}` : '';
 }
 

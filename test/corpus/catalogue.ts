@@ -2,6 +2,7 @@
 import type { Family } from './families/attack.ts';
 import { allowedToolExport, toolDrift } from './families/agentMisuse.ts';
 import { imds, saToken } from './families/credentialTheft.ts';
+import { saTokenUsed, wiTokenUsed } from './families/cloudCredential.ts';
 import { lateAlerts, reverseShell } from './families/podCompromise.ts';
 import { miner } from './families/miner.ts';
 import { concurrent, ipiExfil, slow } from './families/promptInjection.ts';
@@ -22,6 +23,8 @@ export const FAMILIES: readonly Family[] = [
   concurrent,
   slow,
   lateAlerts,
+  wiTokenUsed,
+  saTokenUsed,
 ];
 
 /** The family of that name (for QUALITY_FAMILIES and the tests). */

@@ -56,11 +56,14 @@ describe('labelled corpus', () => {
 
   it('writes every wire format the sources read, and both MCP transports', () => {
     expect([...formats].sort()).toEqual([
+      'aks.kube-audit',
       'defender.arm',
       'defender.continuous-export',
       'defender.securityalert-row',
+      'entra.ServicePrincipalSignInLogs',
       'falco.json',
       'falcosidekick',
+      'keyvault.AuditEvent',
       'kubescape.runtimealerts',
       'kubescape.stdout',
       'otlp',

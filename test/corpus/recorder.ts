@@ -9,7 +9,7 @@ import type { Rng } from './rng.ts';
 import type { WireLine } from './wire/tetragon.ts';
 
 /** The input (endpoint, hub or topic) a record arrives on. */
-export type InputName = 'tetragon' | 'otlp' | 'kubescape' | 'falco' | 'defender';
+export type InputName = 'tetragon' | 'otlp' | 'kubescape' | 'falco' | 'defender' | 'cloud';
 
 /** One record as a product would deliver it, with what the arrival orders need. */
 export interface CorpusRecord {
@@ -91,6 +91,24 @@ export class Recorder {
         input: 'defender',
         body: wire.body,
         alert: true,
+        keys: [wire.key],
+      },
+      label,
+    );
+  }
+
+  /**
+   * A cloud audit record (kube-audit, an Entra sign-in, a Key Vault AuditEvent): Diagnostic Settings
+   * deliver resource logs within minutes, sign-ins up to a quarter of an hour late.
+   */
+  cloud(wire: { body: string; key: string }, time: number, label: Label, delayMs?: number): void {
+    this.add(
+      {
+        time,
+        delayMs: delayMs ?? this.rng.int(60_000, 5 * 60_000),
+        input: 'cloud',
+        body: wire.body,
+        alert: false,
         keys: [wire.key],
       },
       label,

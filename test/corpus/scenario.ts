@@ -22,6 +22,8 @@ export interface Scenario {
   records: CorpusRecord[];
   labels: LabelMap;
   attacks: AttackTruth[];
+  /** Settings by path the pipeline is configured with for this scenario (empty: the defaults). */
+  config: Record<string, unknown>;
 }
 
 /** The scenario of `family` for `seed`: the benign backdrop, then the family's workloads and attacks. */
@@ -49,6 +51,7 @@ export function generateScenario(family: Family, seed: number): Scenario {
     records: sim.rec.records,
     labels: sim.rec.labels,
     attacks,
+    config: sim.config,
   };
 }
 

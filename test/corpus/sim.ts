@@ -30,6 +30,8 @@ export class Sim {
   readonly falcoSidekick: boolean;
   /** Kubescape node-agent exports through the HTTP exporter (bulked) or stdout lines. */
   readonly kubescapeStdout: boolean;
+  /** Settings the pipeline needs for this scenario (`cloud.workloadIdentities`, …), by path: what an operator configures. */
+  readonly config: Record<string, unknown> = {};
 
   constructor(
     seed: string,
@@ -109,6 +111,11 @@ export class Sim {
       return;
     }
     this.rec.kubescape(kubescapeHttp(alerts, this.rng), Math.min(...alerts.map((a) => a.at)), label, delayMs);
+  }
+
+  /** A cloud audit record (test/corpus/wire/cloud.ts). */
+  cloud(wire: { body: string; key: string }, time: number, label: Label, delayMs?: number): void {
+    this.rec.cloud(wire, time, label, delayMs);
   }
 
   falco(spec: FalcoAlertSpec, label: Label, delayMs?: number): void {

@@ -14,8 +14,9 @@ import {
   tetragonExit,
   tetragonFile,
 } from '../../src/demo/builders.ts';
-import { ScenarioBuilder, type ScenarioInput } from '../../src/demo/scenario.ts';
-import { cast, agentTurn, benign } from '../../src/demo/scenarios.ts';
+import { merge, ScenarioBuilder, type ScenarioInput } from '../../src/demo/scenario.ts';
+import { cast, agentTurn, benign, demoAttack, EXFIL_IP } from '../../src/demo/scenarios.ts';
+import { kubeAudit, signIn, vaultAudit, type KubeAuditSpec } from '../corpus/wire/cloud.ts';
 
 /** A compromised MCP tool after an image update: the tool spawns a shell, downloads and runs a binary from /tmp, connects out. */
 export function compromisedTool(cluster: string, base: number): ScenarioInput[] {
@@ -202,4 +203,157 @@ export function shuffledWithDuplicates(inputs: ScenarioInput[], seed = 7): Scena
     [out[i], out[j]] = [out[j]!, out[i]!];
   }
   return out;
+}
+
+/** The workload identity of the demo's file-tools server (its service account's azure.workload.identity/client-id). */
+export const FILE_TOOLS_IDENTITY = {
+  clientId: '5d2f7a10-3c4b-4e8f-9a61-7b0c2d4e6f81',
+  principalId: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+  name: 'id-file-tools',
+};
+/** The cluster's outbound addresses (NAT gateway). */
+export const CLUSTER_EGRESS = '20.31.7.16/29';
+const EGRESS_IP = '20.31.7.18';
+const TENANT = '7c1e9f2a-3b4d-4e5f-8a6b-9c0d1e2f3a4b';
+const VAULT = 'kv-agents-prod';
+const VAULT_ID =
+  '/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg-agents/providers/Microsoft.KeyVault/vaults/kv-agents-prod';
+
+/**
+ * The demo attack, then what the stolen workload-identity token did: the address that received the
+ * data signs in as the file-tools identity four minutes later (the sign-in log arrives eight minutes
+ * after that) and reads a Key Vault secret. Meanwhile the same identity signs in and reads its own
+ * secret from the cluster's egress address, as it does every few minutes: routine, in no story.
+ */
+export function identityUsedFromExfil(cluster: string, base: number): ScenarioInput[] {
+  const b = new ScenarioBuilder();
+  const id = FILE_TOOLS_IDENTITY;
+  const exfilAt = base + 60_000 + 5_300;
+  const who = { tenant: TENANT, appId: id.clientId, servicePrincipalId: id.principalId, servicePrincipalName: id.name };
+  const vault = {
+    vaultResourceId: VAULT_ID,
+    vault: VAULT,
+    appId: id.clientId,
+    objectId: id.principalId,
+    tenant: TENANT,
+  };
+  for (const [i, at] of [base + 20_000, base + 3 * 60_000, base + 9 * 60_000].entries()) {
+    const corr = `0b1c2d3e-4f5a-4b6c-8d7e-${hex(`${cluster}:routine-${i}`, 12)}`;
+    b.add(
+      at + 6 * 60_000,
+      'cloud',
+      signIn({ ...who, id: `routine-signin-${i}-${hex(cluster, 8)}`, at, ip: EGRESS_IP, correlationId: corr }).body,
+    );
+    b.add(
+      at + 5 * 60_000,
+      'cloud',
+      vaultAudit({
+        ...vault,
+        at: at + 400,
+        operation: 'SecretGet',
+        secret: 'file-tools-config',
+        ip: EGRESS_IP,
+        correlationId: corr,
+      }).body,
+    );
+  }
+  const signInAt = exfilAt + 4 * 60_000;
+  const corr = `6f5e4d3c-2b1a-4098-8776-${hex(`${cluster}:stolen`, 12)}`;
+  b.add(
+    signInAt + 8 * 60_000,
+    'cloud',
+    signIn({ ...who, id: `stolen-signin-${hex(cluster, 8)}`, at: signInAt, ip: EXFIL_IP, correlationId: corr }).body,
+  );
+  b.add(
+    signInAt + 5 * 60_000,
+    'cloud',
+    vaultAudit({
+      ...vault,
+      at: signInAt + 2_500,
+      operation: 'SecretGet',
+      secret: 'payments-db-password',
+      ip: EXFIL_IP,
+      correlationId: corr,
+    }).body,
+  );
+  return merge(demoAttack(cluster, base), b.build());
+}
+
+/** The service account of the ops agent's shell-tools server. */
+export const SHELL_TOOLS_SA = 'shell-tools';
+
+/**
+ * A tool reads its pod's service-account token; six minutes later the token is used from outside the
+ * cluster to exec into another pod and (refused) to bind cluster-admin. The same account's routine
+ * requests from its own pod, before and after, stay out of the story.
+ */
+export function saTokenUsed(cluster: string, base: number): ScenarioInput[] {
+  const ops = pod(cluster, 'agents', 'ops-agent', 7);
+  const shell = pod(cluster, 'agents', 'shell-tools', 9, { container: 'mcp' });
+  const b = new ScenarioBuilder();
+  const server = proc(shell, 1, '/usr/local/bin/python3', '-m shell_tools.server', base - 3_600_000);
+  const clusterId = `/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg-agents/providers/Microsoft.ContainerService/managedClusters/${cluster}`;
+  const token = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+  const bound = { name: shell.name, uid: shell.uid, node: shell.node };
+  const request = (
+    n: number,
+    at: number,
+    ip: string,
+    verb: string,
+    resource: string,
+    more: Partial<KubeAuditSpec> = {},
+  ) =>
+    b.add(
+      at + 90_000,
+      'cloud',
+      kubeAudit({
+        clusterResourceId: clusterId,
+        auditId: `${hex(`${cluster}:audit-${n}`, 8)}-1a2b-4c3d-8e4f-${hex(`${cluster}:audit-${n}`, 12)}`,
+        at,
+        namespace: 'agents',
+        serviceAccount: SHELL_TOOLS_SA,
+        boundPod: bound,
+        sourceIp: ip,
+        verb,
+        resource,
+        objectNamespace: 'agents',
+        code: 200,
+        userAgent: 'python-requests/2.32.3',
+        ...more,
+      }).body,
+    );
+  // Routine: the server reads its configmap through the API server every few minutes, from its own address.
+  for (const [n, at] of [base + 10_000, base + 4 * 60_000, base + 8 * 60_000, base + 12 * 60_000].entries()) {
+    b.tetragonLine(at - 20, tetragonConnect(server, at - 20, '10.0.0.1', 443));
+    request(n, at, shell.ip, 'get', 'configmaps', { name: 'shell-tools-config' });
+  }
+  const t0 = base + 2 * 60_000;
+  agentTurn(b, ops, 'ops-agent', 'sa-token-used', t0, [
+    {
+      tool: 'run_command',
+      server: shell,
+      start: t0 + 1000,
+      end: t0 + 2500,
+      activity: (bb, at) => {
+        const cat = proc(shell, 611, '/bin/cat', token, at + 100, server);
+        bb.tetragonLine(cat.start, tetragonExec(cat));
+        bb.tetragonLine(at + 110, tetragonFile(cat, at + 110, token));
+        bb.tetragonLine(at + 130, tetragonExit(cat, at + 130));
+      },
+    },
+  ]);
+  const used = t0 + 6 * 60_000;
+  request(10, used, '203.0.113.9', 'create', 'pods', {
+    subresource: 'exec',
+    name: 'payments-api-6d9f8b7c5-q2w4e',
+    code: 101,
+    userAgent: 'kubectl/v1.30.2 (linux/amd64) kubernetes/3a8e4a7',
+  });
+  request(11, used + 40_000, '203.0.113.9', 'create', 'clusterrolebindings', {
+    objectNamespace: undefined,
+    name: 'debug-admin',
+    code: 403,
+    userAgent: 'kubectl/v1.30.2 (linux/amd64) kubernetes/3a8e4a7',
+  });
+  return b.build();
 }

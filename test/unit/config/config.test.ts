@@ -37,6 +37,55 @@ describe('loadConfig', () => {
     expect(p?.problem).toMatch(/<= 65535/);
   });
 
+  it('reads the cloud workload identities and egress addresses from a file, and names each bad entry with its fix', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'causeway-config-'));
+    const good = join(dir, 'good.yaml');
+    writeFileSync(
+      good,
+      [
+        'cloud:',
+        '  workloadIdentities: { "agents/file-tools": 5d2f7a10-3c4b-4e8f-9a61-7b0c2d4e6f81 }',
+        '  serviceAccounts: { "agents/file-tools": file-tools-sa }',
+        '  egressAddresses: [20.31.7.16/29, 10.224.0.0/16, "2001:db8::1"]',
+      ].join('\n'),
+    );
+    const { config } = loadConfig({ env: {}, file: good });
+    expect(config.cloud.workloadIdentities).toEqual({ 'agents/file-tools': '5d2f7a10-3c4b-4e8f-9a61-7b0c2d4e6f81' });
+    expect(config.cloud.egressAddresses).toHaveLength(3);
+
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(
+      bad,
+      [
+        'cloud:',
+        '  workloadIdentities: { "agents/file-tools": id-file-tools, file-tools: 5d2f7a10-3c4b-4e8f-9a61-7b0c2d4e6f81 }',
+      ].join('\n'),
+    );
+    const found = problems(() => loadConfig({ env: {}, file: bad }));
+    expect(found).toHaveLength(2);
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        setting: `${bad}: cloud.workloadIdentities["agents/file-tools"]`,
+        problem: 'is not an Entra client id',
+      }),
+    );
+    expect(found.find((p) => /is not <namespace>\/<name>/.test(p.problem))?.fix).toMatch(/"agents\/file-tools"/);
+
+    const cidrs = problems(() =>
+      loadConfig({
+        env: {},
+        flags: {
+          'cloud.egressAddresses': {
+            value: ['20.31.7.16/29', '20.31.7.300', 'nat-gw', '10.0.0.0/33'],
+            flag: '--egress',
+          },
+        },
+      }),
+    );
+    expect(cidrs.map((p) => p.setting)).toEqual(['--egress[1]', '--egress[2]', '--egress[3]']);
+    expect(cidrs[0]?.fix).toMatch(/CIDR block/);
+  });
+
   it('rejects an unknown key in a file, naming the file and the key', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cw-config-'));
     const file = join(dir, 'causeway.json');
