@@ -87,5 +87,5 @@ function whereIs(key: string): string {
       })
       .join('');
   const record = scenario.records.find((r) => r.keys.includes(key));
-  return ` (no row; ${record?.input ?? '?'} record: ${record?.body.slice(0, flags.includes("--full") ? 4000 : 160) ?? '?'})`;
+  return ` (no row; ${record?.input ?? '?'} record: ${record?.body.slice(0, flags.includes('--full') ? 4000 : 160) ?? '?'})`;
 }
