@@ -71,3 +71,21 @@ export function eventInWindow(event: TimedEvent | undefined, window: TimeWindow)
 export function optionalInWindow(time: unknown, window: TimeWindow): boolean {
   return time === undefined || time === null || inWindow(time, window);
 }
+
+/** Filters lists in place of a snapshot check and counts what it drops (`dropped`). */
+export class Pruner {
+  dropped = 0;
+
+  keep<T>(list: T[] | undefined, ok: (x: T) => boolean): T[] {
+    const out = (list ?? []).filter(ok);
+    this.dropped += (list?.length ?? 0) - out.length;
+    return out;
+  }
+
+  /** A watermark outside the window goes back to 0 (counted); one inside stays. */
+  watermark(value: number, window: TimeWindow): number {
+    if (value === 0 || inWindow(value, window)) return value;
+    this.dropped++;
+    return 0;
+  }
+}

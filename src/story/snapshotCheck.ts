@@ -3,21 +3,14 @@
  * stage could have produced (a time outside the sane range) is dropped and counted, so a poisoned
  * snapshot costs its bad values once instead of failing every batch after every restart.
  */
-import { eventInWindow, inWindow, type TimeWindow } from '../common/timeWindow.ts';
+import { eventInWindow, inWindow, type TimeWindow, Pruner } from '../common/timeWindow.ts';
 import type { StorySnapshot } from './storyStage.ts';
 
 /** Removes invalid values from `snapshot` in place; returns how many were dropped. */
 export function sanitiseStorySnapshot(snapshot: StorySnapshot, window: TimeWindow): number {
-  let dropped = 0;
-  const keep = <T>(list: T[] | undefined, ok: (x: T) => boolean): T[] => {
-    const out = (list ?? []).filter(ok);
-    dropped += (list?.length ?? 0) - out.length;
-    return out;
-  };
-  if (snapshot.watermark !== 0 && !inWindow(snapshot.watermark, window)) {
-    snapshot.watermark = 0;
-    dropped++;
-  }
+  const pruner = new Pruner();
+  const keep = pruner.keep.bind(pruner);
+  snapshot.watermark = pruner.watermark(snapshot.watermark, window);
   snapshot.episodes = keep(snapshot.episodes, (e) => inWindow(e.start, window) && inWindow(e.end, window));
   for (const e of snapshot.episodes) {
     e.evidence = keep(e.evidence, (x) => eventInWindow(x, window));
@@ -27,5 +20,5 @@ export function sanitiseStorySnapshot(snapshot: StorySnapshot, window: TimeWindo
     snapshot.stories,
     ([, s]) => inWindow(s.lastSeen, window) && (s.emittedAt === 0 || inWindow(s.emittedAt, window)),
   );
-  return dropped;
+  return pruner.dropped;
 }

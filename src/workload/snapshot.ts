@@ -8,7 +8,7 @@ import type { RuntimeEvent, WorkloadIdentity } from '../model/event.ts';
 import type { WorkloadRole } from '../signals/engine.ts';
 import { BoundedMap } from '../common/boundedMap.ts';
 import { Ring } from '../common/ring.ts';
-import { eventInWindow, inWindow, optionalInWindow, type TimeWindow } from '../common/timeWindow.ts';
+import { eventInWindow, inWindow, optionalInWindow, type TimeWindow, Pruner } from '../common/timeWindow.ts';
 import { WorkloadState, type EpisodeState, type ProcNode, type StateLimits, type TaggedHit } from './state.ts';
 
 export interface WorkloadSnapshot {
@@ -186,16 +186,9 @@ export function restoreWorkloads(
  * of failing every batch after every restart. Returns how many values were dropped.
  */
 export function sanitiseWorkloadSnapshot(snapshot: WorkloadSnapshot, window: TimeWindow): number {
-  let dropped = 0;
-  const keep = <T>(list: T[] | undefined, ok: (x: T) => boolean): T[] => {
-    const out = (list ?? []).filter(ok);
-    dropped += (list?.length ?? 0) - out.length;
-    return out;
-  };
-  if (snapshot.watermark !== 0 && !inWindow(snapshot.watermark, window)) {
-    snapshot.watermark = 0;
-    dropped++;
-  }
+  const pruner = new Pruner();
+  const keep = pruner.keep.bind(pruner);
+  snapshot.watermark = pruner.watermark(snapshot.watermark, window);
   snapshot.workloads = keep(snapshot.workloads, (w) => inWindow(w.firstSeen, window) && inWindow(w.lastSeen, window));
   for (const w of snapshot.workloads) {
     w.seen = keep(w.seen, ([, t]) => inWindow(t, window));
@@ -233,5 +226,5 @@ export function sanitiseWorkloadSnapshot(snapshot: WorkloadSnapshot, window: Tim
       ].every((t) => optionalInWindow(t, window)),
     );
   }
-  return dropped;
+  return pruner.dropped;
 }
