@@ -202,11 +202,14 @@ function renderDenied(d: DeniedFlow): string[] {
   const story = d.story
     ? `story ${d.story.id} (${d.story.severity}: ${d.story.title})${d.benign ? ', too low to explain it' : ''}`
     : 'no story: benign traffic the draft would break';
-  return [
-    `  DENY ${describeFlow(f)}: ${d.reason}`,
-    `       ${w.namespace}/${w.workloadKind}/${w.workloadName}:${w.container || '(pod)'}${f.process ? `, process ${f.process}` : ''}${f.pod ? `, pod ${f.pod}` : ''}, ${times}, seen in ${f.seenIn}`,
-    `       ${story}`,
+  const where = [
+    `${w.namespace}/${w.workloadKind}/${w.workloadName}:${w.container || '(pod)'}`,
+    ...(f.process ? [`process ${f.process}`] : []),
+    ...(f.pod ? [`pod ${f.pod}`] : []),
+    times,
+    `seen in ${f.seenIn}`,
   ];
+  return [`  DENY ${describeFlow(f)}: ${d.reason}`, `       ${where.join(', ')}`, `       ${story}`];
 }
 
 function describeFlow(f: ObservedFlow): string {

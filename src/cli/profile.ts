@@ -40,19 +40,23 @@ export function profileExport(o: ExportOptions): number {
         (!name || p.identity.workloadName === name) &&
         (!o.container || p.identity.container === o.container),
     );
-    if (!chosen.length)
+    if (!chosen.length) {
+      const asked = [o.workload && `--workload ${o.workload}`, o.container && `--container ${o.container}`];
+      const names = found.map((p) => `${p.identity.namespace}/${p.identity.workloadName}:${p.identity.container}`);
+      const filters = asked.filter(Boolean).join(' ');
       return fail(
-        `no profile matches${o.workload ? ` --workload ${o.workload}` : ''}${o.container ? ` --container ${o.container}` : ''} in ${o.from.join(', ')} (found: ${found.map((p) => `${p.identity.namespace}/${p.identity.workloadName}:${p.identity.container}`).join(', ') || 'none'})`,
+        `no profile matches${filters ? ` ${filters}` : ''} in ${o.from.join(', ')} (found: ${names.join(', ') || 'none'})`,
       );
+    }
     const result = exportPolicies(chosen, o.format as PolicyFormat, { classes: o.classes, sources: o.from });
     const drafted = result.outcomes.filter((x) => x.doc).length;
     if (!drafted) return fail(result.outcomes.map((x) => x.skipped).join('; '));
     const notDrafted = result.outcomes.filter((x) => !x.doc).map((x) => describeProfile(x.profile));
     if (o.out) {
       writeFileSync(o.out, result.text);
-      process.stdout.write(
-        `Wrote ${drafted} draft ${o.format} ${drafted === 1 ? 'policy' : 'policies'} (audit) to ${o.out}${notDrafted.length ? `; not drafted (see the summary at the top): ${notDrafted.join(', ')}` : ''}\n`,
-      );
+      const policies = drafted === 1 ? 'policy' : 'policies';
+      const rest = notDrafted.length ? `; not drafted (see the summary at the top): ${notDrafted.join(', ')}` : '';
+      process.stdout.write(`Wrote ${drafted} draft ${o.format} ${policies} (audit) to ${o.out}${rest}\n`);
     } else process.stdout.write(result.text);
     return 0;
   } catch (e) {

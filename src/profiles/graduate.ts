@@ -29,8 +29,10 @@ export function graduateDraft(draft: DraftDocument, evidence: GraduationEvidence
   const annotations = (meta.annotations ??= {});
   delete annotations[ANNOTATIONS.mode];
   delete annotations[ANNOTATIONS.audit];
+  const { first, last } = evidence.window;
+  const window = `${new Date(first).toISOString()} to ${new Date(last).toISOString()} (${formatDuration(last - first)})`;
   annotations[ANNOTATIONS.graduated] =
-    `checked clean against ${evidence.flows} distinct flows from ${evidence.records} observations, ${new Date(evidence.window.first).toISOString()} to ${new Date(evidence.window.last).toISOString()} (${formatDuration(evidence.window.last - evidence.window.first)})`;
+    `checked clean against ${evidence.flows} distinct flows from ${evidence.records} observations, ${window}`;
   if (draft.kind === 'SeccompProfile' && doc.spec) doc.spec.defaultAction = 'SCMP_ACT_ERRNO';
   return doc as Record<string, unknown>;
 }

@@ -192,7 +192,9 @@ export function feedRow(t: FeedTransition, host: string): Row {
     Stage: 'story',
     ReasonCode: t.type,
     Reason: silent
-      ? `${t.feed} from ${t.scope} ${t.lastSeen === undefined ? 'has never arrived' : `has not arrived since ${iso(t.lastSeen)}`}; it is expected at least every ${t.expectedIntervalMinutes} minutes. Check the sender (Diagnostic Setting, export or sensor) and its route to Causeway's input.`
+      ? `${t.feed} from ${t.scope} ${t.lastSeen === undefined ? 'has never arrived' : `has not arrived since ${iso(t.lastSeen)}`}; ` +
+        `it is expected at least every ${t.expectedIntervalMinutes} minutes. ` +
+        `Check the sender (Diagnostic Setting, export or sensor) and its route to Causeway's input.`
       : `${t.feed} from ${t.scope} arrives again after ${t.silentMinutes ?? '?'} minutes.`,
     SourceFormat: t.feed,
     Feed: t.feed,
