@@ -200,6 +200,28 @@ ${COMMON_HELP}`,
       return policyGraduate({ ...common, minWindow: stringFlag(values, 'min-window'), out: stringFlag(values, 'out') });
     },
   },
+  inventory: {
+    summary: 'The runtime AI-BOM: agents, models, MCP servers, tools and AI endpoints observed.',
+    usage: '--from <tables dir> [--format table|cyclonedx] [--out <file>]',
+    help: `Reads CausewayInventory_CL of a tables directory (the latest row per component) and prints it as a
+table, or as a CycloneDX 1.6 JSON document (models as machine-learning-model components; agents, MCP
+servers with their tools, and AI endpoints as services).
+
+Options:
+  --from <dir>                    A tables directory (the --out of replay, or <data-dir>/tables of serve)
+  --format <kind>                 table (default) or cyclonedx
+  --out <file>                    Write to a file instead of standard output
+${COMMON_HELP}`,
+    options: { from: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } },
+    async run({ values }) {
+      const { inventoryCommand } = await import('./inventory.ts');
+      return inventoryCommand({
+        from: stringFlag(values, 'from'),
+        format: stringFlag(values, 'format'),
+        out: stringFlag(values, 'out'),
+      });
+    },
+  },
   posture: {
     summary: 'Declared vs observed: role assignments of workload identities against what they were seen doing.',
     usage: '--role-assignments <file>... --from <tables dir> [--since 7d|<ISO time>] [--json]',

@@ -90,6 +90,21 @@ export class InventoryBook {
     for (const o of observationsOf(e, (ip) => this.dns.get(ip))) this.fold(key, e, o);
   }
 
+  /**
+   * Heartbeats for components observed since their last row: those whose last row is a heartbeat
+   * interval old at `now` (a timer tick), or all of them (`force`: end of input, a clean stop), so
+   * the table's last seen is never older than one interval.
+   */
+  beat(now: number, force = false): this {
+    for (const c of this.components.values()) {
+      if (c.lastSeen <= c.lastWritten) continue;
+      if (!force && now - c.lastWritten < this.options.heartbeatMs) continue;
+      c.lastWritten = c.lastSeen;
+      this.pending.push({ time: c.lastSeen, recordType: 'heartbeat', component: structuredClone(c) });
+    }
+    return this;
+  }
+
   /** The records written since the last drain. */
   drain(): InventoryRecord[] {
     const out = this.pending;

@@ -151,7 +151,7 @@ export class WorkloadStage {
     return {
       episodes: this.emit(touched),
       profiles: this.profileRecords(this.workloads.values()),
-      inventory: this.inventory.drain(),
+      inventory: this.inventory.beat(this.watermark).drain(),
       report: emptyReport(),
     };
   }
@@ -164,7 +164,8 @@ export class WorkloadStage {
       touched.add(w);
     }
     const profiles = this.profileRecords(touched);
-    return { episodes: this.emit(touched), profiles, inventory: this.inventory.drain(), report: emptyReport() };
+    const inventory = this.inventory.beat(this.watermark, true).drain();
+    return { episodes: this.emit(touched), profiles, inventory, report: emptyReport() };
   }
 
   snapshot(): WorkloadSnapshot {

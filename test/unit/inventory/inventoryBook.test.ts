@@ -179,11 +179,15 @@ describe('the runtime AI-BOM', () => {
     );
   });
 
-  it('gives demo rows with exactly the table columns, and one row per component', async () => {
+  it('gives demo rows with exactly the table columns: one new row per component and at most one final heartbeat', async () => {
     const run = await runScenario(demoAttack('aks-prod', Date.parse('2026-03-14T10:30:00Z')));
     const rows = run.sink.rows('CausewayInventory_CL');
     for (const row of rows) checkRow('CausewayInventory_CL', row);
-    expect(new Set(rows.map((r) => r.ComponentId)).size).toBe(rows.length);
+    const added = rows.filter((r) => r.RecordType === 'new');
+    expect(new Set(added.map((r) => r.ComponentId)).size).toBe(added.length);
+    // The end of input writes a last heartbeat for what was seen after its first row, and no more.
+    expect(rows.filter((r) => r.RecordType === 'heartbeat').length).toBeLessThanOrEqual(added.length);
+    expect(rows.length).toBe(added.length + rows.filter((r) => r.RecordType === 'heartbeat').length);
     const types = new Set(rows.map((r) => r.ComponentType));
     expect([...types].sort()).toEqual(['agent', 'mcp-server', 'model', 'tool']);
     expect(rows.find((r) => r.ComponentType === 'model')).toMatchObject({
