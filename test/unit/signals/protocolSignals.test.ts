@@ -181,7 +181,7 @@ describe('gateway audit records through the pipeline', () => {
     const probing = all.find((s) => s.ruleId === 'CW-MCP-PROBING')!;
     expect(probing.reason).toContain('5 within 60 s');
     const burst = all.find((s) => s.ruleId === 'CW-MCP-AUTH-DENIED-BURST')!;
-    expect(burst).toMatchObject({ severity: 'Medium', techniques: ['T1110', 'T1078'] });
+    expect(burst).toMatchObject({ severity: 'Medium', techniques: ['T1110'] });
     const hijack = liveStories(run).find((s) => s.signals.some((x) => x.ruleId === 'CW-MCP-SESSION-NEW-ADDRESS'))!;
     expect(hijack.evidence.map((e) => e.event.trace?.clientAddress)).toContain('10.244.7.7');
   });
