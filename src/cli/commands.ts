@@ -20,7 +20,7 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'Run the whole pipeline over files and write the tables (or to Log Analytics).',
     usage: '<files...> [--out <dir>] [options]',
     help: `Reads JSON, JSON Lines and .gz files of any supported format (detected per record), runs the
-whole pipeline in one process and writes the four tables to --out (replaced, not appended). With
+whole pipeline in one process and writes the tables to --out (replaced, not appended). With
 --logs-ingestion-endpoint and --dcr (or their environment variables) the tables go to Log Analytics
 instead and --out is not needed. A bad record is dead-lettered, never fatal.
 

@@ -20,7 +20,8 @@ export interface ProtocolRule {
 }
 
 interface Burst {
-  times: number[];
+  /** Times in the window, each with the value it counts (one per event, or the `distinct` fields). */
+  hits: [number, string][];
   firedAt?: number;
 }
 
@@ -52,9 +53,13 @@ export function protocolCondition(rule: ProtocolRule, event: RuntimeEvent, state
   const c = rule.def.condition!;
   const key = `${rule.def.id}|${rule.keyGetters.map((g) => String(g(event) ?? '')).join('|')}`;
   if (c.burst) {
-    const n = burst(state, key, event.time, c.burst.count, c.burst.withinSeconds * 1000);
+    const value = c.burst.distinct
+      ? c.burst.distinct.map((f) => String(getterFor(f)(event) ?? '')).join('|')
+      : event.id;
+    const n = burst(state, key, event.time, value, c.burst.count, c.burst.withinSeconds * 1000);
+    const what = c.burst.distinct ? `distinct ${keyName(c.burst.distinct)} values` : 'events';
     return n
-      ? `${describeEvent(event)} (${n} within ${c.burst.withinSeconds} s from one ${keyName(c.burst.key)})`
+      ? `${describeEvent(event)} (${n} ${what} within ${c.burst.withinSeconds} s from one ${keyName(c.burst.key)})`
       : undefined;
   }
   if (c.varies) {
@@ -86,18 +91,26 @@ export function protocolCondition(rule: ProtocolRule, event: RuntimeEvent, state
   return undefined;
 }
 
-/** Counts the event; the count when it reaches `count` within the window (once per window). */
-function burst(state: ProtocolState, key: string, time: number, count: number, windowMs: number): number | undefined {
+/** Counts the event; the count of distinct values when it reaches `count` within the window (once per window). */
+function burst(
+  state: ProtocolState,
+  key: string,
+  time: number,
+  value: string,
+  count: number,
+  windowMs: number,
+): number | undefined {
   let b = state.bursts.get(key);
-  if (!b) state.bursts.set(key, (b = { times: [] }));
-  b.times.push(time);
-  b.times.sort((x, y) => x - y);
-  while (b.times.length && b.times[0]! < time - windowMs) b.times.shift();
-  if (b.times.length > count) b.times.splice(0, b.times.length - count);
-  if (b.times.length < count) return undefined;
-  if (b.firedAt !== undefined && time - b.firedAt <= windowMs) return undefined;
+  if (!b) state.bursts.set(key, (b = { hits: [] }));
+  b.hits.push([time, value]);
+  b.hits = b.hits.filter(([t]) => t >= time - windowMs && t <= time + windowMs);
+  // Bounded: far more hits than the threshold say nothing more.
+  if (b.hits.length > 4 * count) b.hits.splice(0, b.hits.length - 4 * count);
+  const n = new Set(b.hits.map(([, v]) => v)).size;
+  if (n < count) return undefined;
+  if (b.firedAt !== undefined && Math.abs(time - b.firedAt) <= windowMs) return undefined;
   b.firedAt = time;
-  return b.times.length;
+  return n;
 }
 
 function keyName(fields: readonly string[]): string {

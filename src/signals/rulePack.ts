@@ -46,7 +46,7 @@ export interface RuleDefinition {
     after?: { tags: string[]; withinSeconds: number; in: 'workload' | 'story' };
     toolJump?: { from: 'benign'; to: 'high' };
     /** `count` matching events with one key within `withinSeconds` (protocolBaselines.ts). */
-    burst?: { key: string[]; count: number; withinSeconds: number };
+    burst?: { key: string[]; count: number; withinSeconds: number; distinct?: string[] };
     /** A key seen with a value it never had (a session id from a new client address). */
     varies?: { key: string[]; value: string };
     /** A value `factor` times its key's running mean, after `minSamples` (and at least `atLeast`). */

@@ -4,7 +4,8 @@ import { InventoryBook } from '../../../src/inventory/inventoryBook.ts';
 import { inventoryRow } from '../../../src/inventory/inventoryRow.ts';
 import type { RuntimeEvent, TraceInfo } from '../../../src/model/event.ts';
 import { checkRow } from '../../helpers/checkRow.ts';
-import { runScenario } from '../../helpers/pipeline.ts';
+import { runScenario, signals, testConfig } from '../../helpers/pipeline.ts';
+import { createWorkloadStage } from '../../../src/pipeline/stages.ts';
 
 const T0 = Date.parse('2026-03-14T10:00:00Z');
 const KEY = 'aks/agents/Deployment/support-agent';
@@ -204,3 +205,20 @@ function firstModel() {
   book.observe(KEY, chat(T0));
   return book.drain()[1]!.component;
 }
+
+describe('the inventory in the workload stage', () => {
+  it('survives a snapshot and restore: a new owner of the partition does not list known components again', () => {
+    const make = () => createWorkloadStage({ config: testConfig(), signals: signals() });
+    const first = make();
+    const out = first.process([{ key: KEY, event: chat(T0) }], '1');
+    expect(out.inventory.map((r) => r.recordType)).toEqual(['new', 'new']);
+    const second = make();
+    second.restore(JSON.parse(JSON.stringify(first.snapshot())));
+    expect(second.process([{ key: KEY, event: chat(T0 + 1000) }], '2').inventory).toEqual([]);
+    // The end of input writes one last heartbeat per component seen since its row.
+    expect(second.flush().inventory.map((r) => [r.recordType, r.component.lastSeen])).toEqual([
+      ['heartbeat', T0 + 1000],
+      ['heartbeat', T0 + 1000],
+    ]);
+  });
+});

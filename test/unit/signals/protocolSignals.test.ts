@@ -99,6 +99,13 @@ describe('parameter-manipulation rules', () => {
     });
   });
 
+  it('leaves relative paths alone for a tool that passed them while its workload was learned', () => {
+    const state = stateAfterLearning(T0);
+    const relative = (t: number) => serverCall({ toolName: 'render' }, '{"template":"../templates/brief.md"}', t);
+    expect(ids(fired([relative(T0 - 60_000)], state))).toEqual([]);
+    expect(ids(fired([relative(T0 + 60_000)], state))).toEqual([]);
+  });
+
   it('raises nothing on a routine read_file call', () => {
     expect(ids(fired([serverCall({}, '{"path":"/srv/docs/handbook.md"}')], stateAfterLearning(T0)))).toEqual([]);
   });
@@ -150,6 +157,24 @@ describe('capability escalation', () => {
   });
 });
 
+describe('probing', () => {
+  it('raises a burst of errors over many tools from one client, not a client retrying one call', () => {
+    const state = stateAfterLearning(T0);
+    const error = (tool: string, client: string, i: number) =>
+      serverCall(
+        { toolName: tool, errorCode: -32602, clientAddress: client, mcpSessionId: client },
+        undefined,
+        T0 + i * 2000,
+      );
+    const retries = Array.from({ length: 8 }, (_, i) => error('search', '10.0.0.8', i));
+    expect(ids(fired(retries, state))).toEqual([]);
+    const guesses = ['admin', 'debug', 'dump', 'env', 'exec', 'shell'].map((t, i) => error(t, '10.0.0.9', i));
+    const s = fired(guesses, state).filter((x) => x.ruleId === 'CW-MCP-PROBING');
+    expect(s.map((x) => x.eventId)).toEqual([guesses[4]!.id]);
+    expect(s[0]).toMatchObject({ severity: 'Medium', tactics: ['Discovery', 'Reconnaissance'] });
+  });
+});
+
 describe('response-size spikes', () => {
   it('raise a response ten times the tool’s mean where the gateway records sizes', () => {
     const state = stateAfterLearning(T0);
@@ -179,7 +204,7 @@ describe('gateway audit records through the pipeline', () => {
     expect(count('CW-MCP-AUTH-DENIED')).toBe(6);
     expect(count('CW-MCP-SESSION-NEW-ADDRESS')).toBe(1);
     const probing = all.find((s) => s.ruleId === 'CW-MCP-PROBING')!;
-    expect(probing.reason).toContain('5 within 60 s');
+    expect(probing.reason).toContain('5 distinct mcpMethod/toolName values within 60 s');
     const burst = all.find((s) => s.ruleId === 'CW-MCP-AUTH-DENIED-BURST')!;
     expect(burst).toMatchObject({ severity: 'Medium', techniques: ['T1110'] });
     const hijack = liveStories(run).find((s) => s.signals.some((x) => x.ruleId === 'CW-MCP-SESSION-NEW-ADDRESS'))!;
