@@ -45,8 +45,11 @@ class CountingSink implements Sink {
   readonly name = 'counting';
   bytes = 0;
   rows = new Map<TableName, number>();
+  /** Distinct components of CausewayInventory_CL rows (inventory rows must grow with these, not with events). */
+  components = new Set<string>();
   async write(table: TableName, rows: readonly Row[]): Promise<BatchReport> {
     for (const r of rows) this.bytes += Buffer.byteLength(JSON.stringify(r)) + 1;
+    if (table === 'CausewayInventory_CL') for (const r of rows) this.components.add(String(r.ComponentId));
     this.rows.set(table, (this.rows.get(table) ?? 0) + rows.length);
     const report = emptyReport();
     count(report, 'delivered', 'ok', rows.length);
@@ -155,6 +158,10 @@ async function pipelineBench(): Promise<void> {
   );
   line(
     `   attack stories complete: ${complete} of ${attacks} injected; Medium/High stories from benign traffic: ${benignHigh}`,
+  );
+  const inventory = sink.rows.get('CausewayInventory_CL') ?? 0;
+  line(
+    `   inventory rows ${fmt(inventory)} = ${((inventory / events) * 1e6).toFixed(1)} per million events, for ${fmt(sink.components.size)} components (${(inventory / Math.max(1, sink.components.size)).toFixed(2)} rows per component)`,
   );
 }
 

@@ -134,6 +134,10 @@ resource connectorDefinition 'Microsoft.SecurityInsights/dataConnectorDefinition
           name: 'CausewayPipeline_CL'
           lastDataReceivedQuery: 'CausewayPipeline_CL\n| summarize Time = max(TimeGenerated)\n| where isnotempty(Time)'
         }
+        {
+          name: 'CausewayInventory_CL'
+          lastDataReceivedQuery: 'CausewayInventory_CL\n| summarize Time = max(TimeGenerated)\n| where isnotempty(Time)'
+        }
       ]
       connectivityCriteria: [
         {

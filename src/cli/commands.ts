@@ -20,7 +20,7 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'Run the whole pipeline over files and write the tables (or to Log Analytics).',
     usage: '<files...> [--out <dir>] [options]',
     help: `Reads JSON, JSON Lines and .gz files of any supported format (detected per record), runs the
-whole pipeline in one process and writes the four tables to --out (replaced, not appended). With
+whole pipeline in one process and writes the tables to --out (replaced, not appended). With
 --logs-ingestion-endpoint and --dcr (or their environment variables) the tables go to Log Analytics
 instead and --out is not needed. A bad record is dead-lettered, never fatal.
 
@@ -198,6 +198,28 @@ ${COMMON_HELP}`,
       };
       if (sub === 'check') return policyCheck(common);
       return policyGraduate({ ...common, minWindow: stringFlag(values, 'min-window'), out: stringFlag(values, 'out') });
+    },
+  },
+  inventory: {
+    summary: 'The runtime AI-BOM: agents, models, MCP servers, tools and AI endpoints observed.',
+    usage: '--from <tables dir> [--format table|cyclonedx] [--out <file>]',
+    help: `Reads CausewayInventory_CL of a tables directory (the latest row per component) and prints it as a
+table, or as a CycloneDX 1.6 JSON document (models as machine-learning-model components; agents, MCP
+servers with their tools, and AI endpoints as services).
+
+Options:
+  --from <dir>                    A tables directory (the --out of replay, or <data-dir>/tables of serve)
+  --format <kind>                 table (default) or cyclonedx
+  --out <file>                    Write to a file instead of standard output
+${COMMON_HELP}`,
+    options: { from: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } },
+    async run({ values }) {
+      const { inventoryCommand } = await import('./inventory.ts');
+      return inventoryCommand({
+        from: stringFlag(values, 'from'),
+        format: stringFlag(values, 'format'),
+        out: stringFlag(values, 'out'),
+      });
     },
   },
   posture: {

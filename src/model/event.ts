@@ -143,6 +143,22 @@ export interface TraceInfo {
   urlScheme?: string;
   endUser?: string;
   model?: string;
+  /** Model provider (`gen_ai.provider.name`, or the older `gen_ai.system`). */
+  provider?: string;
+  /** The model that answered (`gen_ai.response.model`). */
+  responseModel?: string;
+  /** Instrumentation scope that reported the span, `name` or `name@version` (which framework's instrumentation). */
+  scope?: string;
+  /** `service.version` of the reporting process (an MCP server's or agent's version). */
+  serviceVersion?: string;
+  /** MCP protocol version of the session (`mcp.protocol.version`, a gateway's `mcp_version`). */
+  protocolVersion?: string;
+  /** JSON-RPC error code of a failed call (`rpc.response.status_code`, `rpc.jsonrpc.error_code`, a gateway's `jsonrpc_error_code`). */
+  errorCode?: number;
+  /** HTTP status a gateway answered with (401/403 for an authentication or authorization failure). */
+  httpStatus?: number;
+  /** Response size in bytes, where the source records it (ToolHive `response_size_bytes`). */
+  responseBytes?: number;
 }
 
 /** A vendor alert (Defender, Kubescape, Falco), normalised. */

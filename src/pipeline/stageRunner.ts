@@ -23,6 +23,7 @@ import { BROADCAST, type Episode, type KeyedEpisode, type KeyedEvent } from '../
 import type { Story } from '../model/story.ts';
 import { deadLetterRow, profileRow, storyRows, upstreamHealthRow } from '../sinks/rows.ts';
 import type { Row, TableName } from '../sinks/tables.ts';
+import { inventoryRow } from '../inventory/inventoryRow.ts';
 import type { SourceName } from '../sources/registry.ts';
 import { redactText } from '../transforms/redact.ts';
 import {
@@ -241,6 +242,7 @@ export class StageRunner {
         'CausewayProfiles_CL',
         out.profiles.map((r) => profileRow(r.profile, r.time, r.deviation, r.pod)),
       );
+      await this.write(result, 'CausewayInventory_CL', out.inventory.map(inventoryRow));
       if (c?.control === 'flush') await this.publish('episodes', [{ key: BROADCAST, body: FLUSH }], batch, result);
     }
     if (!valid.length) stage.process([], String(last));

@@ -11,6 +11,7 @@ import { describeEvent } from '../model/describe.ts';
 import { compileTest, fieldGetter, globToRegExp, type Predicate } from './match.ts';
 import type { RuleDefinition, RulePack } from './rulePack.ts';
 import { DEFAULT_PACK, loadRulePacks } from './loadRules.ts';
+import { protocolCondition, type ProtocolState } from './protocolBaselines.ts';
 
 export type WorkloadRole = 'agent' | 'mcp-server';
 
@@ -37,6 +38,8 @@ export interface SignalState {
   ): { eventId: string; tag: string } | undefined;
   /** In the event's agent turn, a benign tool was called before this high-risk one. */
   toolJump(event: RuntimeEvent, risk: ToolRisk): string | undefined;
+  /** Protocol baselines (bursts, values that vary per key, outliers); absent in story scope. */
+  protocol?: ProtocolState;
   /** Whether what the event shows is in its container's baseline (absent: nothing is routine). */
   routine?(kind: RoutineKind, event: RuntimeEvent): Routine;
 }
@@ -154,6 +157,8 @@ export class SignalEngine {
       const before = state.taggedBefore(c.after.tags, c.after.withinSeconds * 1000, event);
       return before ? `${describeEvent(event)} after a ${before.tag} (${before.eventId})` : undefined;
     }
+    if (c.burst || c.varies || c.outlier)
+      return state.protocol ? protocolCondition(rule, event, state.protocol) : undefined;
     if (c.toolJump) {
       const risk = this.toolRisk(event.trace?.toolName);
       if (risk !== 'high') return undefined;
@@ -179,7 +184,13 @@ function compileRule(def: RuleDefinition): CompiledRule {
     // toolRisk is a property of the event itself, not of where it ran: it needs no re-evaluation.
     usesContext: def.when.context?.inToolCall !== undefined || def.when.context?.workloadRole !== undefined,
     stateful: def.condition !== undefined,
-    keyGetters: (def.condition?.firstSeen?.key ?? []).map(fieldGetter),
+    keyGetters: (
+      def.condition?.firstSeen?.key ??
+      def.condition?.burst?.key ??
+      def.condition?.varies?.key ??
+      def.condition?.outlier?.key ??
+      []
+    ).map(fieldGetter),
   };
 }
 

@@ -45,6 +45,12 @@ export interface RuleDefinition {
     firstSeen?: { key: string[]; per: 'workload' | 'agent' };
     after?: { tags: string[]; withinSeconds: number; in: 'workload' | 'story' };
     toolJump?: { from: 'benign'; to: 'high' };
+    /** `count` matching events with one key within `withinSeconds` (protocolBaselines.ts). */
+    burst?: { key: string[]; count: number; withinSeconds: number; distinct?: string[] };
+    /** A key seen with a value it never had (a session id from a new client address). */
+    varies?: { key: string[]; value: string };
+    /** A value `factor` times its key's running mean, after `minSamples` (and at least `atLeast`). */
+    outlier?: { value: string; key: string[]; factor: number; minSamples: number; atLeast?: number };
   };
 }
 

@@ -14,6 +14,7 @@ export const TABLE_NAMES = [
   'CausewayEvidence_CL',
   'CausewayProfiles_CL',
   'CausewayPipeline_CL',
+  'CausewayInventory_CL',
 ] as const;
 export type TableName = (typeof TABLE_NAMES)[number];
 

@@ -158,9 +158,10 @@ export const otlp: Source = {
     for (const rs of arr(record.resourceSpans)) {
       const { resource, workload } = resourceOf(obj(obj(rs)?.resource), ctx);
       for (const ss of arr(obj(rs)?.scopeSpans)) {
+        const scope = scopeOf(obj(obj(ss)?.scope));
         for (const s of arr(obj(ss)?.spans)) {
           const span = obj(s) as Json;
-          const event = spanEvent(span, resource, workload, ctx);
+          const event = spanEvent(span, resource, workload, ctx, scope);
           if (event) events.push(event);
           else
             drops.push({
@@ -180,6 +181,7 @@ function spanEvent(
   resource: Record<string, unknown>,
   workload: WorkloadIdentity,
   ctx: DecodeContext,
+  scope?: string,
 ): RuntimeEvent | undefined {
   const a = attributes(span.attributes);
   const spanKind = SPAN_KINDS[Number(span.kind ?? 0)] ?? 'UNSPECIFIED';
@@ -228,6 +230,13 @@ function spanEvent(
     urlScheme: str(a['url.scheme']),
     endUser: str(a['enduser.id']) ?? str(a['user.id']),
     model: str(a['gen_ai.request.model']) ?? str(a['llm.model_name']),
+    provider: str(a['gen_ai.provider.name']) ?? str(a['gen_ai.system']) ?? str(a['llm.provider']),
+    responseModel: str(a['gen_ai.response.model']),
+    scope,
+    serviceVersion: str(resource['service.version']),
+    protocolVersion: str(a['mcp.protocol.version']),
+    httpStatus: jsonRpcCode(a['http.response.status_code']),
+    errorCode: jsonRpcCode(a['rpc.response.status_code'] ?? a['rpc.jsonrpc.error_code'] ?? a['error.type']),
   });
   const content =
     a['gen_ai.tool.call.arguments'] ??
@@ -246,6 +255,24 @@ function spanEvent(
     trace,
     content: summariseContent(content, ctx.redaction),
   });
+}
+
+/** The instrumentation scope as `name` or `name@version` (which library reported the span). */
+function scopeOf(scope: Json | undefined): string | undefined {
+  const name = str(scope?.name);
+  if (!name) return undefined;
+  const version = str(scope?.version);
+  return version ? `${name}@${version}` : name;
+}
+
+/**
+ * A JSON-RPC error code: an integer, or its string form (`error.type` SHOULD be the code's string
+ * representation under the OTel MCP conventions); anything else (`tool_error`, `_OTHER`) is none.
+ */
+export function jsonRpcCode(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) ? v : undefined;
+  if (typeof v !== 'string' || !/^-?\d{1,6}$/.test(v.trim())) return undefined;
+  return Number(v.trim());
 }
 
 /** An HTTP method token, upper-cased; free text is dropped (upper-casing it would hide a secret's shape). */

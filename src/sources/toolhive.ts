@@ -7,6 +7,7 @@ import { PermanentError } from '../errors.ts';
 import { describeErrors, validator } from '../schemas.ts';
 import { normaliseIp } from '../transforms/normalise.ts';
 import { timeField } from './eventTime.ts';
+import { jsonRpcCode } from './otlp.ts';
 import { compact, num, obj, result, str, type DecodeResult, type Source } from './source.ts';
 
 const MAX_DURATION_MS = 86_400_000;
@@ -38,7 +39,8 @@ export const toolhive: Source = {
     const extra = obj(source.extra) ?? {};
     const subjects = obj(record.subjects) ?? {};
     // A call lasts less than a day; anything else is not a duration to subtract from the time.
-    const reported = num(obj(obj(record.metadata)?.extra)?.duration_ms);
+    const meta = obj(obj(record.metadata)?.extra) ?? {};
+    const reported = num(meta.duration_ms);
     const duration = reported !== undefined && reported >= 0 && reported <= MAX_DURATION_MS ? reported : 0;
     const component = str(record.component);
     const event: RuntimeEvent = compact<RuntimeEvent>({
@@ -63,8 +65,25 @@ export const toolhive: Source = {
         clientAddress: normaliseIp(source.value),
         endUser: str(subjects.user_id) && subjects.user_id !== 'local' ? str(subjects.user_id) : str(subjects.user),
         agentName: str(subjects.client_name),
+        networkTransport: transportOf(meta.transport),
+        protocolVersion: str(meta.mcp_version),
+        errorCode: jsonRpcCode(meta.jsonrpc_error_code),
+        responseBytes: sizeOf(meta.response_size_bytes),
       }),
     });
     return result([event]);
   },
 };
+
+/** ToolHive's `transport` (`stdio`, `sse`, `streamable-http`) as OTel `network.transport`: `pipe` for stdio. */
+function transportOf(v: unknown): string | undefined {
+  const t = str(v)?.toLowerCase();
+  if (!t) return undefined;
+  return t === 'stdio' ? 'pipe' : t === 'sse' || t === 'streamable-http' || t === 'http' ? 'tcp' : undefined;
+}
+
+/** A byte count: a non-negative integer below 2^40 (anything else is not a size). */
+function sizeOf(v: unknown): number | undefined {
+  const n = num(v);
+  return n !== undefined && Number.isInteger(n) && n >= 0 && n < 2 ** 40 ? n : undefined;
+}

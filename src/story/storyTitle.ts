@@ -160,6 +160,9 @@ function effectOf(s: Signal, e: RuntimeEvent, tool: string | undefined): Effect 
   if (tactics.has('Exfiltration'))
     return { ...effect('exfiltration', 1, `sent to ${v(destination(e), 60)}`), subject: destination(e) };
   if (has('T1552.005')) return effect('credential-access', 2, `instance-metadata token requested${through}`);
+  // A tool argument that names a credential is the intent; the kernel read, when seen, is the act.
+  if (tactics.has('CredentialAccess') && (e.layer === 'protocol' || e.layer === 'agent'))
+    return effect('credential-argument', 7.5, `${lowerFirst(s.name)}${through}`);
   if (tactics.has('CredentialAccess')) return effect('credential-access', 2, `${credentialWords(e, s)} read${through}`);
   if (has('T1036') || /WRITABLE/.test(s.ruleId))
     return effect('writable-exec', 3, `${v(e.process?.binary ?? baseName(e.file?.path), 40)} executed`);

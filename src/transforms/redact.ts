@@ -112,6 +112,39 @@ function contentTags(text: string): string[] {
     tags.push('injection-phrasing');
   if (/[\u{E0000}-\u{E007F}]/u.test(text)) tags.push('ascii-smuggling');
   if (/(?:curl|wget|nc|bash|sh)\s/.test(text)) tags.push('contains-command');
+  tags.push(...argumentTags(text));
+  return tags;
+}
+
+/** `%2e` → `.`, twice (double encoding), so encoded traversal reads as what the server will see. */
+function percentDecoded(text: string): string {
+  const once = (t: string) => t.replace(/%([0-9a-f]{2})/gi, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+  return text.includes('%') ? once(once(text)) : text;
+}
+
+const PATH_TRAVERSAL = /(?<!\.)\.\.(?:[/\\]|$)|%c0%ae|%c1%9c|%u002e/i;
+const CREDENTIAL_PATH =
+  /\/(?:var\/)?run\/secrets\/|\/etc\/(?:shadow|gshadow|sudoers)\b|\.ssh\/(?:id_|authorized_keys)|\.aws\/credentials|\.azure\/(?:accessTokens|msal_token_cache|azureProfile|service_principal)|\.kube\/config|\.docker\/config\.json|\.git-credentials|\.netrc\b|azure-identity-token|\/\.env(?:["'\s]|$)/i;
+const METADATA_URL =
+  /169\.254\.169\.254|metadata\.google\.internal|168\.63\.129\.16|fd00:ec2::254|100\.100\.100\.200|169\.254\.170\.2/i;
+const CLUSTER_URL = /kubernetes\.default(?:\.svc)?\b|\.svc\.cluster\.local\b|:(?:10250|10255|2379|2380)\b/i;
+const SHELL_METACHARACTERS =
+  /(?:;|&&|\|\|?)\s*(?:sh|bash|zsh|dash|curl|wget|nc|ncat|socat|cat|rm|chmod|chown|python3?|perl|ruby|base64|id|whoami|uname|env|printenv)\b|\$\([^)]{1,200}\)|`[^`\n]{1,200}`|\$\{IFS\}/;
+
+/**
+ * Tool-argument tags (the protocol layer's parameter manipulation), computed on the raw text before
+ * it is hashed: path traversal (plain, percent- and double-encoded, overlong UTF-8), credential
+ * paths, instance-metadata and cluster-internal addresses, and shell metacharacters that chain or
+ * substitute a command.
+ */
+export function argumentTags(raw: string): string[] {
+  const text = percentDecoded(raw);
+  const tags: string[] = [];
+  if (PATH_TRAVERSAL.test(text) || PATH_TRAVERSAL.test(raw)) tags.push('path-traversal');
+  if (CREDENTIAL_PATH.test(text)) tags.push('credential-path');
+  if (METADATA_URL.test(text)) tags.push('metadata-url');
+  if (CLUSTER_URL.test(text)) tags.push('cluster-url');
+  if (SHELL_METACHARACTERS.test(text)) tags.push('shell-metacharacters');
   return tags;
 }
 

@@ -4,6 +4,7 @@
  * read the workload's live state, so the answer is always current.
  */
 import type { SignalEngine, SignalState } from '../signals/engine.ts';
+import { protocolStateOf } from '../signals/protocolBaselines.ts';
 import { turnEpisodeId } from './episodes.ts';
 import { treeOf } from './lineage.ts';
 import type { WorkloadState } from './state.ts';
@@ -43,6 +44,7 @@ export function workloadSignalState(
       return undefined;
     },
     routine: (kind, event) => w.profiles.routine(kind, event),
+    protocol: protocolStateOf(w),
     deviation: (kind, event, profile) => {
       const d = w.profiles.deviation(kind, event);
       return d && (!profile || d.profile === profile) ? `${d.value}: ${d.evidence}` : undefined;

@@ -2,6 +2,7 @@
  * Snapshot of a workload partition: compact JSON (Maps and Sets as arrays), tagged with the last
  * offset folded in, so a new partition owner restores it and skips what it already contains.
  */
+import type { InventorySnapshot } from '../inventory/inventoryBook.ts';
 import type { Profile } from '../profiles/profile.ts';
 import type { Edge, Signal } from '../model/episode.ts';
 import type { RuntimeEvent, WorkloadIdentity } from '../model/event.ts';
@@ -16,6 +17,8 @@ export interface WorkloadSnapshot {
   watermark: number;
   lastOffset?: string;
   workloads: SerialWorkload[];
+  /** The partition's runtime AI-BOM (absent in snapshots from before the inventory). */
+  inventory?: InventorySnapshot;
 }
 
 interface SerialEpisode extends Omit<

@@ -12,6 +12,8 @@ import { newEpisodeState, type WorkloadState } from './state.ts';
 
 const ROLE_AGENT: WorkloadRole = 'agent';
 const ROLE_MCP: WorkloadRole = 'mcp-server';
+/** Methods a server serves as one call with effects: tools, and the capabilities beyond them (issue 17). */
+const CALL_METHODS = new Set(['tools/call', 'resources/read', 'prompts/get', 'completion/complete']);
 
 /** Handles one span event: roles, tool episode, agent turn, then its signals. */
 export function handleSpan(w: WorkloadState, event: RuntimeEvent, pod: string, env: FilingEnv): void {
@@ -24,7 +26,7 @@ export function handleSpan(w: WorkloadState, event: RuntimeEvent, pod: string, e
   const isMcpToolCall =
     event.kind === 'mcp.request' &&
     isServer &&
-    (t.mcpMethod === 'tools/call' || (!!t.toolName && !t.mcpMethod?.includes('/')));
+    (CALL_METHODS.has(t.mcpMethod ?? '') || (!!t.toolName && !t.mcpMethod?.includes('/')));
   // A stdio MCP server is the agent's child process: the agent's client span (network.transport
   // pipe) stands for the server span it never gets, and the server child's work is the call's.
   const isStdioCall =

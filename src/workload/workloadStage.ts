@@ -28,6 +28,7 @@ import { resolveContainerId } from './containerIds.ts';
 import { restoreWorkloads, snapshotWorkloads, type WorkloadSnapshot } from './snapshot.ts';
 import { handleSpan } from './spans.ts';
 import { WorkloadState, type ProcNode, type StateLimits } from './state.ts';
+import { InventoryBook, type InventoryRecord } from '../inventory/inventoryBook.ts';
 
 /** How a workload stage partition is configured (one instance per partition). */
 export interface WorkloadStageOptions {
@@ -53,6 +54,8 @@ export interface WorkloadStageOutput {
   episodes: KeyedEpisode[];
   /** Profiles that completed learning and deviations from them (CausewayProfiles_CL). */
   profiles: ProfileRecord[];
+  /** Runtime AI-BOM records: components that appeared or changed, heartbeats (CausewayInventory_CL). */
+  inventory: InventoryRecord[];
   report: BatchReport;
 }
 
@@ -69,6 +72,7 @@ export class WorkloadStage {
   private readonly baselines: ReadonlyMap<string, Profile>;
   private readonly parking: ParkingEnv;
   private readonly filing: FilingEnv;
+  private inventory = new InventoryBook();
 
   constructor(private readonly options: WorkloadStageOptions) {
     const baselines = new Map<string, Profile>();
@@ -120,6 +124,7 @@ export class WorkloadStage {
       w.seen.set(seenKey, event.time);
       // One event's fault costs that event, not the batch and not the partition's state.
       try {
+        this.inventory.observe(key, event);
         this.accept(w, event);
         count(report, 'delivered', 'ok');
       } catch (e) {
@@ -129,7 +134,8 @@ export class WorkloadStage {
     }
     for (const w of this.parking.parkedIn) if (releaseExpired(w, this.parking)) touched.add(w);
     if (offset !== undefined) this.lastOffset = offset;
-    return { episodes: this.emit(touched), profiles: this.profileRecords(touched), report };
+    const profiles = this.profileRecords(touched);
+    return { episodes: this.emit(touched), profiles, inventory: this.inventory.drain(), report };
   }
 
   /** Advances event time without input (idle partitions), releasing parked children and expiring state. */
@@ -145,6 +151,7 @@ export class WorkloadStage {
     return {
       episodes: this.emit(touched),
       profiles: this.profileRecords(this.workloads.values()),
+      inventory: this.inventory.beat(this.watermark).drain(),
       report: emptyReport(),
     };
   }
@@ -156,11 +163,16 @@ export class WorkloadStage {
       releaseAll(w, this.parking);
       touched.add(w);
     }
-    return { episodes: this.emit(touched), profiles: this.profileRecords(touched), report: emptyReport() };
+    const profiles = this.profileRecords(touched);
+    const inventory = this.inventory.beat(this.watermark, true).drain();
+    return { episodes: this.emit(touched), profiles, inventory, report: emptyReport() };
   }
 
   snapshot(): WorkloadSnapshot {
-    return snapshotWorkloads(this.workloads, this.watermark, this.lastOffset);
+    return {
+      ...snapshotWorkloads(this.workloads, this.watermark, this.lastOffset),
+      inventory: this.inventory.snapshot(),
+    };
   }
 
   restore(snapshot: WorkloadSnapshot): void {
@@ -175,6 +187,7 @@ export class WorkloadStage {
     for (const w of this.workloads.values()) if (w.parked.size) this.parking.parkedIn.add(w);
     this.watermark = restored.watermark;
     this.lastOffset = restored.lastOffset;
+    this.inventory.restore(snapshot.inventory);
   }
 
   private workload(key: string, event: RuntimeEvent): WorkloadState {

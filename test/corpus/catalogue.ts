@@ -8,6 +8,7 @@ import { miner } from './families/miner.ts';
 import { concurrent, ipiExfil, slow } from './families/promptInjection.ts';
 import { ipiStdio } from './families/stdio.ts';
 import { toolUpdate } from './families/toolUpdate.ts';
+import { capabilityEscalation, parameterManipulation, probing } from './families/protocol.ts';
 
 /** Every family, in report order. */
 export const FAMILIES: readonly Family[] = [
@@ -25,6 +26,9 @@ export const FAMILIES: readonly Family[] = [
   lateAlerts,
   wiTokenUsed,
   saTokenUsed,
+  probing,
+  capabilityEscalation,
+  parameterManipulation,
 ];
 
 /** The family of that name (for QUALITY_FAMILIES and the tests). */

@@ -4,6 +4,7 @@
  * on a fixed example; the same family and seed always give the same records and labels.
  */
 import { backdrop } from './benign/backdrop.ts';
+import { protocolNoise } from './benign/protocolNoise.ts';
 import type { AttackTruth, Family } from './families/attack.ts';
 import type { LabelMap } from './labels.ts';
 import type { CorpusRecord } from './recorder.ts';
@@ -42,6 +43,8 @@ export function generateScenario(family: Family, seed: number): Scenario {
   const sim = new Sim(`${family.name}/${seed}`, start, start + minutes * 60_000);
   backdrop(sim);
   const attacks = family.build(sim, (suffix) => `${family.name}/${seed}${suffix ? `/${suffix}` : ''}`);
+  // After the family, so its random draws (names, times) stay what they were before these existed.
+  protocolNoise(sim);
   return {
     family: family.name,
     seed,

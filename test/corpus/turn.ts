@@ -19,6 +19,10 @@ export interface ToolCall {
   duration?: number;
   args?: Record<string, unknown>;
   error?: boolean;
+  /** JSON-RPC error code the server answered with (`error.type` on the client and server spans). */
+  errorCode?: number;
+  /** MCP method (default `tools/call`): `resources/read`, `sampling/createMessage`, … */
+  method?: string;
   /** Which server replica takes the call (random when absent). */
   replica?: Pod;
   activity?: (call: CallWindow) => void;
@@ -120,7 +124,8 @@ export function turn(
     const session = mcpServer?.sessionIds ? sessionOf(sim, mcpServer, a, pod, options.conversationId) : undefined;
     const mcp: Record<string, AttributeValue> = mcpServer
       ? {
-          'mcp.method.name': 'tools/call',
+          'mcp.method.name': c.method ?? 'tools/call',
+          ...(c.errorCode !== undefined ? { 'error.type': String(c.errorCode) } : {}),
           'gen_ai.tool.name': c.tool,
           'jsonrpc.request.id': rpcId,
           'mcp.protocol.version': a.protocolVersion,
@@ -152,7 +157,7 @@ export function turn(
       start: execStart,
       end: execEnd,
       attributes: merged ? { ...tool, ...mcp } : tool,
-      error: c.error,
+      error: c.error || c.errorCode !== undefined,
     });
     spanLabels.push(label);
     if (!merged) {
@@ -165,7 +170,7 @@ export function turn(
         start: clientStart,
         end: clientEnd,
         attributes: { 'gen_ai.operation.name': 'execute_tool', ...mcp },
-        error: c.error,
+        error: c.error || c.errorCode !== undefined,
       });
       spanLabels.push(label);
     }
@@ -186,7 +191,7 @@ export function turn(
           ...shared,
           ...(mcpServer.transport === 'tcp' ? { 'client.address': pod.ip, 'client.port': r.int(32768, 60999) } : {}),
         },
-        error: c.error,
+        error: c.error || c.errorCode !== undefined,
       };
       const request = otlpRequest(serverPod, [serverSpan], {
         serviceName: mcpServer.name,
