@@ -1,5 +1,6 @@
 /** What a host gives the stage runner: configuration, the stages' rules, and its transport. */
 import type { Sink } from '../sinks/sink.ts';
+import type { IngestDecoder } from './ingestPool.ts';
 import type { Logger } from '../telemetry/log.ts';
 import type { Publisher } from './publisher.ts';
 import type { StageSettings } from './stages.ts';
@@ -25,4 +26,6 @@ export interface RunnerDeps extends StageSettings {
    * checkpoints each batch. The local host and replay flush on their timer and at the end instead.
    */
   flushRowsEachBatch?: boolean;
+  /** Stage ①'s decoding in a worker pool (local and Kafka hosts); inline on this thread when absent. */
+  ingestDecoder?: IngestDecoder;
 }
