@@ -7,9 +7,9 @@
  */
 import type { RuntimeEvent } from '../model/event.ts';
 import { deviationsOf, type Deviation } from './deviations.ts';
-import { keysOf, observationOf, type Observation, type TraceTools } from './observation.ts';
+import { keysOf, observationOf, routineKeysOf, type Observation, type TraceTools } from './observation.ts';
 import { emptyProfile, observe, withDefaults, type DeviationKind, type Profile } from './profile.ts';
-import { isRoutine, ROUTINE_KINDS, routineKeys, type Routine, type RoutineKind } from './routine.ts';
+import { isRoutine, ROUTINE_KINDS, type Routine, type RoutineKind } from './routine.ts';
 
 export type { Deviation };
 
@@ -110,7 +110,7 @@ export class ProfileBook {
     this.watch(profile, event.time);
     // What is routine is judged before the event teaches: during learning, a value is routine once
     // an earlier event taught it.
-    const byKind = routineKeys(o);
+    const byKind = routineKeysOf(o);
     const routine = new Set<RoutineKind>();
     for (const k of ROUTINE_KINDS) if (isRoutine(profile, o, k, event.time, byKind)) routine.add(k);
     // Leniency while learning is for the workload's own long-running processes (the agent, the
