@@ -60,6 +60,7 @@ describe('dead-letter reasons', () => {
 
   it('are one line and bounded, whatever a decoder put in them', () => {
     const reason = safeReason(`record 1: x\n\u001b[31m${'y'.repeat(5000)} ${SECRETS[8]!.text}`);
+    // eslint-disable-next-line no-control-regex
     expect(reason).not.toMatch(/[\n\u001b]/);
     expect(reason.length).toBeLessThanOrEqual(400);
     expect(leaks(safeReason(ALL))).toEqual([]);
