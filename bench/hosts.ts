@@ -37,10 +37,18 @@ export function cpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
+/**
+ * This process's main thread's CPU time in milliseconds, from /proc (Linux; NaN elsewhere): what
+ * bounds throughput when stage ① workers have cores of their own.
+ */
+export function mainThreadCpuMs(): number {
+  return childCpuMs(process.pid, process.pid) ?? NaN;
+}
+
 /** A child process's CPU time in milliseconds, from /proc (Linux); undefined elsewhere. */
-export function childCpuMs(pid: number): number | undefined {
+export function childCpuMs(pid: number, thread?: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // utime and stime are fields 14 and 15 of stat (11 and 12 after the command), in clock ticks.
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;

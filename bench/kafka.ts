@@ -116,6 +116,10 @@ export async function kafkaBench(scale: number, line: (s: string) => void, fmt: 
     line(
       `   CPU per event: in process ${perEvent(inProcessCpu)} µs · Kafka host (1 consumer process) ${perEvent(consumerCpu[0]!)} µs · ratio ${(consumerCpu[0]! / inProcessCpu).toFixed(2)} (target ≤ 1.5)`,
     );
+    const perCpuSecond = (ms: number) => chunk.events / (ms / 1000);
+    line(
+      `   events per consumer CPU second (all threads: ingest workers included): Kafka host ${fmt(perCpuSecond(consumerCpu[0]!))} · in process ${fmt(perCpuSecond(inProcessCpu))} · ratio ${(perCpuSecond(consumerCpu[0]!) / perCpuSecond(inProcessCpu)).toFixed(2)}`,
+    );
     line(
       `   2 consumer processes ${fmt(through[1]!)} events/s · 2 vs 1 consumer ${(through[1]! / through[0]!).toFixed(2)} (2 cores shared with the broker and the producer)`,
     );

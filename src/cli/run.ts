@@ -76,7 +76,7 @@ export async function run(options: {
         ).getContainerClient('causeway-state'),
       )
     : new FileStateStore(stateDir);
-  const { host } = await startKafkaStages(kafka, clients, options.stages, {
+  const { host, stop: stopStages } = await startKafkaStages(kafka, clients, options.stages, {
     config,
     signals: boot.signals,
     baselines: boot.baselines,
@@ -112,7 +112,7 @@ export async function run(options: {
     process.once('SIGTERM', () => stop('SIGTERM'));
     options.signal?.addEventListener('abort', () => stop('abort'));
   });
-  await host.stop();
+  await stopStages();
   await new Promise<void>((done) => health.close(() => done()));
   await boot.sink.close();
   out.write('Causeway stopped: running batches delivered and committed.\n');

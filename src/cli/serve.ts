@@ -8,6 +8,7 @@ import { demoAttack } from '../demo/scenarios.ts';
 import { FileStateStore } from '../hosts/fileStateStore.ts';
 import { ENDPOINTS, LocalHost } from '../hosts/local/localHost.ts';
 import { InProcessPipeline } from '../pipeline/inProcess.ts';
+import { ingestWorkerCount } from '../pipeline/ingestPool.ts';
 import { settingName, type LoadedConfig } from '../config/config.ts';
 import { ConfigError } from '../errors.ts';
 import { bootstrap, usableDirectory } from './bootstrap.ts';
@@ -33,6 +34,7 @@ export async function serve(options: {
     clock: Date.now,
     host: 'local',
     state: new FileStateStore(stateDir),
+    ingestWorkers: ingestWorkerCount(config.pipeline.ingestWorkers),
   });
   const host = new LocalHost({
     pipeline,

@@ -26,10 +26,19 @@ export function ipFamily(ip: string): 'ipv4' | 'ipv6' | undefined {
   return v === 4 ? 'ipv4' : v === 6 ? 'ipv6' : undefined;
 }
 
+/** Whether the address is in a private range; answers are remembered (a BlockList check builds a SocketAddress). */
 export function isPrivateIp(ip: string): boolean {
-  const family = ipFamily(ip);
-  return family !== undefined && PRIVATE.check(ip, family);
+  let answer = privateAnswers.get(ip);
+  if (answer === undefined) {
+    const family = ipFamily(ip);
+    answer = family !== undefined && PRIVATE.check(ip, family);
+    if (privateAnswers.size >= MAX_CACHED) privateAnswers.clear();
+    privateAnswers.set(ip, answer);
+  }
+  return answer;
 }
+
+const privateAnswers = new Map<string, boolean>();
 
 /** Is `ip` inside `cidr` (`a.b.c.d/n`, `x::/n`, or one exact address)? False for anything malformed. */
 export function ipInCidr(ip: string, cidr: string): boolean {

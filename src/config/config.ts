@@ -51,6 +51,8 @@ export interface CausewayConfig {
     parkingTimeoutSeconds: number;
     maxParked: number;
   };
+  /** How the local and Kafka hosts use the cores: stage ① in worker threads (`auto`: cores - 1; 0: one thread). */
+  pipeline: { ingestWorkers: number | 'auto' };
   signals: { packs: string[]; learningPeriodMinutes: number };
   profiles: {
     /** Kubescape ApplicationProfile / NetworkNeighborhood files used as baselines instead of learning. */
@@ -161,6 +163,7 @@ export const ENVIRONMENT: Record<string, { path: string; type: 'string' | 'integ
   CAUSEWAY_STORY_IDLE_MINUTES: { path: 'correlation.storyIdleMinutes', type: 'integer' },
   CAUSEWAY_WORKLOAD_PARTITIONS: { path: 'correlation.workloadPartitions', type: 'integer' },
   CAUSEWAY_STORY_PARTITIONS: { path: 'correlation.storyPartitions', type: 'integer' },
+  CAUSEWAY_INGEST_WORKERS: { path: 'pipeline.ingestWorkers', type: 'integer' },
   CAUSEWAY_SIGNAL_PACKS: { path: 'signals.packs', type: 'list' },
   CAUSEWAY_LEARNING_PERIOD_MINUTES: { path: 'signals.learningPeriodMinutes', type: 'integer' },
   CAUSEWAY_PROFILES_IMPORT: { path: 'profiles.import', type: 'list' },
@@ -295,19 +298,21 @@ function schemaProblems(config: Record<string, unknown>, origins: Map<string, st
         const fullPath = extra ? (path ? `${path}.${extra}` : extra) : path;
         const setting = originName(origins, fullPath);
         const fix =
-          e.keyword === 'additionalProperties'
-            ? `remove "${extra}" or correct its spelling (see schemas/config/causeway.config.schema.json for the known settings)`
-            : e.keyword === 'enum'
-              ? `use one of: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`
-              : e.keyword === 'pattern' && fullPath.endsWith('dcrImmutableId')
-                ? 'use the DCR immutableId (dcr-<32 hex>, shown as "Immutable Id" on the DCR overview), not its resource id'
-                : e.keyword === 'pattern' && fullPath.endsWith('endpoint')
-                  ? 'use the https:// logs ingestion endpoint of the DCR (properties.endpoints.logsIngestion) or its DCE'
-                  : e.keyword === 'type'
-                    ? `use ${(e.params as { type: string }).type === 'integer' ? 'a whole number' : `a ${String((e.params as { type: string }).type)}`}`
-                    : e.keyword === 'minimum' || e.keyword === 'maximum'
-                      ? `use a value ${e.keyword === 'minimum' ? 'of at least' : 'of at most'} ${String((e.params as { limit: number }).limit)}`
-                      : `use a value that matches schemas/config/causeway.config.schema.json (${e.keyword})`;
+          fullPath === 'pipeline.ingestWorkers'
+            ? 'use "auto" (one worker per core but one) or a whole number from 0 (everything on one thread) to 64'
+            : e.keyword === 'additionalProperties'
+              ? `remove "${extra}" or correct its spelling (see schemas/config/causeway.config.schema.json for the known settings)`
+              : e.keyword === 'enum'
+                ? `use one of: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`
+                : e.keyword === 'pattern' && fullPath.endsWith('dcrImmutableId')
+                  ? 'use the DCR immutableId (dcr-<32 hex>, shown as "Immutable Id" on the DCR overview), not its resource id'
+                  : e.keyword === 'pattern' && fullPath.endsWith('endpoint')
+                    ? 'use the https:// logs ingestion endpoint of the DCR (properties.endpoints.logsIngestion) or its DCE'
+                    : e.keyword === 'type'
+                      ? `use ${(e.params as { type: string }).type === 'integer' ? 'a whole number' : `a ${String((e.params as { type: string }).type)}`}`
+                      : e.keyword === 'minimum' || e.keyword === 'maximum'
+                        ? `use a value ${e.keyword === 'minimum' ? 'of at least' : 'of at most'} ${String((e.params as { limit: number }).limit)}`
+                        : `use a value that matches schemas/config/causeway.config.schema.json (${e.keyword})`;
         return {
           setting,
           problem: `${describeErrors([e]).replace(/^\S+\s/, '')} (got ${JSON.stringify(getPath(config, fullPath))})`,

@@ -35,6 +35,7 @@ export const DEFAULTS: CausewayConfig = {
     parkingTimeoutSeconds: 30,
     maxParked: 10000,
   },
+  pipeline: { ingestWorkers: 'auto' },
   signals: { packs: [], learningPeriodMinutes: 10 },
   profiles: { import: [], classes: {} },
   cloud: { clusterNames: {}, serviceAccounts: {}, workloadIdentities: {}, egressAddresses: [] },

@@ -12,7 +12,8 @@ import { InProcessBus } from './bus.ts';
 import { FLUSH } from './control.ts';
 import type { InternalHub } from './publisher.ts';
 import type { RunnerDeps } from './runnerDeps.ts';
-import { StageRunner, type StageResult } from './stageRunner.ts';
+import { IngestPool } from './ingestPool.ts';
+import { ingestDecodeContext, StageRunner, type StageBatch, type StageResult } from './stageRunner.ts';
 import { NO_STATE } from './stateStore.ts';
 
 /** One body to ingest: an HTTP request, a file chunk, a topic message. */
@@ -36,18 +37,39 @@ export interface BatchResult {
   deadLetters: DeadLetter[];
 }
 
-export type InProcessOptions = Omit<RunnerDeps, 'publisher' | 'state'> &
+export type InProcessOptions = Omit<RunnerDeps, 'publisher' | 'state' | 'ingestDecoder'> &
   Partial<Pick<RunnerDeps, 'state'>> & {
     /** Sees every workload event stage ① produced, before stage ② (`causeway policy check` observes a replay). */
     observe?: (events: readonly KeyedEvent[]) => void;
+    /**
+     * Worker threads for stage ① (`pipeline.ingestWorkers`, resolved): bodies decode on them while
+     * this thread correlates earlier ones. 0 or absent: single-thread (tests, replay, Functions).
+     */
+    ingestWorkers?: number;
   };
 
 export class InProcessPipeline {
   readonly runner: StageRunner;
   readonly bus: InProcessBus;
 
+  /** Stage ①'s worker pool, when `ingestWorkers` asked for one. */
+  readonly pool: IngestPool | undefined;
+  /** Everything that must happen in submission order (stages ② and ③, ticks, flushes) chains here. */
+  private tail: Promise<unknown> = Promise.resolve();
+
   constructor(options: InProcessOptions) {
     const c = options.config.correlation;
+    if (options.ingestWorkers)
+      this.pool = new IngestPool({
+        size: options.ingestWorkers,
+        setup: {
+          decode: ingestDecodeContext(options.config),
+          limits: options.config.limits,
+          packs: options.signals.packs,
+        },
+        onWorkerLost: (error) =>
+          options.logger.event('error', 'ingest.worker-lost', { error: error.name, replacedBy: 'a new worker' }),
+      });
     this.bus = new InProcessBus(
       { 'workload-events': c.workloadPartitions, episodes: c.storyPartitions },
       options.observe,
@@ -58,45 +80,79 @@ export class InProcessPipeline {
       ...options,
       state: options.state ?? NO_STATE,
       publisher: this.bus,
+      ingestDecoder: this.pool,
     });
   }
 
-  /** Bodies through stage ①, then everything they caused through stages ② and ③. */
-  async submit(inputs: readonly InputBody[]): Promise<BatchResult> {
-    const result = newResult();
+  /**
+   * Bodies through stage ①, then everything they caused through stages ② and ③. With a worker
+   * pool, decoding starts at once (while earlier submissions correlate); the rest runs in
+   * submission order, so a caller need not wait for one submission before making the next.
+   */
+  submit(inputs: readonly InputBody[]): Promise<BatchResult> {
+    const batches: StageBatch[] = [];
     for (let i = 0; i < inputs.length;) {
       // Consecutive bodies from one input go as one batch.
       const { input, accept } = inputs[i]!;
       let j = i + 1;
       while (j < inputs.length && inputs[j]!.input === input && inputs[j]!.accept === accept) j++;
       const messages = inputs.slice(i, j).map((b) => ({ body: b.body }));
-      const r = await this.runner.run({ stage: 'ingest', partition: '0', source: input, accept, messages });
-      mergeReports(result.records, r.report);
-      mergeReports(result.rows, r.rows);
-      result.deadLetters.push(...r.deadLetters);
+      batches.push({ stage: 'ingest', partition: '0', source: input, accept, messages });
       i = j;
     }
-    await this.drain(result);
-    return result;
+    const decoded = this.pool ? batches.map((b) => this.runner.decode(b)) : [];
+    return this.inOrder(async () => {
+      const result = newResult();
+      for (let k = 0; k < batches.length; k++) {
+        const r = await this.runner.run(batches[k]!, decoded[k]);
+        mergeReports(result.records, r.report);
+        mergeReports(result.rows, r.rows);
+        result.deadLetters.push(...r.deadLetters);
+      }
+      await this.drain(result);
+      return result;
+    });
   }
 
   /** The timer: releases parked children in quiet workloads and closes idle stories. */
-  async tick(): Promise<BatchResult> {
-    await this.runner.tick();
-    return this.drain(newResult());
+  tick(): Promise<BatchResult> {
+    return this.inOrder(async () => {
+      await this.runner.tick();
+      return this.drain(newResult());
+    });
   }
 
   /** End of input: parked events go on with their gap recorded, held story updates are written. */
-  async flush(): Promise<BatchResult> {
-    await this.bus.publish('workload-events', [{ key: '*', body: FLUSH }]);
-    const result = await this.drain(newResult());
-    await this.runner.flushRows({ report: result.stages, rows: result.rows, stories: result.stories, deadLetters: [] });
-    return result;
+  flush(): Promise<BatchResult> {
+    return this.inOrder(async () => {
+      await this.bus.publish('workload-events', [{ key: '*', body: FLUSH }]);
+      const result = await this.drain(newResult());
+      await this.runner.flushRows({
+        report: result.stages,
+        rows: result.rows,
+        stories: result.stories,
+        deadLetters: [],
+      });
+      return result;
+    });
   }
 
   /** Rows made durable, then every partition saved to the state store. */
   snapshot(): Promise<void> {
-    return this.runner.snapshotAll();
+    return this.inOrder(() => this.runner.snapshotAll());
+  }
+
+  /** Stops the worker pool (a clean stop); single-thread: nothing to do. */
+  async close(): Promise<void> {
+    await this.inOrder(async () => undefined).catch(() => undefined);
+    await this.pool?.close();
+  }
+
+  /** Runs after everything submitted before it, whether that succeeded or failed. */
+  private inOrder<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(work, work);
+    this.tail = next.catch(() => undefined);
+    return next;
   }
 
   private async drain(result: BatchResult): Promise<BatchResult> {

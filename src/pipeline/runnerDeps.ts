@@ -1,5 +1,6 @@
 /** What a host gives the stage runner: configuration, the stages' rules, and its transport. */
 import type { Sink } from '../sinks/sink.ts';
+import type { IngestDecoder } from './ingestPool.ts';
 import type { Logger } from '../telemetry/log.ts';
 import type { GapReader } from './gapReader.ts';
 import type { Publisher } from './publisher.ts';
@@ -34,4 +35,6 @@ export interface RunnerDeps extends StageSettings {
   gaps?: GapReader;
   /** The longest gap read back; a longer one is counted as `state-gap` and skipped. */
   maxReplayEvents?: number;
+  /** Stage ①'s decoding in a worker pool (local and Kafka hosts); inline on this thread when absent. */
+  ingestDecoder?: IngestDecoder;
 }

@@ -18,13 +18,15 @@ import type { ReasonCode } from '../common/status.ts';
 import { eventInWindow, inWindow, timeWindow, type TimeWindow } from '../common/timeWindow.ts';
 import { isPermanentError, isRetryableError } from '../errors.ts';
 import { DeadLetterBook, type DeadLetter } from '../ingest/deadLetter.ts';
-import { ingestInSlices, type IngestInput, type IngestOptions } from '../ingest/ingest.ts';
+import { ingestInSlices, type IngestInput, type IngestOptions, type IngestOutput } from '../ingest/ingest.ts';
 import { BROADCAST, type Episode, type KeyedEpisode, type KeyedEvent } from '../model/episode.ts';
 import type { Story } from '../model/story.ts';
 import { deadLetterRow, profileRow, storyRows, upstreamHealthRow } from '../sinks/rows.ts';
 import type { Row, TableName } from '../sinks/tables.ts';
 import { inventoryRow } from '../inventory/inventoryRow.ts';
 import type { SourceName } from '../sources/registry.ts';
+import type { DecodeContext } from '../sources/source.ts';
+import type { CausewayConfig } from '../config/config.ts';
 import { redactText } from '../transforms/redact.ts';
 import {
   FLUSH,
@@ -89,13 +91,7 @@ export class StageRunner {
   constructor(readonly deps: RunnerDeps) {
     const { config, signals, clock } = deps;
     this.ingestOptions = {
-      decode: {
-        cluster: config.cluster,
-        redaction: config.redaction,
-        aksClusterNames: Object.fromEntries(
-          Object.entries(config.cloud.clusterNames).map(([k, v]) => [k.toLowerCase().replace(/\/+$/, ''), v]),
-        ),
-      },
+      decode: ingestDecodeContext(config),
       limits: config.limits,
       signals,
       now: clock,
@@ -106,9 +102,13 @@ export class StageRunner {
     });
   }
 
-  async run(batch: StageBatch): Promise<StageResult> {
+  /**
+   * `decoded`: stage ①'s stateless half of this ingest batch, started earlier with `decode` (a
+   * host decodes the next batch in its worker pool while this thread correlates the previous one).
+   */
+  async run(batch: StageBatch, decoded?: Promise<DecodedBatch>): Promise<StageResult> {
     const result: StageResult = { report: emptyReport(), rows: emptyReport(), stories: [], deadLetters: [] };
-    if (batch.stage === 'ingest') await this.guard(batch, result, undefined, () => this.ingest(batch, result));
+    if (batch.stage === 'ingest') await this.guard(batch, result, undefined, () => this.ingest(batch, result, decoded));
     else {
       const owned = await this.owner.own(batch.stage, batch.partition, batch.messages[0]?.sequence);
       batch = await this.withGap(batch, owned, result);
@@ -174,8 +174,21 @@ export class StageRunner {
     await this.owner.saveAll();
   }
 
-  private async ingest(batch: StageBatch, result: StageResult): Promise<void> {
+  /**
+   * Stage ①'s stateless half of an ingest batch: flush markers picked out, the rest decoded,
+   * normalised, redacted and routed (in the worker pool when the host has one). Never rejects:
+   * a failure is handed to `run`, which counts or rethrows it as for inline decoding.
+   */
+  async decode(batch: StageBatch): Promise<DecodedBatch> {
     const markers: FlushMessage[] = [];
+    try {
+      return { markers, output: await this.decodeInputs(batch, markers) };
+    } catch (error) {
+      return { markers, error };
+    }
+  }
+
+  private decodeInputs(batch: StageBatch, markers: FlushMessage[]): Promise<IngestOutput> {
     const inputs: IngestInput[] = [];
     for (const m of batch.messages) {
       const body = bodyOf(m.body);
@@ -190,8 +203,17 @@ export class StageRunner {
           offset: m.sequence === undefined ? undefined : String(m.sequence),
         });
     }
-    // In slices: a large body lets the event loop run (signals, /healthz) while it goes through.
-    const out = await ingestInSlices(inputs, this.ingestOptions);
+    const now = this.deps.clock();
+    return this.deps.ingestDecoder
+      ? this.deps.ingestDecoder.decode(inputs, now)
+      : // In slices: a large body lets the event loop run (signals, /healthz) while it goes through.
+        ingestInSlices(inputs, { ...this.ingestOptions, now: () => now });
+  }
+
+  private async ingest(batch: StageBatch, result: StageResult, decoded?: Promise<DecodedBatch>): Promise<void> {
+    const d = await (decoded ?? this.decode(batch));
+    if (!d.output) throw d.error;
+    const { markers, output: out } = d;
     mergeReports(result.report, out.report);
     result.deadLetters.push(...out.deadLetters);
     await this.publish('workload-events', out.workloadEvents.map(keyedEvent), batch, result);
@@ -421,6 +443,22 @@ export class StageRunner {
     }
   }
 }
+
+/** What stage ①'s decoders know of the configuration (plain data: a worker thread gets the same). */
+export function ingestDecodeContext(config: CausewayConfig): DecodeContext {
+  return {
+    cluster: config.cluster,
+    redaction: config.redaction,
+    aksClusterNames: Object.fromEntries(
+      Object.entries(config.cloud.clusterNames).map(([k, v]) => [k.toLowerCase().replace(/\/+$/, ''), v]),
+    ),
+  };
+}
+
+/** An ingest batch decoded (stage ①'s stateless half): its flush markers, and its output or the failure. */
+export type DecodedBatch =
+  | { markers: FlushMessage[]; output: IngestOutput; error?: undefined }
+  | { markers: FlushMessage[]; output?: undefined; error: unknown };
 
 const keyedEvent = (k: KeyedEvent): KeyedMessage => ({ key: k.key, body: k });
 

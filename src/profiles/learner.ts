@@ -7,7 +7,7 @@
  */
 import type { RuntimeEvent } from '../model/event.ts';
 import { deviationsOf, type Deviation } from './deviations.ts';
-import { keysOf, observationOf, type Observation, type TraceTools } from './observation.ts';
+import { keysOf, observationOf, routineKeysOf, type Observation, type TraceTools } from './observation.ts';
 import { emptyProfile, observe, withDefaults, type DeviationKind, type Profile } from './profile.ts';
 import { isRoutine, ROUTINE_KINDS, type Routine, type RoutineKind } from './routine.ts';
 
@@ -110,7 +110,9 @@ export class ProfileBook {
     this.watch(profile, event.time);
     // What is routine is judged before the event teaches: during learning, a value is routine once
     // an earlier event taught it.
-    const routine = new Set(ROUTINE_KINDS.filter((k) => isRoutine(profile, o!, k, event.time)));
+    const byKind = routineKeysOf(o);
+    const routine = new Set<RoutineKind>();
+    for (const k of ROUTINE_KINDS) if (isRoutine(profile, o, k, event.time, byKind)) routine.add(k);
     // Leniency while learning is for the workload's own long-running processes (the agent, the
     // server): a short-lived program it starts (a shell's `cat`, a `curl`) is judged in full.
     const own = !event.process || !!o.entrypoint;

@@ -10,7 +10,7 @@ import { httpCallOf } from './httpCall.ts';
 import { processPattern } from './processPattern.ts';
 import { collapsePath, egressKey, type Egress } from './profile.ts';
 import { spanDestinationOf } from './spanDestination.ts';
-import { allRoutineKeys } from './routine.ts';
+import { allRoutineKeys, routineKeys } from './routine.ts';
 import { RUNTIME_PARENT } from '../model/runtimeParent.ts';
 
 /** One event's lesson. */
@@ -59,6 +59,56 @@ export function observationOf(
   traceTools: TraceTools,
   streamStart: number,
 ): Observation | undefined {
+  const shape = shapeOf(event, streamStart);
+  if (shape === undefined) return newObservation(event, traceTools, streamStart);
+  const known = shapes.get(shape);
+  if (known !== undefined) return known === NONE ? undefined : known;
+  const o = newObservation(event, traceTools, streamStart);
+  if (shapes.size >= MAX_SHAPES) shapes.clear();
+  shapes.set(shape, o ?? NONE);
+  if (o) {
+    keyCache.set(o, keysOf(o));
+    routineCache.set(o, routineKeys(o));
+  }
+  return o;
+}
+
+/**
+ * Kernel events (exec, exit, connect, file access) repeat a few shapes: the same program with the
+ * same arguments touching the same path or address. Their observation depends on those fields only,
+ * so it is made once per shape, with its keys, and shared (bounded; never mutated: the learner copies
+ * before it changes one). Spans and alerts depend on more (the trace's earlier tools) and are made each time.
+ */
+const shapes = new Map<string, Observation | typeof NONE>();
+const NONE = Symbol('no observation');
+const MAX_SHAPES = 8192;
+const keyCache = new WeakMap<Observation, readonly string[]>();
+const routineCache = new WeakMap<Observation, ReturnType<typeof routineKeys>>();
+
+/** The fields a kernel event's observation is made of, as one string; undefined for other events. */
+function shapeOf(event: RuntimeEvent, streamStart: number): string | undefined {
+  if (event.trace !== undefined) return undefined;
+  const kind = event.kind;
+  let own: string;
+  if (kind === 'process.exec' || kind === 'process.exit') own = 'x';
+  else if (kind === 'network.connect') {
+    const n = event.network;
+    own = `n\0${n?.dstIp ?? ''}\0${n?.dstPort ?? ''}\0${n?.protocol ?? ''}\0${n?.domain ?? '\u0001'}`;
+  } else if (event.layer === 'file' && kind.startsWith('file.')) own = `f\0${event.file?.path ?? '\u0001'}`;
+  else return undefined;
+  const p = event.process;
+  if (!p?.binary) return `${own}\0\u0001`;
+  const started = p.startTime !== undefined && p.startTime < streamStart;
+  const entrypoint = (p.parentBinary !== undefined && RUNTIME_PARENT.test(p.parentBinary)) || started;
+  return `${own}\0${p.binary}\0${p.commandLine ?? ''}\0${entrypoint ? 1 : 0}`;
+}
+
+/** An observation's routine keys by kind (routine.ts), made once for a shared one. */
+export function routineKeysOf(o: Observation): ReturnType<typeof routineKeys> {
+  return routineCache.get(o) ?? routineKeys(o);
+}
+
+function newObservation(event: RuntimeEvent, traceTools: TraceTools, streamStart: number): Observation | undefined {
   const own = ownObservation(event, traceTools);
   const p = event.process;
   if (!p?.binary) return own && withRoutine(own);
@@ -181,7 +231,9 @@ function httpObservation(event: RuntimeEvent): Observation | undefined {
 }
 
 /** One key per value the observation carries: each is judged once per profile. */
-export function keysOf(o: Observation): string[] {
+export function keysOf(o: Observation): readonly string[] {
+  const cached = keyCache.get(o);
+  if (cached) return cached;
   const keys: string[] = [];
   if (o.executable) keys.push(`x:${o.executable}`);
   if (o.process) keys.push(`p:${o.process}`);

@@ -15,6 +15,20 @@ const EMBEDDED_DIGITS = /\d{6,}/;
 
 /** `/usr/bin/python3` + `python3 -m worker --pid 4242` → `/usr/bin/python3 -m worker --pid ⋯`. */
 export function processPattern(binary: string, commandLine: string | undefined): string {
+  // Most events repeat a few command lines: the pattern is remembered (bounded, shared).
+  const key = `${binary}\0${commandLine ?? ''}`;
+  let pattern = patterns.get(key);
+  if (pattern === undefined) {
+    pattern = patternOf(binary, commandLine);
+    if (patterns.size >= 8192) patterns.clear();
+    patterns.set(key, pattern);
+  }
+  return pattern;
+}
+
+const patterns = new Map<string, string>();
+
+function patternOf(binary: string, commandLine: string | undefined): string {
   const tokens = (commandLine ?? '').split(/\s+/).filter(Boolean);
   // The command line usually starts with argv[0] (the binary, or its base name): the binary says it.
   const base = binary.split('/').pop();

@@ -39,7 +39,9 @@ export function routineKeys(o: Observation): Partial<Record<RoutineKind, string[
 
 /** Every routine key of an observation (what teaching it adds). */
 export function allRoutineKeys(o: Observation): string[] {
-  return Object.values(routineKeys(o)).flat();
+  const out: string[] = [];
+  for (const keys of Object.values(routineKeys(o))) for (const k of keys) out.push(k);
+  return out;
 }
 
 /**
@@ -47,9 +49,16 @@ export function allRoutineKeys(o: Observation): string[] {
  * profile's routine keys keep their earliest teaching time); an imported profile answers from its
  * lists.
  */
-export function isRoutine(profile: Profile, o: Observation, kind: RoutineKind, time: number): boolean {
+export function isRoutine(
+  profile: Profile,
+  o: Observation,
+  kind: RoutineKind,
+  time: number,
+  /** `routineKeys(o)`, when the caller asks about every kind of one observation. */
+  byKind: Partial<Record<RoutineKind, string[]>> = routineKeys(o),
+): boolean {
   if (profile.status === 'imported') return importedRoutine(profile, o, kind);
-  const keys = routineKeys(o)[kind];
+  const keys = byKind[kind];
   if (!keys?.length) return false;
   const taught = profile.routine ?? {};
   const before = (k: string) => (taught[k] ?? Infinity) < time;

@@ -65,7 +65,8 @@ export class SignalEngine {
   /** Tags a rule puts on the events it fires on (e.g. sensitive-read). */
   readonly tagsByRule = new Map<string, readonly string[]>();
 
-  constructor(packs: readonly RulePack[]) {
+  /** `packs`: the rule packs as loaded (plain data: a worker thread builds the same engine from them). */
+  constructor(readonly packs: readonly RulePack[]) {
     this.highRisk = packs.flatMap((p) => p.toolRisk?.high ?? []).map((g) => globToRegExp(g.toLowerCase()));
     this.privileged = packs.flatMap((p) => p.toolRisk?.privileged ?? []).map((g) => globToRegExp(g.toLowerCase()));
     this.benign = packs.flatMap((p) => p.toolRisk?.benign ?? []).map((g) => globToRegExp(g.toLowerCase()));

@@ -209,6 +209,7 @@ export function redactEvent<E extends RuntimeEvent>(event: E): E {
     if (key === 'layer' || key === 'kind' || key === 'content') continue;
     const v = e[key];
     if (typeof v === 'string') e[key] = scrub(v);
+    else if (key === 'workload' && v !== null && typeof v === 'object') scrubWorkload(v as Record<string, unknown>);
     else if (v !== null && typeof v === 'object') scrubObject(v as Record<string, unknown>, OWN_FIELDS[key]);
   }
   const details = event.alert?.details;
@@ -216,6 +217,28 @@ export function redactEvent<E extends RuntimeEvent>(event: E): E {
   if (event.content?.excerpt) event.content.excerpt = withoutControls(event.content.excerpt);
   return event;
 }
+
+/**
+ * A workload's names (cluster, node, namespace, pod, container, image, ids) come back on every event
+ * of the workload, and there are as many as the cluster has pods: each clean one is checked once and
+ * remembered (bounded; a string that needed redacting is never kept, so the table holds no secret).
+ */
+function scrubWorkload(w: Record<string, unknown>): void {
+  for (const k in w) {
+    const v = w[k];
+    if (typeof v === 'string') {
+      if (cleanWorkloadStrings.has(v)) continue;
+      const out = scrub(v);
+      if (out === v && v.length <= 256) {
+        if (cleanWorkloadStrings.size >= 16_384) cleanWorkloadStrings.clear();
+        cleanWorkloadStrings.add(v);
+      }
+      w[k] = out;
+    } else if (v !== null && typeof v === 'object') scrubObject(v as Record<string, unknown>, undefined, 1);
+  }
+}
+
+const cleanWorkloadStrings = new Set<string>();
 
 function scrubObject(o: Record<string, unknown> | unknown[], own?: ReadonlySet<string>, depth = 0): void {
   if (depth > 8) return;

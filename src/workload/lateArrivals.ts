@@ -65,13 +65,28 @@ function homesOf(w: WorkloadState, proc: ProcNode, pod: string, time: number): E
   return owned.length ? owned : [treeEpisode(w, pod, proc, proc.key, time)];
 }
 
+/**
+ * Members of each orphan list, beside it: a long-running parent that never execs in the stream
+ * (a container's main process) collects one child per exec, and `includes` on that list made each
+ * exec cost its length. The list stays the snapshot's form; the set is rebuilt on first use.
+ */
+const members = new WeakMap<string[], Set<string>>();
+
+function listed(list: string[], key: string): boolean {
+  let set = members.get(list);
+  if (!set) members.set(list, (set = new Set(list)));
+  if (set.has(key)) return true;
+  set.add(key);
+  return false;
+}
+
 /** A process whose parent is not known yet (and is not the runtime): remembered by the parent's key. */
 export function rememberOrphan(w: WorkloadState, proc: ProcNode, exec: RuntimeEvent): void {
   const p = exec.process!;
   if (!p.parentKey || w.processes.has(p.parentKey)) return;
   if (p.parentBinary !== undefined && RUNTIME_PARENT.test(p.parentBinary)) return;
   const list = w.orphanChildren.get(p.parentKey) ?? [];
-  if (!list.includes(proc.key)) list.push(proc.key);
+  if (!listed(list, proc.key)) list.push(proc.key);
   w.orphanChildren.set(p.parentKey, list);
   while (w.orphanChildren.size > MAX_ORPHANS) w.orphanChildren.delete(w.orphanChildren.keys().next().value!);
 }

@@ -6,7 +6,8 @@
 import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import type { CausewayConfig } from '../../config/config.ts';
 import type { RunnerDeps } from '../../pipeline/runnerDeps.ts';
-import { StageRunner, type StageName } from '../../pipeline/stageRunner.ts';
+import { IngestPool, ingestWorkerCount } from '../../pipeline/ingestPool.ts';
+import { ingestDecodeContext, StageRunner, type StageName } from '../../pipeline/stageRunner.ts';
 import { KafkaHost } from './kafkaHost.ts';
 import { KafkaPublisher } from './publisher.ts';
 
@@ -37,8 +38,18 @@ export async function startKafkaStages(
 ): Promise<KafkaStages> {
   const { config, logger } = deps;
   const t = config.kafka.topics;
+  // Stage ① decodes in worker threads while this thread runs stages ② and ③ (and the transport).
+  const workers = stages.includes('ingest') ? ingestWorkerCount(config.pipeline.ingestWorkers) : 0;
+  const pool = workers
+    ? new IngestPool({
+        size: workers,
+        setup: { decode: ingestDecodeContext(config), limits: config.limits, packs: deps.signals.packs },
+        onWorkerLost: (error) => logger.event('error', 'ingest.worker-lost', { error: error.name }),
+      })
+    : undefined;
   const runtime = new StageRunner({
     ...deps,
+    ingestDecoder: pool,
     snapshotEveryMs: config.kafka.snapshotSeconds * 1000,
     flushRowsEachBatch: true,
     publisher: new KafkaPublisher(clients.producer, clients.admin, {
@@ -48,5 +59,12 @@ export async function startKafkaStages(
   });
   const host = new KafkaHost({ kafka, ...clients, config, stages, runtime, logger });
   await host.start();
-  return { host, runtime, stop: () => host.stop() };
+  return {
+    host,
+    runtime,
+    stop: async () => {
+      await host.stop();
+      await pool?.close();
+    },
+  };
 }

@@ -111,9 +111,13 @@ export class LocalHost {
     this.rate = perSecond ? new RecordRate(perSecond) : undefined;
   }
 
-  /** Runs bodies through the pipeline, strictly after the previous batch. */
+  /**
+   * Runs bodies through the pipeline, strictly after the previous batch. Handed over at once: with
+   * ingest workers the pipeline decodes them while earlier batches correlate, and keeps the order.
+   */
   submit(inputs: InputBody[]): Promise<BatchResult> {
-    return this.serial(() => this.options.pipeline.submit(inputs));
+    const run = this.options.pipeline.submit(inputs);
+    return this.serial(() => run);
   }
 
   /** The latest version of each story wins (`arg_max(Version, *) by StoryId`). */
@@ -177,6 +181,7 @@ export class LocalHost {
     await this.step('flush', () => this.serial(() => p.flush()));
     await this.step('snapshot', () => this.after(() => p.snapshot()));
     await this.step('sink-close', () => p.runner.deps.sink.close());
+    await this.step('workers', () => p.close());
   }
 
   private serial(work: () => Promise<BatchResult>): Promise<BatchResult> {
