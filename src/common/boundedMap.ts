@@ -37,6 +37,14 @@ export class BoundedMap<K, V> {
     }
   }
 
+  /** Makes an entry the newest (the last to go), where recent use matters more than insertion. */
+  touch(key: K): void {
+    const v = this.map.get(key);
+    if (v === undefined) return;
+    this.map.delete(key);
+    this.map.set(key, v);
+  }
+
   delete(key: K): boolean {
     return this.map.delete(key);
   }

@@ -182,6 +182,15 @@ export class WorkloadState {
 
   addProcess(p: ProcNode): void {
     this.processes.set(p.key, p);
+    // A process that starts children is in use: its ancestors are the last to be evicted, so a
+    // shell spawning thousands of short-lived children keeps its tree (and its story) whole.
+    let parent = p.parentKey;
+    for (let depth = 0; parent !== undefined && depth < 16; depth++) {
+      const node = this.processes.get(parent);
+      if (!node) break;
+      this.processes.touch(parent);
+      parent = node.parentKey;
+    }
     if (p.pid !== undefined) {
       addKey(this.pidIndex, `${p.containerId?.slice(0, 12) ?? '-'}:${p.pid}`, p.key);
       if (p.pod) addKey(this.podPidIndex, `${p.pod}:${p.pid}`, p.key);
