@@ -95,6 +95,23 @@ describe('workload stage: lineage and parking', () => {
     expect(ep.evidence.map((e) => e.id)).toEqual(expect.arrayContaining(['tetragon:exec:wget', 'w1']));
   });
 
+  it('keeps a busy parent past the process cap: its thousands of children stay one tree', () => {
+    const s = stage({
+      limits: { maxProcesses: 50, maxBuffered: 256, maxEvidence: 100, maxEpisodes: 64, maxSeen: 100_000 },
+    });
+    const events: RuntimeEvent[] = [shell()];
+    for (let i = 0; i < 400; i++) {
+      const key = `cat${i}`;
+      events.push(
+        exec(key, 1_100 + i, { parentKey: 'sh', parentBinary: '/bin/sh', parentStart: 1_000, binary: '/bin/cat' }),
+      );
+      events.push(read(`r${i}`, key, 1_100 + i, '/secrets/token'));
+    }
+    const out = s.process(keyed(...events));
+    const trees = new Set(out.episodes.filter((e) => e.episode.kind === 'signal').map((e) => e.episode.id));
+    expect([...trees].map((id) => id.split(':').at(-1))).toEqual(['sh']);
+  });
+
   it('does not wait for a parent outside the container or one that started long before our data', () => {
     const s = stage();
     s.process(keyed(exec('a', 1_000, SHIM), exec('b', 1_000, { ...OLD_SERVER, parentKey: 'old' })));
