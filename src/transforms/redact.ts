@@ -224,28 +224,34 @@ export function redactEvent<E extends RuntimeEvent>(event: E): E {
  * remembered (bounded; a string that needed redacting is never kept, so the table holds no secret).
  */
 function scrubWorkload(w: Record<string, unknown>): void {
-  for (const k in w) {
-    const v = w[k];
-    if (typeof v === 'string') {
-      if (cleanWorkloadStrings.has(v)) continue;
-      const out = scrub(v);
-      if (out === v && v.length <= 256) {
-        if (cleanWorkloadStrings.size >= 16_384) cleanWorkloadStrings.clear();
-        cleanWorkloadStrings.add(v);
-      }
-      w[k] = out;
-    } else if (v !== null && typeof v === 'object') scrubObject(v as Record<string, unknown>, undefined, 1);
-  }
+  scrubObject(w);
 }
 
-const cleanWorkloadStrings = new Set<string>();
+/**
+ * Strings come back on every event: a workload's names, a process's key, binary, command line and
+ * working directory, a destination. Each short clean one is checked once and remembered (bounded;
+ * a string that needed redacting is never kept, so the set holds no secret).
+ */
+const cleanStrings = new Set<string>();
+const CLEAN_CACHE = 32_768;
+const CLEAN_MAX_LENGTH = 512;
+
+function scrubRepeated(v: string): string {
+  if (cleanStrings.has(v)) return v;
+  const out = scrub(v);
+  if (out === v && v.length <= CLEAN_MAX_LENGTH) {
+    if (cleanStrings.size >= CLEAN_CACHE) cleanStrings.clear();
+    cleanStrings.add(v);
+  }
+  return out;
+}
 
 function scrubObject(o: Record<string, unknown> | unknown[], own?: ReadonlySet<string>, depth = 0): void {
   if (depth > 8) return;
   if (Array.isArray(o)) {
     for (let i = 0; i < o.length; i++) {
       const v = o[i];
-      if (typeof v === 'string') o[i] = scrub(v);
+      if (typeof v === 'string') o[i] = scrubRepeated(v);
       else if (v !== null && typeof v === 'object') scrubObject(v as Record<string, unknown>, undefined, depth + 1);
     }
     return;
@@ -253,7 +259,7 @@ function scrubObject(o: Record<string, unknown> | unknown[], own?: ReadonlySet<s
   for (const k in o) {
     const v = o[k];
     if (typeof v === 'string') {
-      if (own === undefined || !own.has(k)) o[k] = scrub(v);
+      if (own === undefined || !own.has(k)) o[k] = scrubRepeated(v);
     } else if (v !== null && typeof v === 'object') scrubObject(v as Record<string, unknown>, undefined, depth + 1);
   }
 }
