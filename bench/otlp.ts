@@ -117,7 +117,7 @@ export async function otlpBench(
   const rate = (ms: number) => fmt((spans / ms) * 1000);
   const mb = (bodies: Buffer[]) => (bodies.reduce((n, b) => n + b.length, 0) / 1e6).toFixed(1);
   line(
-    `6. OTLP decode (stage ①), ${exports} exports × ${fmt(SPANS_PER_EXPORT)} spans, JSON ${mb(json)} MB, protobuf ${mb(proto)} MB, delivered ${fmt(delivered.json)} / ${fmt(delivered.proto)}:`,
+    `8. OTLP decode (stage ①), ${exports} exports × ${fmt(SPANS_PER_EXPORT)} spans, JSON ${mb(json)} MB, protobuf ${mb(proto)} MB, delivered ${fmt(delivered.json)} / ${fmt(delivered.proto)}:`,
   );
   line(
     `   JSON: JSON.parse ${rate(best.jsonParse)} spans/s · stage ① ${rate(best.jsonStage)} spans/s · ratio ${(best.jsonParse / best.jsonStage).toFixed(2)}`,
