@@ -1,5 +1,5 @@
 /**
- * Section 6: OTLP decode throughput, protobuf next to JSON, on the same Collector-sized exports
+ * Section 8: OTLP decode throughput, protobuf next to JSON, on the same Collector-sized exports
  * (8,192 spans each, the batch processor's default), through stage ① (split per span, decode,
  * normalise, redact, route). Bare JSON.parse and bare protobuf decode of the same bodies are the
  * floors each encoding's ratio is measured against.
