@@ -153,7 +153,7 @@ export class StoryStage {
         const merged = this.versions.mergeAway(story, ids);
         const written = this.versions.write(story, ids, false, this.watermark);
         out.push(...merged);
-        if (written) out.push(written);
+        if (written) out.push(written, ...this.versions.tombstones(written, fragmentIds(episodes), this.watermark));
       } catch (e) {
         count(report, 'errored', 'stage-failed');
         this.options.onFault?.(e, id);
@@ -197,4 +197,14 @@ export class StoryStage {
     }
     this.versions.expire(horizon);
   }
+}
+
+/** The ids each signal-bearing episode would have given a story of its own (its anchor's). */
+function fragmentIds(episodes: readonly Episode[]): string[] {
+  const ids: string[] = [];
+  for (const e of episodes) {
+    const anchor = anchorSignal(e.signals);
+    if (anchor) ids.push(storyIdFor(anchor));
+  }
+  return ids;
 }

@@ -155,6 +155,35 @@ export class StoryVersions {
   }
 
   /**
+   * The ids its episodes could have been written under on their own (each one's anchor), which this
+   * partition has no record of, become `merged` into this story: a version of each pointing at it,
+   * above any version the fragment can have had (its content is part of this story's). A process
+   * that wrote a fragment and died before its snapshot leaves that row behind; the instance that
+   * replays the episodes in other batches may join them before ever writing the fragment, and
+   * without this the fragment would stay open in the tables for ever.
+   */
+  tombstones(story: Story, candidates: readonly string[], now: number): Story[] {
+    const out: Story[] = [];
+    const version = 2 * contentOf(story) + 1;
+    for (const id of [...new Set(candidates)].sort()) {
+      if (id === story.storyId || this.stories.has(id)) continue;
+      this.stories.set(id, {
+        version,
+        status: 'merged',
+        lastSeen: now,
+        content: contentOf(story),
+        emittedEvidence: [],
+        episodeIds: [],
+        emittedAt: now,
+        signature: '',
+        pending: false,
+      });
+      out.push({ ...story, storyId: id, version, status: 'merged', mergedInto: story.storyId, evidence: [] });
+    }
+    return out;
+  }
+
+  /**
    * Closes open stories idle (event time) for `idleMs`: the closed version is the full final
    * content (held growth included), built by `compose` from the story's episodes.
    */

@@ -305,6 +305,26 @@ describe('story stage: versions', () => {
   });
 });
 
+describe('story stage: fragments another process wrote', () => {
+  it('marks merged the fragment a crashed process wrote before its snapshot, when a replay joins its episodes at once', () => {
+    const a = calledToolCall('t1', 1_000);
+    const b = calledToolCall('t2', 5_000);
+    const turn = episode('ep:turn:both', 'agent-turn', [...a.turn.evidence, ...b.turn.evidence], {
+      workloadKey: AGENT_KEY,
+      workload: AGENT,
+    });
+    // The first process wrote B's story alone, then died before its snapshot.
+    const [fragment] = stage().process(batch(b.tool)).stories;
+    // Its successor replays the episodes in one batch: they join before B's story is ever written.
+    const out = stage().process(batch(a.tool, b.tool, turn)).stories;
+    const kept = out.find((x) => x.status === 'open')!;
+    const tombstone = out.find((x) => x.storyId === fragment!.storyId)!;
+    expect(tombstone).toMatchObject({ status: 'merged', mergedInto: kept.storyId, evidence: [] });
+    // Above any version the fragment had: the parser's latest version per StoryId is the merged one.
+    expect(tombstone.version).toBeGreaterThan(fragment!.version);
+  });
+});
+
 describe('story stage: idle close and expiry', () => {
   it('closes a story idle for the idle timeout, then forgets it', () => {
     const s = stage();
