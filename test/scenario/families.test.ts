@@ -5,9 +5,6 @@
  * every attack in exactly one Medium+ story, fact recall ≥ 0.98, evidence precision ≥ 0.9, no
  * benign Medium+ story, no story merging two attacks. `BENCH_SECTIONS=6 npm run bench` measures
  * the same over five seeds per family.
- *
- * KNOWN_FAILING lists, per family, the targets today's correlation misses; their tests are
- * skipped and say so. Empty an entry as the fix lands; `CORPUS_KNOWN_FAILING=run` runs them too.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { replay } from '../../bench/quality/replay.ts';
@@ -16,11 +13,7 @@ import { ARRIVAL_ORDERS, type ArrivalOrder } from '../corpus/arrival.ts';
 import { FAMILIES } from '../corpus/catalogue.ts';
 import { generateScenario } from '../corpus/scenario.ts';
 
-/** Targets a family misses with today's correlation (seed 1, any arrival order): none at present. */
-const KNOWN_FAILING: Record<string, Target[]> = {};
-
 const SEED = 1;
-const runKnownFailing = process.env.CORPUS_KNOWN_FAILING === 'run';
 
 const TARGET_NAMES: Record<Target, string> = {
   storiesPerAttack: 'puts every attack in exactly one Medium+ story',
@@ -39,18 +32,11 @@ describe.each(FAMILIES.map((f) => [f.name, f] as const))('corpus family %s', (na
   }, 600_000);
 
   for (const order of ARRIVAL_ORDERS)
-    for (const target of Object.keys(TARGET_NAMES) as Target[]) {
-      const known = KNOWN_FAILING[name]?.includes(target) && !runKnownFailing;
-      const title = `${TARGET_NAMES[target]} (${order} order)`;
-      if (known) {
-        it.skip(`${title} — KNOWN FAILING today (issue 13); remove from KNOWN_FAILING when fixed`, () => {});
-        continue;
-      }
-      it(title, () => {
+    for (const target of Object.keys(TARGET_NAMES) as Target[])
+      it(`${TARGET_NAMES[target]} (${order} order)`, () => {
         const summary = summarise([scores.get(order)!]);
         const report = targetReport(summary).find((r) => r.target === target)!;
         expect(report.met, `${name} in ${order} order: ${report.detail}`).toBe(true);
         expect(summary.unlabelledRows, 'evidence rows without a label').toBe(0);
       });
-    }
 });
