@@ -4,7 +4,9 @@
  * heartbeats for the feed tracker), both also control messages. A message
  * that is not JSON or not the contract is dead-lettered by the runner, never folded into state.
  */
-import type { KeyedEpisode, KeyedEvent } from '../model/episode.ts';
+import { eventInWindow, inWindow, type TimeWindow } from '../common/timeWindow.ts';
+import type { Episode, KeyedEpisode, KeyedEvent } from '../model/episode.ts';
+import type { KeyedMessage } from './publisher.ts';
 import type { KeyedFeedBeats } from '../model/feedBeat.ts';
 import { parseErrorWithoutPayload } from '../sources/envelope.ts';
 
@@ -70,3 +72,18 @@ export function parseMessage(m: unknown): { ok: true; value: unknown } | { ok: f
     return { ok: false, error: parseErrorWithoutPayload((e as Error).message) };
   }
 }
+
+/** A keyed event or episode as the next stage's message. */
+export const keyedEvent = (k: KeyedEvent): KeyedMessage => ({ key: k.key, body: k });
+
+/** Every time an episode carries (its span and its evidence) is in the window. */
+export function episodeInWindow(e: Episode, window: TimeWindow): boolean {
+  return (
+    inWindow(e.start, window) &&
+    inWindow(e.end, window) &&
+    e.evidence.every((x) => eventInWindow(x, window)) &&
+    e.signals.every((x) => inWindow(x.time, window))
+  );
+}
+
+export const keyedEpisode = (k: KeyedEpisode): KeyedMessage => ({ key: k.key, body: k });

@@ -12,21 +12,17 @@
  * retryable failures (the host replays the batch); a message that is not the stage's contract is
  * dead-lettered and never blocks its partition.
  */
-import { count, emptyReport, mergeReports, type BatchReport } from '../common/report.ts';
+import { count, emptyReport, mergeReports } from '../common/report.ts';
 import { oneLine } from '../common/displayText.ts';
 import type { ReasonCode } from '../common/status.ts';
-import { eventInWindow, inWindow, timeWindow, type TimeWindow } from '../common/timeWindow.ts';
+import { eventInWindow, timeWindow, type TimeWindow } from '../common/timeWindow.ts';
 import { isPermanentError, isRetryableError } from '../errors.ts';
-import { DeadLetterBook, type DeadLetter } from '../ingest/deadLetter.ts';
+import { DeadLetterBook } from '../ingest/deadLetter.ts';
 import { ingestInSlices, type IngestInput, type IngestOptions, type IngestOutput } from '../ingest/ingest.ts';
-import { BROADCAST, type Episode, type KeyedEpisode, type KeyedEvent } from '../model/episode.ts';
-import type { Story } from '../model/story.ts';
+import { BROADCAST, type KeyedEvent } from '../model/episode.ts';
 import { deadLetterRow, profileRow, storyRows, upstreamHealthRow } from '../sinks/rows.ts';
 import type { Row, TableName } from '../sinks/tables.ts';
 import { inventoryRow } from '../inventory/inventoryRow.ts';
-import type { SourceName } from '../sources/registry.ts';
-import type { DecodeContext } from '../sources/source.ts';
-import type { CausewayConfig } from '../config/config.ts';
 import { redactText } from '../transforms/redact.ts';
 import {
   FLUSH,
@@ -40,45 +36,23 @@ import {
 import { PartitionOwner, type Owned } from './partitionOwner.ts';
 import type { InternalHub, KeyedMessage } from './publisher.ts';
 import type { RunnerDeps } from './runnerDeps.ts';
-import { bodyOf, isKeyedEpisode, isKeyedEvent, isKeyedFeedBeats, parseMessage } from './stageMessages.ts';
+import { withGap } from './gapReader.ts';
+import { ingestDecodeContext, type DecodedBatch, type StageBatch, type StageResult } from './stageBatch.ts';
+
+export * from './stageBatch.ts';
+import {
+  bodyOf,
+  episodeInWindow,
+  isKeyedEpisode,
+  isKeyedEvent,
+  isKeyedFeedBeats,
+  keyedEpisode,
+  keyedEvent,
+  parseMessage,
+} from './stageMessages.ts';
 import { FeedBeatThrottle } from './feedBeatThrottle.ts';
 import type { StoryMessage } from './storyObservers.ts';
 import { createStoryStage, createWorkloadStage } from './stages.ts';
-
-export type StageName = 'ingest' | 'workload' | 'story';
-export const STAGES: readonly StageName[] = ['ingest', 'workload', 'story'];
-
-/** One message of a batch: its body (bytes, text or parsed JSON) and its position in the partition. */
-export interface StageMessage {
-  body: unknown;
-  /**
-   * Event Hubs sequence number or Kafka offset. Absent on the in-process bus: the runner numbers
-   * on from the partition's last, so snapshots still say what they cover.
-   */
-  sequence?: number;
-}
-
-/** A batch of one partition of one stage, whatever transport delivered it. */
-export interface StageBatch {
-  stage: StageName;
-  partition: string;
-  /** The hub, topic, endpoint or file it came from (dead-letter rows name it). */
-  source: string;
-  /** Stage ① only: the products this input carries (an endpoint or hub per product); all when absent. */
-  accept?: readonly SourceName[];
-  messages: readonly StageMessage[];
-}
-
-export interface StageResult {
-  /** Records by status and reason (stage ①) or stage outcomes (duplicates, malformed messages). */
-  report: BatchReport;
-  /** Rows by status, per the sink. */
-  rows: BatchReport;
-  /** Story versions written by this batch (stage ③). */
-  stories: Story[];
-  /** Stage ① rejections with their reasons (an OTLP answer names them to the sender). */
-  deadLetters: DeadLetter[];
-}
 
 export class StageRunner {
   readonly owner: PartitionOwner;
@@ -111,7 +85,7 @@ export class StageRunner {
     if (batch.stage === 'ingest') await this.guard(batch, result, undefined, () => this.ingest(batch, result, decoded));
     else {
       const owned = await this.owner.own(batch.stage, batch.partition, batch.messages[0]?.sequence);
-      batch = await this.withGap(batch, owned, result);
+      batch = await withGap(this.deps, batch, owned, result.report);
       if (owned.invalidState) {
         count(result.report, 'dropped', 'invalid-state', owned.invalidState);
         this.deps.logger.event('warn', 'state.invalid-dropped', {
@@ -127,28 +101,6 @@ export class StageRunner {
     }
     mergeReports(this.totals, result.report);
     return result;
-  }
-
-  /**
-   * The batch with the events between the restored snapshot and its first message in front, read
-   * back from the hub (RunnerDeps.gaps); what cannot be read back is counted as `state-gap`.
-   */
-  private async withGap(batch: StageBatch, owned: Owned, result: StageResult): Promise<StageBatch> {
-    const first = batch.messages[0]?.sequence;
-    const gaps = this.deps.gaps;
-    if (!gaps || first === undefined || owned.lastSequence < 0 || first <= owned.lastSequence + 1) return batch;
-    const stage = batch.stage as 'workload' | 'story';
-    const [from, to] = [owned.lastSequence + 1, first - 1];
-    const missing = to - from + 1;
-    const read =
-      missing <= (this.deps.maxReplayEvents ?? Infinity) ? await gaps.read(stage, batch.partition, from, to) : [];
-    const gap = read.filter((m) => m.sequence !== undefined && m.sequence >= from && m.sequence <= to);
-    const fields = { stage, partition: batch.partition, from, to, read: gap.length };
-    if (gap.length < missing) {
-      count(result.report, 'dropped', 'state-gap', missing - gap.length);
-      this.deps.logger.event('warn', 'state.gap-unread', { ...fields, unread: missing - gap.length });
-    } else this.deps.logger.event('info', 'state.gap-read', fields);
-    return { ...batch, messages: [...gap, ...batch.messages] };
   }
 
   /**
@@ -443,33 +395,3 @@ export class StageRunner {
     }
   }
 }
-
-/** What stage ①'s decoders know of the configuration (plain data: a worker thread gets the same). */
-export function ingestDecodeContext(config: CausewayConfig): DecodeContext {
-  return {
-    cluster: config.cluster,
-    redaction: config.redaction,
-    aksClusterNames: Object.fromEntries(
-      Object.entries(config.cloud.clusterNames).map(([k, v]) => [k.toLowerCase().replace(/\/+$/, ''), v]),
-    ),
-  };
-}
-
-/** An ingest batch decoded (stage ①'s stateless half): its flush markers, and its output or the failure. */
-export type DecodedBatch =
-  | { markers: FlushMessage[]; output: IngestOutput; error?: undefined }
-  | { markers: FlushMessage[]; output?: undefined; error: unknown };
-
-const keyedEvent = (k: KeyedEvent): KeyedMessage => ({ key: k.key, body: k });
-
-/** Every time an episode carries (its span and its evidence) is in the window. */
-function episodeInWindow(e: Episode, window: TimeWindow): boolean {
-  return (
-    inWindow(e.start, window) &&
-    inWindow(e.end, window) &&
-    e.evidence.every((x) => eventInWindow(x, window)) &&
-    e.signals.every((x) => inWindow(x.time, window))
-  );
-}
-
-const keyedEpisode = (k: KeyedEpisode): KeyedMessage => ({ key: k.key, body: k });
