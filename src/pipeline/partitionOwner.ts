@@ -77,6 +77,16 @@ export class PartitionOwner {
     };
     const fresh = () =>
       stage === 'workload' ? (owned.workload = this.create.workload()) : (owned.story = this.create.story(partition));
+    // A snapshot (or its observers' part) that cannot be restored at all would fail every batch of
+    // its partition after every restart: it is dropped whole (counted, logged) and starts afresh.
+    const dropped = (part: string, e: unknown) => {
+      owned.invalidState++;
+      this.deps.logger.event('error', 'state.restore-failed', {
+        stage: part,
+        partition,
+        error: e instanceof Error ? e.message : String(e),
+      });
+    };
     let instance = fresh();
     if (snap) {
       try {
@@ -87,14 +97,7 @@ export class PartitionOwner {
             : sanitiseStorySnapshot(snap as unknown as StorySnapshot, window);
         (instance.restore as (s: unknown) => void)(snap);
       } catch (e) {
-        // A snapshot that cannot be restored at all would fail every batch of its partition after
-        // every restart: it is dropped whole (counted, logged) and the partition starts afresh.
-        owned.invalidState++;
-        this.deps.logger.event('error', 'state.restore-failed', {
-          stage,
-          partition,
-          error: e instanceof Error ? e.message : String(e),
-        });
+        dropped(stage, e);
         instance = fresh();
       }
     }
@@ -103,12 +106,7 @@ export class PartitionOwner {
       try {
         if (snap?.observers) owned.observers.restore(snap.observers);
       } catch (e) {
-        owned.invalidState++;
-        this.deps.logger.event('error', 'state.restore-failed', {
-          stage: 'observers',
-          partition,
-          error: e instanceof Error ? e.message : String(e),
-        });
+        dropped('observers', e);
         owned.observers = new StoryObservers(this.deps.config, Number(partition));
       }
     }

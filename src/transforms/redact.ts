@@ -209,22 +209,12 @@ export function redactEvent<E extends RuntimeEvent>(event: E): E {
     if (key === 'layer' || key === 'kind' || key === 'content') continue;
     const v = e[key];
     if (typeof v === 'string') e[key] = scrub(v);
-    else if (key === 'workload' && v !== null && typeof v === 'object') scrubWorkload(v as Record<string, unknown>);
     else if (v !== null && typeof v === 'object') scrubObject(v as Record<string, unknown>, OWN_FIELDS[key]);
   }
   const details = event.alert?.details;
   if (details) event.alert!.details = scrubKeys(details);
   if (event.content?.excerpt) event.content.excerpt = withoutControls(event.content.excerpt);
   return event;
-}
-
-/**
- * A workload's names (cluster, node, namespace, pod, container, image, ids) come back on every event
- * of the workload, and there are as many as the cluster has pods: each clean one is checked once and
- * remembered (bounded; a string that needed redacting is never kept, so the table holds no secret).
- */
-function scrubWorkload(w: Record<string, unknown>): void {
-  scrubObject(w);
 }
 
 /**

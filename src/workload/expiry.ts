@@ -2,6 +2,7 @@
  * Expiry of a workload's state in event time: what can no longer join an episode or answer a rule
  * is forgotten, so state stays bounded by time as well as by the caps in `StateLimits`.
  */
+import { isOrphanOf } from './lateArrivals.ts';
 import type { WorkloadState } from './state.ts';
 
 /** A process that exited this long ago (event time) and belongs to no episode is forgotten. */
@@ -76,5 +77,5 @@ export function expire(w: WorkloadState, now: number, allowedLatenessMs: number,
 /** The process's parent has not arrived, and it is remembered as one of that parent's orphans. */
 function awaitsParent(w: WorkloadState, key: string): boolean {
   const parentKey = w.processes.get(key)?.parentKey;
-  return parentKey !== undefined && !w.processes.has(parentKey) && !!w.orphanChildren.get(parentKey)?.includes(key);
+  return parentKey !== undefined && !w.processes.has(parentKey) && isOrphanOf(w, parentKey, key);
 }

@@ -80,6 +80,15 @@ function listed(list: string[], key: string): boolean {
   return false;
 }
 
+/** Whether `key` is remembered as an orphan waiting for the process `parentKey`. */
+export function isOrphanOf(w: WorkloadState, parentKey: string, key: string): boolean {
+  const list = w.orphanChildren.get(parentKey);
+  if (!list) return false;
+  let set = members.get(list);
+  if (!set) members.set(list, (set = new Set(list)));
+  return set.has(key);
+}
+
 /** A process whose parent is not known yet (and is not the runtime): remembered by the parent's key. */
 export function rememberOrphan(w: WorkloadState, proc: ProcNode, exec: RuntimeEvent): void {
   const p = exec.process!;
