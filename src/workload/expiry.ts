@@ -3,19 +3,10 @@
  * is forgotten, so state stays bounded by time as well as by the caps in `StateLimits`.
  */
 import { isOrphanOf } from './lateArrivals.ts';
-import type { WorkloadState } from './state.ts';
+import { ATTRIBUTION_LOOKBACK_MS, type WorkloadState } from './state.ts';
 
 /** A process that exited this long ago (event time) and belongs to no episode is forgotten. */
 const EXITED_TTL_MS = 60_000;
-/**
- * How far back (event time) kernel events are kept for a tool call whose span arrives late. A span
- * is exported when the call ends, but an exporter that cannot reach the collector retries for up
- * to 5 minutes (the OpenTelemetry Collector's retry_on_failure max_elapsed_time default, 300 s)
- * while the sensors' events flow on; twice that covers a retry plus a backed-up pipeline. The
- * buffers stay bounded by count (maxBufferedEventsPerContainer; 32 for pods with no agent or MCP
- * role).
- */
-const ATTRIBUTION_LOOKBACK_MS = 10 * 60_000;
 /** An exited orphan is kept this long for its parent (the parent's exec may arrive that late). */
 const ORPHAN_TTL_MS = ATTRIBUTION_LOOKBACK_MS;
 /** Long-lived processes looked at per expiry pass. */

@@ -7,7 +7,13 @@
  */
 import type { RuntimeEvent } from '../model/event.ts';
 import { addEdge, addEvidence, edge, reasonFor } from './episodes.ts';
-import { newEpisodeState, type EpisodeState, type ProcNode, type WorkloadState } from './state.ts';
+import {
+  ATTRIBUTION_LOOKBACK_MS,
+  newEpisodeState,
+  type EpisodeState,
+  type ProcNode,
+  type WorkloadState,
+} from './state.ts';
 
 /** Effects of a tree's processes that join its episode without a signal of their own. */
 const NOTABLE = new Set(['network.connect', 'network.listen', 'dns.query', 'file.write']);
@@ -100,6 +106,10 @@ const MAX_ORPHAN_EFFECTS = 256;
 export function rememberEffect(w: WorkloadState, event: RuntimeEvent): void {
   if (!NOTABLE.has(event.kind) || !event.process) return;
   const proc = w.processes.get(event.process.key);
+  // Only a process young enough that its exec may still come: not the long-running ones whose
+  // exec predates the stream (most effects), which would only churn the map.
+  const start = event.process.startTime;
+  if (!proc && (start === undefined || event.time - start > ATTRIBUTION_LOOKBACK_MS)) return;
   let effects = proc ? (proc.effects ??= []) : w.orphanEffects.get(event.process.key);
   if (!effects) {
     w.orphanEffects.set(event.process.key, (effects = []));

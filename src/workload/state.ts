@@ -9,6 +9,16 @@ import type { WorkloadRole } from '../signals/engine.ts';
 import { BoundedMap } from '../common/boundedMap.ts';
 import { Ring } from '../common/ring.ts';
 
+/**
+ * How far back (event time) kernel events are kept for a tool call whose span arrives late. A span
+ * is exported when the call ends, but an exporter that cannot reach the collector retries for up
+ * to 5 minutes (the OpenTelemetry Collector's retry_on_failure max_elapsed_time default, 300 s)
+ * while the sensors' events flow on; twice that covers a retry plus a backed-up pipeline. The
+ * buffers stay bounded by count (maxBufferedEventsPerContainer; 32 for pods with no agent or MCP
+ * role).
+ */
+export const ATTRIBUTION_LOOKBACK_MS = 10 * 60_000;
+
 export interface ProcNode {
   key: string;
   parentKey?: string;
