@@ -331,5 +331,6 @@ function unclaim(w: WorkloadState, ep: EpisodeState, eventId: string): void {
   for (const [k, e] of ep.edges) if (e.from === eventId || e.to === eventId) ep.edges.delete(k);
   for (const [k, s] of ep.signals) if (s.eventId === eventId) ep.signals.delete(k);
   ep.removed = (ep.removed ?? 0) + 1;
+  ep.facets = undefined;
   w.dirty.add(ep.id);
 }

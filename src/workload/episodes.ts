@@ -11,6 +11,7 @@ export function addEvidence(ep: EpisodeState, event: RuntimeEvent, maxEvidence: 
     return false;
   }
   ep.evidence.set(event.id, event);
+  ep.facets?.add(event.kind);
   if (event.time < ep.start) ep.start = event.time;
   if (event.time > ep.end) ep.end = event.time;
   const t = event.trace;
@@ -32,12 +33,16 @@ export function addEvidence(ep: EpisodeState, event: RuntimeEvent, maxEvidence: 
 export function addEdge(ep: EpisodeState, edge: Edge): void {
   if (edge.from === edge.to) return;
   const key = `${edge.from}>${edge.to}>${edge.reason}`;
-  if (!ep.edges.has(key)) ep.edges.set(key, edge);
+  if (ep.edges.has(key)) return;
+  ep.edges.set(key, edge);
+  ep.facets?.add(edge.reason);
 }
 
 export function addSignal(ep: EpisodeState, signal: Signal, event: RuntimeEvent, maxEvidence: number): void {
   addEvidence(ep, event, maxEvidence, true);
-  if (!ep.signals.has(signal.id)) ep.signals.set(signal.id, signal);
+  if (ep.signals.has(signal.id)) return;
+  ep.signals.set(signal.id, signal);
+  ep.facets?.add(signal.ruleId);
 }
 
 const byTimeThenId = (a: { time: number; id: string }, b: { time: number; id: string }) =>

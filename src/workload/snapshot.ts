@@ -96,6 +96,7 @@ export function snapshotWorkloads(
       podIps: [...w.podIps].map(([pod, ips]) => [pod, [...ips]]),
       episodes: w.episodes.toArray().map(([, e]) => ({
         ...e,
+        facets: undefined,
         evidence: [...e.evidence.values()],
         edges: [...e.edges.values()],
         signals: [...e.signals.values()],

@@ -83,6 +83,10 @@ export interface EpisodeState {
   endUsers: Set<string>;
   elided: number;
   emittedVersion: number;
+  /** What the last version of a large episode held (emitPacing.ts). */
+  emitted?: { size: number; identities: number; facets: number };
+  /** Its event kinds, link reasons and signal rules, once it is large (in memory, rebuilt on demand). */
+  facets?: Set<string>;
   lastActive: number;
 }
 

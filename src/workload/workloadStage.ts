@@ -16,6 +16,7 @@ import { isPrivateIp } from '../common/ipAddress.ts';
 import { hash53 } from '../common/hash.ts';
 import { attribute } from './attribution.ts';
 import { pendingVersion, toEpisode } from './episodes.ts';
+import { markEmitted, onlyRepeats } from './emitPacing.ts';
 import { expire } from './expiry.ts';
 import { parkIfWaiting, releaseAll, releaseExpired, releaseWaitingOn, type ParkingEnv } from './parking.ts';
 import { evaluate, type FilingEnv } from './signalFiling.ts';
@@ -144,12 +145,12 @@ export class WorkloadStage {
     const touched = new Set<WorkloadState>();
     for (const w of this.workloads.values()) {
       if (now > w.lastSeen) w.lastSeen = now;
-      if (releaseExpired(w, this.parking)) touched.add(w);
+      if (releaseExpired(w, this.parking) || w.dirty.size) touched.add(w);
       expire(w, this.timeOf(w), this.options.allowedLatenessMs, true);
       w.profiles.tick(this.timeOf(w));
     }
     return {
-      episodes: this.emit(touched),
+      episodes: this.emit(touched, true),
       profiles: this.profileRecords(this.workloads.values()),
       inventory: this.inventory.beat(this.watermark).drain(),
       report: emptyReport(),
@@ -165,7 +166,7 @@ export class WorkloadStage {
     }
     const profiles = this.profileRecords(touched);
     const inventory = this.inventory.beat(this.watermark, true).drain();
-    return { episodes: this.emit(touched), profiles, inventory, report: emptyReport() };
+    return { episodes: this.emit(touched, true), profiles, inventory, report: emptyReport() };
   }
 
   snapshot(): WorkloadSnapshot {
@@ -184,7 +185,11 @@ export class WorkloadStage {
       w.profiles.restore(learned);
     }
     this.parking.parkedIn.clear();
-    for (const w of this.workloads.values()) if (w.parked.size) this.parking.parkedIn.add(w);
+    for (const w of this.workloads.values()) {
+      if (w.parked.size) this.parking.parkedIn.add(w);
+      // A version held back (emitPacing.ts) before the snapshot still goes out.
+      for (const ep of w.episodes.values()) if (pendingVersion(ep, w) !== undefined) w.dirty.add(ep.id);
+    }
     this.watermark = restored.watermark;
     this.lastOffset = restored.lastOffset;
     this.inventory.restore(snapshot.inventory);
@@ -280,20 +285,23 @@ export class WorkloadStage {
     }
   }
 
-  /** The new version of every changed episode of these workloads, then an expiry pass. */
-  private emit(touched: Set<WorkloadState>): KeyedEpisode[] {
+  /**
+   * The new version of every changed episode of these workloads, then an expiry pass. A large
+   * episode that only grew by repeats stays pending (emitPacing.ts) unless `all` (tick, flush).
+   */
+  private emit(touched: Set<WorkloadState>, all = false): KeyedEpisode[] {
     const out: KeyedEpisode[] = [];
     for (const w of touched) {
       for (const id of [...w.dirty].sort()) {
         const ep = w.episodes.get(id);
-        if (!ep) continue;
-        const version = pendingVersion(ep, w);
-        if (version === undefined) continue;
-        ep.emittedVersion = version;
+        const version = ep && pendingVersion(ep, w);
+        if (ep && version !== undefined && !all && onlyRepeats(ep, version)) continue;
+        w.dirty.delete(id);
+        if (!ep || version === undefined) continue;
+        markEmitted(ep, version);
         const episode: Episode = toEpisode(ep, w, version);
         out.push({ key: episode.cluster, episode });
       }
-      w.dirty.clear();
       expire(w, this.timeOf(w), this.options.allowedLatenessMs);
     }
     return out;
