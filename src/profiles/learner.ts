@@ -7,7 +7,14 @@
  */
 import type { RuntimeEvent } from '../model/event.ts';
 import { deviationsOf, type Deviation } from './deviations.ts';
-import { keysOf, observationOf, routineKeysOf, type Observation, type TraceTools } from './observation.ts';
+import {
+  keysOf,
+  observationOf,
+  rememberKeys,
+  routineKeysOf,
+  type Observation,
+  type TraceTools,
+} from './observation.ts';
 import { emptyProfile, observe, withDefaults, type DeviationKind, type Profile } from './profile.ts';
 import { isRoutine, ROUTINE_KINDS, type Routine, type RoutineKind } from './routine.ts';
 
@@ -51,6 +58,36 @@ class Judged {
  */
 const LEARNING_GRACE_MS = 5 * 60_000;
 
+/** The event being handled: its deviations, and its routine per kind once a rule asked (bit per ROUTINE_KINDS). */
+interface CurrentEvent {
+  eventId: string;
+  deviations: readonly Deviation[];
+  learning: boolean;
+  profile: Profile;
+  observation: Observation;
+  time: number;
+  asked: number;
+  routine: number;
+}
+
+const NONE: readonly Deviation[] = Object.freeze([]);
+
+function allJudged(judged: Judged, keys: readonly string[]): boolean {
+  for (const k of keys) if (!judged.has(k)) return false;
+  return true;
+}
+
+/** A kernel event's observation without its process (judged at the exec), made once per shared observation. */
+const effectsOnly = new WeakMap<Observation, Observation>();
+function effectsOf(o: Observation): Observation {
+  let e = effectsOnly.get(o);
+  if (!e) {
+    effectsOnly.set(o, (e = { ...o, executable: undefined, process: undefined, entrypoint: undefined }));
+    rememberKeys(e);
+  }
+  return e;
+}
+
 export class ProfileBook {
   private readonly profiles = new Map<string, Profile>();
   private readonly judged = new Map<Profile, Judged>();
@@ -58,8 +95,7 @@ export class ProfileBook {
   /** Per trace, the tool calls seen so far in event-time order (for transitions). */
   private readonly traceTools: TraceTools = new Map();
   /** Deviations and routine of the event being handled, for the signal rules that ask. */
-  private current:
-    { eventId: string; deviations: Deviation[]; routine: ReadonlySet<RoutineKind>; learning: boolean } | undefined;
+  private current: CurrentEvent | undefined;
   private pending: ProfileRecord[] = [];
   /** Completed profiles that a late event from their learning window taught since their last row. */
   private readonly stale = new Set<Profile>();
@@ -97,7 +133,7 @@ export class ProfileBook {
     let o = observationOf(event, this.traceTools, workloadFirstSeen);
     if (!o) {
       this.current = undefined;
-      return [];
+      return NONE;
     }
     const profile = this.profileFor(event, workloadFirstSeen);
     // The window starts at the workload's first event in event time: an earlier event that arrives
@@ -108,31 +144,37 @@ export class ProfileBook {
     }
     this.completeIfDue(profile, now, event.workload.pod);
     this.watch(profile, event.time);
-    // What is routine is judged before the event teaches: during learning, a value is routine once
-    // an earlier event taught it.
-    const byKind = routineKeysOf(o);
-    const routine = new Set<RoutineKind>();
-    for (const k of ROUTINE_KINDS) if (isRoutine(profile, o, k, event.time, byKind)) routine.add(k);
     // Leniency while learning is for the workload's own long-running processes (the agent, the
     // server): a short-lived program it starts (a shell's `cat`, a `curl`) is judged in full.
     const own = !event.process || !!o.entrypoint;
     const learning =
       own && (profile.status === 'learning' || event.time < (profile.learningEndsAt ?? 0) + LEARNING_GRACE_MS);
-    this.current = { eventId: event.id, deviations: [], routine, learning: learning && profile.status !== 'imported' };
+    // What is routine is judged when a rule asks (routine()): as before this event taught, since
+    // teaching only moves a key's time to this event's, which does not count as before it.
+    this.current = {
+      eventId: event.id,
+      deviations: NONE,
+      learning: learning && profile.status !== 'imported',
+      profile,
+      observation: o,
+      time: event.time,
+      asked: 0,
+      routine: 0,
+    };
     let judged = this.judged.get(profile);
     if (!judged) this.judged.set(profile, (judged = new Judged()));
     // An event from inside the learning window teaches, even when it arrives after the profile
     // completed (within the allowed lateness, arrival order is not event order).
     if (profile.status !== 'imported' && event.time < (profile.learningEndsAt ?? 0)) {
       this.teach(profile, judged, event, o);
-      return [];
+      return NONE;
     }
     // After learning, a process is judged where it starts (its exec), as the signal rules expect:
     // a kernel event that arrives before its exec must not use up the exec's deviation.
-    if (event.kind !== 'process.exec') o = { ...o, executable: undefined, process: undefined, entrypoint: undefined };
+    if (event.kind !== 'process.exec') o = effectsOf(o);
     const keys = keysOf(o);
     // Each value is judged once: inside the profile, or a deviation reported the first time.
-    if (keys.every((k) => judged.has(k))) return [];
+    if (allJudged(judged, keys)) return NONE;
     const deviations = deviationsOf(profile, o);
     for (const k of keys) judged.add(k);
     for (const d of deviations)
@@ -166,7 +208,7 @@ export class ProfileBook {
     if (c.lastEvent === undefined || event.time > c.lastEvent) c.lastEvent = event.time;
     if (event.process?.key && judged.newProcess(event.process.key)) c.processes++;
     const keys = keysOf(o);
-    if (keys.every((k) => judged.has(k))) {
+    if (allJudged(judged, keys)) {
       profile.observations++;
       // Known values, but an earlier event (arriving late) moves their routine time back.
       for (const k of o.routine ?? [])
@@ -183,7 +225,14 @@ export class ProfileBook {
    */
   routine(kind: RoutineKind, event: RuntimeEvent): Routine {
     const c = this.current;
-    if (c?.eventId === event.id) return c.routine.has(kind) ? 'routine' : c.learning ? 'learning' : 'new';
+    if (c?.eventId === event.id) {
+      const bit = 1 << ROUTINE_KINDS.indexOf(kind);
+      if (!(c.asked & bit)) {
+        c.asked |= bit;
+        if (isRoutine(c.profile, c.observation, kind, c.time, routineKeysOf(c.observation))) c.routine |= bit;
+      }
+      return c.routine & bit ? 'routine' : c.learning ? 'learning' : 'new';
+    }
     // A rule re-checks an earlier event (an `after` rule completed late): judge it again from the
     // profile as it stands (routine is what earlier events taught, so the answer is the same).
     const profile = this.profiles.get(event.workload.container ?? '');

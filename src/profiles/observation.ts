@@ -230,6 +230,11 @@ function httpObservation(event: RuntimeEvent): Observation | undefined {
   };
 }
 
+/** Computes and keeps an observation's keys (one made once and shared, like a shape's). */
+export function rememberKeys(o: Observation): void {
+  if (!keyCache.has(o)) keyCache.set(o, keysOf(o));
+}
+
 /** One key per value the observation carries: each is judged once per profile. */
 export function keysOf(o: Observation): readonly string[] {
   const cached = keyCache.get(o);

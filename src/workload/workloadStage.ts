@@ -8,7 +8,7 @@
 import { baselineKey, ProfileBook, type ProfileRecord } from '../profiles/learner.ts';
 import { mergeProfiles, type Profile } from '../profiles/profile.ts';
 import type { Episode, KeyedEpisode, KeyedEvent } from '../model/episode.ts';
-import type { RuntimeEvent } from '../model/event.ts';
+import type { RoutineKind, RuntimeEvent } from '../model/event.ts';
 import { count, emptyReport, type BatchReport } from '../common/report.ts';
 import type { SignalEngine } from '../signals/engine.ts';
 import { BoundedMap } from '../common/boundedMap.ts';
@@ -202,11 +202,10 @@ export class WorkloadStage {
       w.profiles = new ProfileBook(this.options.learningPeriodMs, this.baselines);
       this.workloads.set(key, w);
     } else {
-      const id = w.identity;
-      const e = event.workload;
+      const id = w.identity as Record<string, unknown>;
+      const e = event.workload as Record<string, unknown>;
       // Keep the richest identity seen (spans rarely carry the image, sensors rarely the service).
-      for (const k of Object.keys(e) as (keyof typeof e)[])
-        if (id[k] === undefined && e[k] !== undefined) (id as Record<string, unknown>)[k] = e[k];
+      if (e !== id) for (const k in e) if (id[k] === undefined && e[k] !== undefined) id[k] = e[k];
       if (event.time < w.firstSeen) w.firstSeen = event.time;
     }
     if (event.time > w.lastSeen) w.lastSeen = event.time;
@@ -334,8 +333,9 @@ function newProcess(w: WorkloadState, exec: RuntimeEvent, pod: string): ProcNode
 
 /** Records on the event what its container's baseline holds, for story-scope rules and the analyst. */
 function markRoutine(w: WorkloadState, event: RuntimeEvent): void {
-  const kinds = ROUTINE_KINDS.filter((k) => w.profiles.routine(k, event) === 'routine');
-  if (kinds.length) event.routine = kinds;
+  let kinds: RoutineKind[] | undefined;
+  for (const k of ROUTINE_KINDS) if (w.profiles.routine(k, event) === 'routine') (kinds ??= []).push(k);
+  if (kinds) event.routine = kinds;
 }
 
 function podOf(event: RuntimeEvent): string {
