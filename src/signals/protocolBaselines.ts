@@ -30,6 +30,13 @@ interface Mean {
   mean: number;
 }
 
+/** A workload's counters as snapshot data (absent from snapshots made before they were kept). */
+export interface ProtocolSnapshot {
+  bursts: [string, Burst][];
+  values: [string, string[]][];
+  means: [string, Mean][];
+}
+
 /** The counters of one workload. */
 export class ProtocolState {
   readonly bursts = new BoundedMap<string, Burst>(MAX_KEYS);
@@ -39,6 +46,45 @@ export class ProtocolState {
   get evictions(): number {
     return this.bursts.evictions + this.values.evictions + this.means.evictions;
   }
+
+  /** Undefined when nothing was counted (most workloads serve no MCP traffic). */
+  snapshot(): ProtocolSnapshot | undefined {
+    if (!this.bursts.size && !this.values.size && !this.means.size) return undefined;
+    return { bursts: this.bursts.toArray(), values: this.values.toArray(), means: this.means.toArray() };
+  }
+
+  /**
+   * Takes counters back from a snapshot, each entry checked for the shape this module writes (a
+   * snapshot altered at rest loses the entries that are not, never the partition).
+   */
+  restore(s: ProtocolSnapshot): void {
+    for (const [k, b] of entries<Partial<Burst> | undefined>(s.bursts))
+      if (Array.isArray(b?.hits) && b.hits.every(isHit))
+        this.bursts.set(k, { hits: b.hits.slice(-MAX_HITS), firedAt: finite(b.firedAt) });
+    for (const [k, v] of entries<unknown>(s.values))
+      if (Array.isArray(v) && v.every((x) => typeof x === 'string')) this.values.set(k, v.slice(0, 8));
+    for (const [k, m] of entries<Partial<Mean> | undefined>(s.means)) {
+      const n = finite(m?.n);
+      const mean = finite(m?.mean);
+      if (n !== undefined && mean !== undefined) this.means.set(k, { n, mean });
+    }
+  }
+}
+
+/** Hits kept per burst key after a restore (the live bound is 4 × the rule's count). */
+const MAX_HITS = 256;
+
+function entries<V>(list: unknown): [string, V][] {
+  if (!Array.isArray(list)) return [];
+  return list.filter((e): e is [string, V] => Array.isArray(e) && typeof e[0] === 'string').slice(-MAX_KEYS);
+}
+
+function isHit(h: unknown): h is [number, string] {
+  return Array.isArray(h) && finite(h[0]) !== undefined && typeof h[1] === 'string';
+}
+
+function finite(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
 const valueGetters = new Map<string, FieldGetter>();
@@ -120,8 +166,9 @@ function keyName(fields: readonly string[]): string {
 const states = new WeakMap<object, ProtocolState>();
 
 /**
- * The protocol state of an owner (a workload's state). Held beside it, not in its snapshot: the
- * windows are minutes long, and a restored partition starts its counts and means afresh.
+ * The protocol state of an owner (a workload's state), held beside it and written into its
+ * snapshot (workload/snapshot.ts), so a new partition owner keeps the sessions' addresses, the
+ * tools' running means and the bursts under way.
  */
 export function protocolStateOf(owner: object): ProtocolState {
   let s = states.get(owner);

@@ -7,6 +7,7 @@ import type { Profile } from '../profiles/profile.ts';
 import type { Edge, Signal } from '../model/episode.ts';
 import type { RuntimeEvent, WorkloadIdentity } from '../model/event.ts';
 import type { WorkloadRole } from '../signals/engine.ts';
+import { protocolStateOf, type ProtocolSnapshot } from '../signals/protocolBaselines.ts';
 import { BoundedMap } from '../common/boundedMap.ts';
 import { Ring } from '../common/ring.ts';
 import { eventInWindow, inWindow, optionalInWindow, type TimeWindow, Pruner } from '../common/timeWindow.ts';
@@ -73,6 +74,8 @@ interface SerialWorkload {
   orphanChildren?: [string, string[]][];
   orphanEffects?: [string, RuntimeEvent[]][];
   treeAlias?: [string, string][];
+  /** Protocol-layer counters (absent when none, and in snapshots from before they were kept). */
+  protocol?: ProtocolSnapshot;
 }
 
 export function snapshotWorkloads(
@@ -120,6 +123,7 @@ export function snapshotWorkloads(
       orphanChildren: [...w.orphanChildren],
       orphanEffects: [...w.orphanEffects],
       treeAlias: [...w.treeAlias],
+      protocol: protocolStateOf(w).snapshot(),
     })),
   };
 }
@@ -178,6 +182,7 @@ export function restoreWorkloads(
     w.orphanChildren = new Map(s.orphanChildren ?? []);
     w.orphanEffects = new Map(s.orphanEffects ?? []);
     w.treeAlias = new Map(s.treeAlias ?? []);
+    if (s.protocol) protocolStateOf(w).restore(s.protocol);
     workloads.set(s.key, w);
   }
   return { workloads, watermark: snapshot.watermark, lastOffset: snapshot.lastOffset };
@@ -216,6 +221,8 @@ export function sanitiseWorkloadSnapshot(snapshot: WorkloadSnapshot, window: Tim
       e.evidence = keep(e.evidence, (x) => eventInWindow(x, window));
       e.signals = keep(e.signals, (s) => inWindow(s.time, window));
     }
+    for (const [, b] of w.protocol?.bursts ?? [])
+      if (Array.isArray(b?.hits)) b.hits = keep(b.hits, ([t]) => inWindow(t, window));
     w.tagged = keep(w.tagged, (t) => inWindow(t.time, window));
     w.firstSeenKeys = keep(w.firstSeenKeys, ([, t]) => inWindow(t, window));
     w.parked = keep(w.parked, ([, v]) => inWindow(v.since, window));

@@ -9,6 +9,7 @@ import type { Signal } from '../../../src/model/episode.ts';
 import { ProtocolState } from '../../../src/signals/protocolBaselines.ts';
 import type { SignalState } from '../../../src/signals/engine.ts';
 import { argumentTags, summariseContent } from '../../../src/transforms/redact.ts';
+import { WorkloadStage } from '../../../src/workload/workloadStage.ts';
 import { readFixture } from '../../helpers/fixtures.ts';
 import { feed, finish, liveStories, newRun, signals } from '../../helpers/pipeline.ts';
 
@@ -209,5 +210,60 @@ describe('gateway audit records through the pipeline', () => {
     expect(burst).toMatchObject({ severity: 'Medium', techniques: ['T1110'] });
     const hijack = liveStories(run).find((s) => s.signals.some((x) => x.ruleId === 'CW-MCP-SESSION-NEW-ADDRESS'))!;
     expect(hijack.evidence.map((e) => e.event.trace?.clientAddress)).toContain('10.244.7.7');
+  });
+});
+
+describe('protocol baselines across a restore', () => {
+  const stage = () =>
+    new WorkloadStage({
+      signals: signals(),
+      allowedLatenessMs: 600_000,
+      learningPeriodMs: 0,
+      parkingTimeoutMs: 10_000,
+      maxParked: 100,
+      maxWorkloads: 8,
+      limits: { maxProcesses: 1000, maxBuffered: 256, maxEvidence: 100, maxEpisodes: 64, maxSeen: 1000 },
+    });
+  const keyed = (...events: RuntimeEvent[]) =>
+    events.map((event) => ({ key: 'aks/tools/Deployment/file-tools', event }));
+  const rules = (out: { episodes: { episode: { signals: Signal[] } }[] }) =>
+    out.episodes.flatMap((e) => e.episode.signals.map((s) => s.ruleId));
+  const restored = (s: WorkloadStage) => {
+    const next = stage();
+    next.restore(JSON.parse(JSON.stringify(s.snapshot())));
+    return next;
+  };
+
+  it('a new owner still knows which address a session was used from, and each tool’s running mean', () => {
+    const first = stage();
+    const session = (address: string, t: number) =>
+      serverCall({ mcpSessionId: 'sess-1', clientAddress: address }, '{"path":"/srv/docs/a.md"}', T0 + t);
+    const summarise = (length: number, t: number) => serverCall({ toolName: 'summarise' }, 'x'.repeat(length), T0 + t);
+    first.process(keyed(session('10.244.1.5', 0), ...Array.from({ length: 25 }, (_, i) => summarise(200, 10 + i))));
+    const next = restored(first);
+    expect(rules(next.process(keyed(session('10.244.7.7', 5_000))))).toContain('CW-MCP-SESSION-NEW-ADDRESS');
+    expect(rules(next.process(keyed(summarise(20_000, 6_000))))).toContain('CW-MCP-ARG-LONG');
+    // Near miss: without what the snapshot carried, neither is known.
+    const fresh = stage();
+    expect(rules(fresh.process(keyed(session('10.244.7.7', 5_000), summarise(20_000, 6_000))))).not.toEqual(
+      expect.arrayContaining(['CW-MCP-SESSION-NEW-ADDRESS']),
+    );
+  });
+
+  it('drops counters of a snapshot altered at rest, not the partition', () => {
+    const first = stage();
+    first.process(keyed(serverCall({ mcpSessionId: 'sess-2', clientAddress: '10.244.1.5' }, undefined, T0)));
+    const snapshot = first.snapshot();
+    const protocol = snapshot.workloads[0]!.protocol!;
+    (protocol.values as unknown[]).push(['x', [1, 2]], 'junk', [7, []]);
+    (protocol.means as unknown[]).push(['m', { n: 'many', mean: null }]);
+    (protocol.bursts as unknown[]).push(['b', { hits: [[Infinity, 'v']] }]);
+    const next = stage();
+    next.restore(JSON.parse(JSON.stringify(snapshot)));
+    const again = next.process(
+      keyed(serverCall({ mcpSessionId: 'sess-2', clientAddress: '10.244.9.9' }, undefined, T0 + 1_000)),
+    );
+    expect(rules(again)).toContain('CW-MCP-SESSION-NEW-ADDRESS');
+    expect(next.snapshot().workloads[0]!.protocol!.values.map(([k]) => k)).not.toContain('x');
   });
 });
