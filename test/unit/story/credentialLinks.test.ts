@@ -272,3 +272,19 @@ describe('identity-used-from-exfil-destination: the workload identity whose toke
     ).toEqual([]);
   });
 });
+
+describe('a credential used after its story closed', () => {
+  it('reopens the story it continues (same StoryId, a new version), not a story of its own', () => {
+    const s = stage({ workloadIdentities: { 'tools/mcp': CLIENT_ID } });
+    const first = s.process([{ key: 'c1', episode: tokenRead(WI_TOKEN, ['203.0.113.50']) }]).stories;
+    expect(first).toHaveLength(1);
+    const closed = s.tick(T0 + 40 * MIN).stories;
+    expect(closed.map((x) => x.status)).toEqual(['closed']);
+    const late = s.process([{ key: 'c1', episode: signIn('signin', 42 * MIN, '203.0.113.50') }]).stories;
+    expect(late).toHaveLength(1);
+    expect(late[0]!.storyId).toBe(first[0]!.storyId);
+    expect(late[0]!.status).toBe('open');
+    expect(late[0]!.version).toBeGreaterThan(closed[0]!.version);
+    expect(late[0]!.evidence.map((e) => e.event.id)).toContain('signin');
+  });
+});
