@@ -7,16 +7,9 @@
  */
 import type { RuntimeEvent } from '../model/event.ts';
 import { deviationsOf, type Deviation } from './deviations.ts';
-import {
-  keysOf,
-  observationOf,
-  rememberKeys,
-  routineKeysOf,
-  type Observation,
-  type TraceTools,
-} from './observation.ts';
+import { effectsOf, keysOf, observationOf, routineKeysOf, type Observation, type TraceTools } from './observation.ts';
 import { emptyProfile, observe, withDefaults, type DeviationKind, type Profile } from './profile.ts';
-import { isRoutine, ROUTINE_KINDS, type Routine, type RoutineKind } from './routine.ts';
+import { isRoutine, type Routine, type RoutineKind } from './routine.ts';
 
 export type { Deviation };
 
@@ -58,7 +51,7 @@ class Judged {
  */
 const LEARNING_GRACE_MS = 5 * 60_000;
 
-/** The event being handled: its deviations, and its routine per kind once a rule asked (bit per ROUTINE_KINDS). */
+/** The event being handled: its deviations, and whether it is routine, per kind once a rule asked. */
 interface CurrentEvent {
   eventId: string;
   deviations: readonly Deviation[];
@@ -66,26 +59,14 @@ interface CurrentEvent {
   profile: Profile;
   observation: Observation;
   time: number;
-  asked: number;
-  routine: number;
+  routine: Partial<Record<RoutineKind, boolean>>;
 }
 
-const NONE: readonly Deviation[] = Object.freeze([]);
+const NO_DEVIATIONS: readonly Deviation[] = Object.freeze([]);
 
 function allJudged(judged: Judged, keys: readonly string[]): boolean {
   for (const k of keys) if (!judged.has(k)) return false;
   return true;
-}
-
-/** A kernel event's observation without its process (judged at the exec), made once per shared observation. */
-const effectsOnly = new WeakMap<Observation, Observation>();
-function effectsOf(o: Observation): Observation {
-  let e = effectsOnly.get(o);
-  if (!e) {
-    effectsOnly.set(o, (e = { ...o, executable: undefined, process: undefined, entrypoint: undefined }));
-    rememberKeys(e);
-  }
-  return e;
 }
 
 export class ProfileBook {
@@ -133,7 +114,7 @@ export class ProfileBook {
     let o = observationOf(event, this.traceTools, workloadFirstSeen);
     if (!o) {
       this.current = undefined;
-      return NONE;
+      return NO_DEVIATIONS;
     }
     const profile = this.profileFor(event, workloadFirstSeen);
     // The window starts at the workload's first event in event time: an earlier event that arrives
@@ -153,13 +134,12 @@ export class ProfileBook {
     // teaching only moves a key's time to this event's, which does not count as before it.
     this.current = {
       eventId: event.id,
-      deviations: NONE,
+      deviations: NO_DEVIATIONS,
       learning: learning && profile.status !== 'imported',
       profile,
       observation: o,
       time: event.time,
-      asked: 0,
-      routine: 0,
+      routine: {},
     };
     let judged = this.judged.get(profile);
     if (!judged) this.judged.set(profile, (judged = new Judged()));
@@ -167,14 +147,14 @@ export class ProfileBook {
     // completed (within the allowed lateness, arrival order is not event order).
     if (profile.status !== 'imported' && event.time < (profile.learningEndsAt ?? 0)) {
       this.teach(profile, judged, event, o);
-      return NONE;
+      return NO_DEVIATIONS;
     }
     // After learning, a process is judged where it starts (its exec), as the signal rules expect:
     // a kernel event that arrives before its exec must not use up the exec's deviation.
     if (event.kind !== 'process.exec') o = effectsOf(o);
     const keys = keysOf(o);
     // Each value is judged once: inside the profile, or a deviation reported the first time.
-    if (allJudged(judged, keys)) return NONE;
+    if (allJudged(judged, keys)) return NO_DEVIATIONS;
     const deviations = deviationsOf(profile, o);
     for (const k of keys) judged.add(k);
     for (const d of deviations)
@@ -226,12 +206,14 @@ export class ProfileBook {
   routine(kind: RoutineKind, event: RuntimeEvent): Routine {
     const c = this.current;
     if (c?.eventId === event.id) {
-      const bit = 1 << ROUTINE_KINDS.indexOf(kind);
-      if (!(c.asked & bit)) {
-        c.asked |= bit;
-        if (isRoutine(c.profile, c.observation, kind, c.time, routineKeysOf(c.observation))) c.routine |= bit;
-      }
-      return c.routine & bit ? 'routine' : c.learning ? 'learning' : 'new';
+      const routine = (c.routine[kind] ??= isRoutine(
+        c.profile,
+        c.observation,
+        kind,
+        c.time,
+        routineKeysOf(c.observation),
+      ));
+      return routine ? 'routine' : c.learning ? 'learning' : 'new';
     }
     // A rule re-checks an earlier event (an `after` rule completed late): judge it again from the
     // profile as it stands (routine is what earlier events taught, so the answer is the same).

@@ -230,10 +230,20 @@ function httpObservation(event: RuntimeEvent): Observation | undefined {
   };
 }
 
-/** Computes and keeps an observation's keys (one made once and shared, like a shape's). */
-export function rememberKeys(o: Observation): void {
-  if (!keyCache.has(o)) keyCache.set(o, keysOf(o));
+/**
+ * A kernel event's observation without its process (after learning, a process is judged at its
+ * exec), made once per shared observation, with its keys.
+ */
+export function effectsOf(o: Observation): Observation {
+  let e = effectsOnly.get(o);
+  if (!e) {
+    effectsOnly.set(o, (e = { ...o, executable: undefined, process: undefined, entrypoint: undefined }));
+    keyCache.set(e, keysOf(e));
+  }
+  return e;
 }
+
+const effectsOnly = new WeakMap<Observation, Observation>();
 
 /** One key per value the observation carries: each is judged once per profile. */
 export function keysOf(o: Observation): readonly string[] {

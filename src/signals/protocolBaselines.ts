@@ -12,6 +12,8 @@ import { fieldGetter, type FieldGetter } from './match.ts';
 import type { RuleDefinition } from './rulePack.ts';
 
 const MAX_KEYS = 1024;
+/** Values remembered per `varies` key (a session's client addresses). */
+const MAX_VALUES = 8;
 
 /** The part of a compiled rule a protocol condition reads. */
 export interface ProtocolRule {
@@ -59,10 +61,11 @@ export class ProtocolState {
    */
   restore(s: ProtocolSnapshot): void {
     for (const [k, b] of entries<Partial<Burst> | undefined>(s.bursts))
-      if (Array.isArray(b?.hits) && b.hits.every(isHit))
+      if (Array.isArray(b?.hits) && b.hits.length && b.hits.every(isHit))
         this.bursts.set(k, { hits: b.hits.slice(-MAX_HITS), firedAt: finite(b.firedAt) });
     for (const [k, v] of entries<unknown>(s.values))
-      if (Array.isArray(v) && v.every((x) => typeof x === 'string')) this.values.set(k, v.slice(0, 8));
+      if (Array.isArray(v) && v.length && v.every((x) => typeof x === 'string'))
+        this.values.set(k, v.slice(0, MAX_VALUES));
     for (const [k, m] of entries<Partial<Mean> | undefined>(s.means)) {
       const n = finite(m?.n);
       const mean = finite(m?.mean);
@@ -117,7 +120,7 @@ export function protocolCondition(rule: ProtocolRule, event: RuntimeEvent, state
       return undefined;
     }
     if (known.includes(String(value))) return undefined;
-    if (known.length < 8) known.push(String(value));
+    if (known.length < MAX_VALUES) known.push(String(value));
     return `${describeEvent(event)} (${keyName(c.varies.key)} seen before from ${known.length - 1} other ${c.varies.value.split('.').pop()} value${known.length > 2 ? 's' : ''})`;
   }
   if (c.outlier) {
@@ -164,6 +167,11 @@ function keyName(fields: readonly string[]): string {
 }
 
 const states = new WeakMap<object, ProtocolState>();
+
+/** The owner's counters as snapshot data, without making an empty state for an owner that has none. */
+export function protocolSnapshotOf(owner: object): ProtocolSnapshot | undefined {
+  return states.get(owner)?.snapshot();
+}
 
 /**
  * The protocol state of an owner (a workload's state), held beside it and written into its

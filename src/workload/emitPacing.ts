@@ -19,13 +19,20 @@ function sizeOf(ep: EpisodeState): number {
   return ep.evidence.size + ep.edges.size + ep.signals.size;
 }
 
-/** What the episode shows, by kind: event kinds, link reasons and signal rules (kept up to date once built). */
-export function facetsOf(ep: EpisodeState): Set<string> {
+/** What an episode shows, by kind: event kinds (`k`), link reasons (`r`) and signal rules (`s`). */
+type FacetKind = 'k' | 'r' | 's';
+
+/** Notes a facet of a large episode (a small one has no facet set: it is built when first needed). */
+export function addFacet(ep: EpisodeState, kind: FacetKind, value: string): void {
+  ep.facets?.add(`${kind}:${value}`);
+}
+
+function facetsOf(ep: EpisodeState): Set<string> {
   if (ep.facets) return ep.facets;
   const facets = new Set<string>();
-  for (const e of ep.evidence.values()) facets.add(e.kind);
-  for (const e of ep.edges.values()) facets.add(e.reason);
-  for (const s of ep.signals.values()) facets.add(s.ruleId);
+  for (const e of ep.evidence.values()) facets.add(`k:${e.kind}`);
+  for (const e of ep.edges.values()) facets.add(`r:${e.reason}`);
+  for (const s of ep.signals.values()) facets.add(`s:${s.ruleId}`);
   return (ep.facets = facets);
 }
 
@@ -41,6 +48,7 @@ export function onlyRepeats(ep: EpisodeState, version: number): boolean {
 export function markEmitted(ep: EpisodeState, version: number): void {
   ep.emittedVersion = version;
   const size = sizeOf(ep);
+  // Only an episode that may be large at its next version needs what this one held.
   ep.emitted =
     size * GROWTH >= LARGE_EPISODE ? { size, identities: version - size, facets: facetsOf(ep).size } : undefined;
 }

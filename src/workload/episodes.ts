@@ -1,6 +1,7 @@
 /** Episode state: ids, adding evidence, edges and signals, and turning state into Episodes. */
 import type { Edge, Episode, Signal } from '../model/episode.ts';
 import type { RuntimeEvent } from '../model/event.ts';
+import { addFacet } from './emitPacing.ts';
 import { episodeVersion, type EpisodeState, type WorkloadState } from './state.ts';
 
 /** Adds an event; past the cap only signal-bearing events get in, the rest are counted as elided. */
@@ -11,7 +12,7 @@ export function addEvidence(ep: EpisodeState, event: RuntimeEvent, maxEvidence: 
     return false;
   }
   ep.evidence.set(event.id, event);
-  ep.facets?.add(event.kind);
+  addFacet(ep, 'k', event.kind);
   if (event.time < ep.start) ep.start = event.time;
   if (event.time > ep.end) ep.end = event.time;
   const t = event.trace;
@@ -35,14 +36,14 @@ export function addEdge(ep: EpisodeState, edge: Edge): void {
   const key = `${edge.from}>${edge.to}>${edge.reason}`;
   if (ep.edges.has(key)) return;
   ep.edges.set(key, edge);
-  ep.facets?.add(edge.reason);
+  addFacet(ep, 'r', edge.reason);
 }
 
 export function addSignal(ep: EpisodeState, signal: Signal, event: RuntimeEvent, maxEvidence: number): void {
   addEvidence(ep, event, maxEvidence, true);
   if (ep.signals.has(signal.id)) return;
   ep.signals.set(signal.id, signal);
-  ep.facets?.add(signal.ruleId);
+  addFacet(ep, 's', signal.ruleId);
 }
 
 const byTimeThenId = (a: { time: number; id: string }, b: { time: number; id: string }) =>

@@ -7,7 +7,7 @@ import type { Profile } from '../profiles/profile.ts';
 import type { Edge, Signal } from '../model/episode.ts';
 import type { RuntimeEvent, WorkloadIdentity } from '../model/event.ts';
 import type { WorkloadRole } from '../signals/engine.ts';
-import { protocolStateOf, type ProtocolSnapshot } from '../signals/protocolBaselines.ts';
+import { protocolSnapshotOf, protocolStateOf, type ProtocolSnapshot } from '../signals/protocolBaselines.ts';
 import { BoundedMap } from '../common/boundedMap.ts';
 import { Ring } from '../common/ring.ts';
 import { eventInWindow, inWindow, optionalInWindow, type TimeWindow, Pruner } from '../common/timeWindow.ts';
@@ -76,6 +76,8 @@ interface SerialWorkload {
   treeAlias?: [string, string][];
   /** Protocol-layer counters (absent when none, and in snapshots from before they were kept). */
   protocol?: ProtocolSnapshot;
+  /** Episodes whose latest version is held back (emitPacing.ts): still to be written. */
+  held?: string[];
 }
 
 export function snapshotWorkloads(
@@ -123,7 +125,8 @@ export function snapshotWorkloads(
       orphanChildren: [...w.orphanChildren],
       orphanEffects: [...w.orphanEffects],
       treeAlias: [...w.treeAlias],
-      protocol: protocolStateOf(w).snapshot(),
+      protocol: protocolSnapshotOf(w),
+      held: w.dirty.size ? [...w.dirty] : undefined,
     })),
   };
 }
@@ -132,10 +135,11 @@ export function restoreWorkloads(
   snapshot: WorkloadSnapshot,
   limits: StateLimits,
   maxWorkloads: number,
+  onEvict?: (key: string, w: WorkloadState) => void,
 ): { workloads: BoundedMap<string, WorkloadState>; watermark: number; lastOffset?: string } {
   if (snapshot.format !== 'causeway.workload-stage/1')
     throw new Error(`unknown workload snapshot format ${String(snapshot.format)}`);
-  const workloads = new BoundedMap<string, WorkloadState>(maxWorkloads);
+  const workloads = new BoundedMap<string, WorkloadState>(maxWorkloads, onEvict);
   for (const s of snapshot.workloads) {
     const w = new WorkloadState(s.key, s.identity, s.firstSeen, limits);
     w.lastSeen = s.lastSeen;
@@ -183,6 +187,7 @@ export function restoreWorkloads(
     w.orphanEffects = new Map(s.orphanEffects ?? []);
     w.treeAlias = new Map(s.treeAlias ?? []);
     if (s.protocol) protocolStateOf(w).restore(s.protocol);
+    for (const id of s.held ?? []) if (w.episodes.has(id)) w.dirty.add(id);
     workloads.set(s.key, w);
   }
   return { workloads, watermark: snapshot.watermark, lastOffset: snapshot.lastOffset };
@@ -221,8 +226,12 @@ export function sanitiseWorkloadSnapshot(snapshot: WorkloadSnapshot, window: Tim
       e.evidence = keep(e.evidence, (x) => eventInWindow(x, window));
       e.signals = keep(e.signals, (s) => inWindow(s.time, window));
     }
-    for (const [, b] of w.protocol?.bursts ?? [])
-      if (Array.isArray(b?.hits)) b.hits = keep(b.hits, ([t]) => inWindow(t, window));
+    // Shapes are checked when the counters are restored (ProtocolState.restore); times here.
+    for (const entry of Array.isArray(w.protocol?.bursts) ? w.protocol.bursts : []) {
+      const burst = Array.isArray(entry) ? (entry[1] as { hits?: unknown } | null) : undefined;
+      if (burst && Array.isArray(burst.hits))
+        burst.hits = keep(burst.hits as unknown[], (h) => !Array.isArray(h) || inWindow(h[0] as number, window));
+    }
     w.tagged = keep(w.tagged, (t) => inWindow(t.time, window));
     w.firstSeenKeys = keep(w.firstSeenKeys, ([, t]) => inWindow(t, window));
     w.parked = keep(w.parked, ([, v]) => inWindow(v.since, window));

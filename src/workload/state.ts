@@ -133,6 +133,8 @@ export class WorkloadState {
   parked = new Map<string, { since: number; events: RuntimeEvent[] }>();
   parkedProcesses = new Set<string>();
   dirty = new Set<string>();
+  /** Changed (or held: emitPacing.ts) episodes evicted since the last emit: written by the next one. */
+  evictedDirty: EpisodeState[] = [];
   /** Exited processes in exit order, so expiry never scans the whole table. */
   exited: { key: string; at: number }[] = [];
   /** Event time of the last expiry pass. */
@@ -172,7 +174,11 @@ export class WorkloadState {
     this.lastSeen = time;
     this.seen = new BoundedMap(limits.maxSeen);
     this.processes = new BoundedMap(limits.maxProcesses, (k, p) => this.unindex(k, p));
-    this.episodes = new BoundedMap(limits.maxEpisodes, (_k, e) => this.forgetEpisode(e));
+    this.episodes = new BoundedMap(limits.maxEpisodes, (_k, e) => {
+      // A changed episode pushed out before the batch ends still has its version written.
+      if (this.dirty.delete(e.id)) this.evictedDirty.push(e);
+      this.forgetEpisode(e);
+    });
     this.firstSeenKeys = new BoundedMap(4096);
   }
 

@@ -28,7 +28,7 @@ import { isService, looksLikeMcpServer, RUNTIME_PARENT } from './lineage.ts';
 import { resolveContainerId } from './containerIds.ts';
 import { restoreWorkloads, snapshotWorkloads, type WorkloadSnapshot } from './snapshot.ts';
 import { handleSpan } from './spans.ts';
-import { WorkloadState, type ProcNode, type StateLimits } from './state.ts';
+import { WorkloadState, type EpisodeState, type ProcNode, type StateLimits } from './state.ts';
 import { InventoryBook, type InventoryRecord } from '../inventory/inventoryBook.ts';
 
 /** How a workload stage partition is configured (one instance per partition). */
@@ -74,6 +74,9 @@ export class WorkloadStage {
   private readonly parking: ParkingEnv;
   private readonly filing: FilingEnv;
   private inventory = new InventoryBook();
+  /** Workloads evicted since the last emit: their changed and held episodes are still written. */
+  private evicted: WorkloadState[] = [];
+  private readonly onEvicted = (_key: string, w: WorkloadState) => void this.evicted.push(w);
 
   constructor(private readonly options: WorkloadStageOptions) {
     const baselines = new Map<string, Profile>();
@@ -83,7 +86,7 @@ export class WorkloadStage {
       baselines.set(key, known ? mergeProfiles(structuredClone(known), p) : p);
     }
     this.baselines = baselines;
-    this.workloads = new BoundedMap(options.maxWorkloads);
+    this.workloads = new BoundedMap(options.maxWorkloads, this.onEvicted);
     this.parking = {
       parkingTimeoutMs: options.parkingTimeoutMs,
       maxParked: options.maxParked,
@@ -177,7 +180,7 @@ export class WorkloadStage {
   }
 
   restore(snapshot: WorkloadSnapshot): void {
-    const restored = restoreWorkloads(snapshot, this.options.limits, this.options.maxWorkloads);
+    const restored = restoreWorkloads(snapshot, this.options.limits, this.options.maxWorkloads, this.onEvicted);
     this.workloads = restored.workloads;
     for (const w of this.workloads.values()) {
       const learned = w.profiles.all();
@@ -185,11 +188,7 @@ export class WorkloadStage {
       w.profiles.restore(learned);
     }
     this.parking.parkedIn.clear();
-    for (const w of this.workloads.values()) {
-      if (w.parked.size) this.parking.parkedIn.add(w);
-      // A version held back (emitPacing.ts) before the snapshot still goes out.
-      for (const ep of w.episodes.values()) if (pendingVersion(ep, w) !== undefined) w.dirty.add(ep.id);
-    }
+    for (const w of this.workloads.values()) if (w.parked.size) this.parking.parkedIn.add(w);
     this.watermark = restored.watermark;
     this.lastOffset = restored.lastOffset;
     this.inventory.restore(snapshot.inventory);
@@ -205,7 +204,7 @@ export class WorkloadStage {
       const id = w.identity as Record<string, unknown>;
       const e = event.workload as Record<string, unknown>;
       // Keep the richest identity seen (spans rarely carry the image, sensors rarely the service).
-      if (e !== id) for (const k in e) if (id[k] === undefined && e[k] !== undefined) id[k] = e[k];
+      for (const k in e) if (id[k] === undefined && e[k] !== undefined) id[k] = e[k];
       if (event.time < w.firstSeen) w.firstSeen = event.time;
     }
     if (event.time > w.lastSeen) w.lastSeen = event.time;
@@ -290,21 +289,32 @@ export class WorkloadStage {
    */
   private emit(touched: Set<WorkloadState>, all = false): KeyedEpisode[] {
     const out: KeyedEpisode[] = [];
+    // What eviction pushed out is written whatever pacing would say: it will not be seen again.
+    for (const w of this.evicted.splice(0)) {
+      for (const id of [...w.dirty].sort()) emitEpisode(w, w.episodes.get(id), true, out);
+      for (const ep of w.evictedDirty.splice(0)) emitEpisode(w, ep, true, out);
+    }
     for (const w of touched) {
-      for (const id of [...w.dirty].sort()) {
-        const ep = w.episodes.get(id);
-        const version = ep && pendingVersion(ep, w);
-        if (ep && version !== undefined && !all && onlyRepeats(ep, version)) continue;
-        w.dirty.delete(id);
-        if (!ep || version === undefined) continue;
-        markEmitted(ep, version);
-        const episode: Episode = toEpisode(ep, w, version);
-        out.push({ key: episode.cluster, episode });
-      }
+      for (const ep of w.evictedDirty.splice(0)) emitEpisode(w, ep, true, out);
+      for (const id of [...w.dirty].sort()) if (emitEpisode(w, w.episodes.get(id), all, out)) w.dirty.delete(id);
       expire(w, this.timeOf(w), this.options.allowedLatenessMs);
     }
     return out;
   }
+}
+
+/**
+ * Writes the episode's pending version into `out`; false when it is held (emitPacing.ts) and
+ * stays pending. `all` writes a held version too.
+ */
+function emitEpisode(w: WorkloadState, ep: EpisodeState | undefined, all: boolean, out: KeyedEpisode[]): boolean {
+  const version = ep && pendingVersion(ep, w);
+  if (!ep || version === undefined) return true;
+  if (!all && onlyRepeats(ep, version)) return false;
+  markEmitted(ep, version);
+  const episode: Episode = toEpisode(ep, w, version);
+  out.push({ key: episode.cluster, episode });
+  return true;
 }
 
 /**

@@ -8,17 +8,23 @@ import { describe, expect, it } from 'vitest';
 import type { Episode } from '../../../src/model/episode.ts';
 import { LARGE_EPISODE } from '../../../src/workload/emitPacing.ts';
 import { WorkloadStage } from '../../../src/workload/workloadStage.ts';
-import { exec, keyed, read, T0, unitSignals } from '../../helpers/workloadEvents.ts';
+import { exec, keyed, MCP, read, T0, unitSignals } from '../../helpers/workloadEvents.ts';
 
-function stage(): WorkloadStage {
+function stage(limits: { maxEpisodes?: number; maxWorkloads?: number } = {}): WorkloadStage {
   return new WorkloadStage({
     signals: unitSignals(),
     allowedLatenessMs: 3_600_000,
     learningPeriodMs: 0,
     parkingTimeoutMs: 10_000,
     maxParked: 100,
-    maxWorkloads: 8,
-    limits: { maxProcesses: 100_000, maxBuffered: 256, maxEvidence: 100, maxEpisodes: 64, maxSeen: 1_000_000 },
+    maxWorkloads: limits.maxWorkloads ?? 8,
+    limits: {
+      maxProcesses: 100_000,
+      maxBuffered: 256,
+      maxEvidence: 100,
+      maxEpisodes: limits.maxEpisodes ?? 64,
+      maxSeen: 1_000_000,
+    },
   });
 }
 
@@ -42,7 +48,7 @@ describe('episode versions under repeats', () => {
     // Every batch is emitted while the episode is small; past LARGE_EPISODE, only at 25% steps.
     const large = sizes.filter((n) => n * 2 >= LARGE_EPISODE);
     expect(sizes.length).toBeLessThan(batches / 2);
-    for (let i = 1; i < large.length; i++) expect(large[i]!).toBeGreaterThanOrEqual(large[i - 1]! * 1.1);
+    for (let i = 1; i < large.length; i++) expect(large[i]!).toBeGreaterThanOrEqual(large[i - 1]! * 1.2);
     const last = signalEpisodes(s.flush());
     expect(last).toHaveLength(1);
     expect(last[0]!.evidence).toHaveLength(1 + batches * per);
@@ -81,5 +87,25 @@ describe('episode versions under repeats', () => {
     const out = signalEpisodes(restored.tick(T0 + 2_000));
     expect(out).toHaveLength(1);
     expect(out[0]!.signals).toHaveLength(1_205);
+  });
+
+  it('a held version is written when its episode or its workload is evicted', () => {
+    const held = (s: WorkloadStage) => {
+      s.process(keyed(exec('sh', 0, SHELL)));
+      for (let n = 0; n < 12; n++) s.process(keyed(...reads(n, 100)));
+      expect(signalEpisodes(s.process(keyed(...reads(12, 5))))).toEqual([]);
+    };
+    // Another shell's episode pushes the held one out of a workload that keeps one episode.
+    const episodes = stage({ maxEpisodes: 1 });
+    held(episodes);
+    const other = exec('sh2', 3_000, { ...SHELL, pid: 2 });
+    const out = signalEpisodes(episodes.process(keyed(other, read('x', 'sh2', 3_001, '/secrets/other'))));
+    expect(out.map((e) => e.signals.length).sort((a, b) => a - b)).toEqual([1, 1_205]);
+    // Another workload pushes the whole workload out of a stage that keeps one.
+    const workloads = stage({ maxWorkloads: 1 });
+    held(workloads);
+    const elsewhere = exec('sh3', 3_000, { ...SHELL, workload: { ...MCP, workloadName: 'other', pod: 'other-1' } });
+    const evicted = signalEpisodes(workloads.process(keyed(elsewhere)));
+    expect(evicted.map((e) => e.signals.length)).toEqual([1_205]);
   });
 });
