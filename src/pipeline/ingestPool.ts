@@ -13,7 +13,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { RetryableError } from '../errors.ts';
-import type { IngestInput, IngestOutput } from '../ingest/ingest.ts';
+import { ingestInSlices, type IngestInput, type IngestOptions, type IngestOutput } from '../ingest/ingest.ts';
+import { SignalEngine } from '../signals/engine.ts';
 import type { IngestWorkerSetup, IngestWorkerJob, IngestWorkerReply } from './ingestWorker.ts';
 
 export type { IngestWorkerSetup };
@@ -53,10 +54,18 @@ interface Job {
 interface Slot {
   worker: Worker;
   job: Job | undefined;
+  /** Whether the worker said it was ready (one that dies before that failed to start). */
+  ready: boolean;
 }
 
 /** How many times a batch runs when its worker dies under it. */
 const ATTEMPTS = 2;
+/**
+ * Workers in a row that die before their first answer: past it the pool stops starting them and
+ * decodes on the calling thread (a worker that cannot start would otherwise be replaced forever
+ * and every batch retried forever).
+ */
+const MAX_FAILED_STARTS = 3;
 
 export class IngestPool implements IngestDecoder {
   private readonly slots: Slot[] = [];
@@ -69,6 +78,9 @@ export class IngestPool implements IngestDecoder {
   private closed = false;
   /** Workers replaced since start (health, tests). */
   replaced = 0;
+  private failedStarts = 0;
+  /** Set once workers could not start: stage ① runs on the calling thread from then on. */
+  private inline: IngestOptions | undefined;
 
   constructor(private readonly options: IngestPoolOptions) {
     if (!Number.isInteger(options.size) || options.size < 1)
@@ -116,8 +128,13 @@ export class IngestPool implements IngestDecoder {
 
   private spawn(): Slot {
     const worker = startWorker(this.workerUrl, this.options.setup);
-    const slot: Slot = { worker, job: undefined };
+    const slot: Slot = { worker, job: undefined, ready: false };
     worker.on('message', (reply: IngestWorkerReply) => {
+      if ('ready' in reply) {
+        slot.ready = true;
+        this.failedStarts = 0;
+        return;
+      }
       const job = slot.job;
       if (!job || job.id !== reply.id) return;
       slot.job = undefined;
@@ -146,6 +163,16 @@ export class IngestPool implements IngestDecoder {
     this.options.onWorkerLost?.(error);
     const job = dead.job;
     dead.job = undefined;
+    if (!dead.ready) {
+      // The worker never started: not the batch's fault, so it does not use up an attempt.
+      if (job) job.attempts--;
+      if (++this.failedStarts >= MAX_FAILED_STARTS) {
+        this.slots.splice(index, 1);
+        if (job) this.queue.unshift(job);
+        if (!this.slots.length) this.decodeInline(error);
+        return;
+      }
+    }
     this.slots[index] = this.spawn();
     if (job) {
       if (job.attempts < ATTEMPTS) this.queue.unshift(job);
@@ -163,7 +190,26 @@ export class IngestPool implements IngestDecoder {
     this.dispatch();
   }
 
+  /** No worker can start: every queued and later batch is decoded here, as single-thread mode does. */
+  private decodeInline(error: Error): void {
+    const { decode, limits, packs } = this.options.setup;
+    this.inline = { decode, limits, signals: new SignalEngine(packs), now: Date.now };
+    this.options.onWorkerLost?.(
+      new Error(`ingest workers failed to start ${MAX_FAILED_STARTS} times in a row; decoding on the main thread`, {
+        cause: error,
+      }),
+    );
+    this.dispatch();
+  }
+
   private dispatch(): void {
+    if (this.inline) {
+      for (const job of this.queue.splice(0)) {
+        const now = job.now;
+        ingestInSlices(job.inputs, { ...this.inline, now: () => now }).then(job.resolve, job.reject);
+      }
+      return;
+    }
     for (const slot of this.slots) {
       if (slot.job || !this.queue.length) continue;
       const job = this.queue.shift()!;
@@ -195,8 +241,19 @@ function defaultWorkerUrl(): URL {
   return new URL(ts ? './ingestWorker.ts' : './ingestWorker.js', import.meta.url);
 }
 
+/**
+ * A parent started from a string (`node --input-type=module -e …`, as some launchers and our
+ * Kafka test harness do) passes flags a worker started from a file fails on: such a worker starts
+ * without the parent's flags (the rest are heap settings of the process, not needed per worker).
+ */
+function workerExecArgv(): string[] | undefined {
+  return process.execArgv.some((a) => STRING_ENTRY_ONLY.test(a)) ? [] : undefined;
+}
+
+const STRING_ENTRY_ONLY = /^(?:--input-type|--eval|-e|--print|-p)(?:=|$)/;
+
 function startWorker(url: URL, setup: IngestWorkerSetup): Worker {
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData: setup });
+  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData: setup, execArgv: workerExecArgv() });
   // Sources run under tsx: the worker registers it before it imports its module.
   const bootstrap = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;
   return new Worker(bootstrap, { eval: true, workerData: setup });

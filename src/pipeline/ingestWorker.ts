@@ -24,8 +24,9 @@ export interface IngestWorkerJob {
   now: number;
 }
 
+/** A batch's answer, or `ready` once the worker has loaded and listens. */
 export type IngestWorkerReply =
-  { id: number; ok: true; output: IngestOutput } | { id: number; ok: false; error: string };
+  { id: number; ok: true; output: IngestOutput } | { id: number; ok: false; error: string } | { ready: true };
 
 if (parentPort) {
   const port = parentPort;
@@ -48,4 +49,5 @@ if (parentPort) {
         } satisfies IngestWorkerReply),
     );
   });
+  port.postMessage({ ready: true } satisfies IngestWorkerReply);
 }

@@ -44,6 +44,22 @@ describe('the ingest pool', () => {
     expect(outputs.reduce((n, o) => n + o.workloadEvents.length, 0)).toBeGreaterThan(10);
   });
 
+  it('decodes on the calling thread when workers cannot start, instead of replacing them forever', async () => {
+    const lost: Error[] = [];
+    const p = pool({
+      size: 1,
+      workerUrl: new URL('../../fixtures/pipeline/no-such-worker.ts', import.meta.url),
+      onWorkerLost: (e) => lost.push(e),
+    });
+    const batch = [{ body: lines.join('\n') + '\n', input: 'tetragon' }];
+    const out = await p.decode(batch, NOW);
+    const options = { decode: setup().decode, limits: config.limits, signals: signals(), now: () => NOW };
+    expect(out).toEqual(ingest(batch, options));
+    expect(await p.decode(batch, NOW)).toEqual(out);
+    expect(p.replaced).toBe(3);
+    expect(lost.at(-1)!.message).toContain('decoding on the main thread');
+  });
+
   it('replaces a worker that dies and runs its batch again on the new one', async () => {
     const crashes = new Int32Array(new SharedArrayBuffer(4));
     crashes[0] = 1;
