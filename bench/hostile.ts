@@ -17,6 +17,7 @@ import type { CausewayConfig } from '../src/config/config.ts';
 import { InProcessPipeline } from '../src/pipeline/inProcess.ts';
 import type { SignalEngine } from '../src/signals/engine.ts';
 import type { Sink } from '../src/sinks/sink.ts';
+import { repoPath } from '../src/repoPath.ts';
 import { silentLogger } from '../src/telemetry/log.ts';
 import { Mix, type Chunk } from './mix.ts';
 
@@ -112,7 +113,7 @@ function peakRss(pid: number): number | undefined {
 async function lineBomb(config: CausewayConfig, line: Line, fmt: (n: number) => string): Promise<void> {
   const lines = 10_500_000;
   const bomb = gzipSync(Buffer.from('{}\n'.repeat(lines)), { level: 9 });
-  const bin = new URL('../bin/causeway.mjs', import.meta.url).pathname;
+  const bin = repoPath('bin/causeway.mjs');
   const child = spawn(
     process.execPath,
     [bin, 'serve', '--no-demo', '--port', '0', '--data-dir', mkdtempSync(join(tmpdir(), 'cw-bench-bomb-'))],
