@@ -44,7 +44,10 @@ export function workloadSignalState(
       return undefined;
     },
     routine: (kind, event) => w.profiles.routine(kind, event),
-    protocol: protocolStateOf(w),
+    // Made when a protocol rule first asks: most workloads serve no MCP traffic.
+    get protocol() {
+      return protocolStateOf(w);
+    },
     deviation: (kind, event, profile) => {
       const d = w.profiles.deviation(kind, event);
       return d && (!profile || d.profile === profile) ? `${d.value}: ${d.evidence}` : undefined;
